@@ -1,0 +1,19 @@
+// What the engine was built with, for zipcore.build_info(): exactness against Python's zlib
+// depends on both linking the same zlib.
+#pragma once
+
+#include <string>
+
+namespace zipcore {
+
+struct EngineBuildInfo {
+  std::string zlib_compiled;  // ZLIB_VERSION of the headers
+  std::string zlib_linked;    // zlibVersion() of the library loaded at run time
+  bool openmp = false;
+  int default_threads = 1;
+  std::string compiler;
+};
+
+EngineBuildInfo engine_build_info();
+
+}  // namespace zipcore

@@ -1,0 +1,90 @@
+// Exact zlib group ratios, computed incrementally.
+//
+// A group [a, b, c] is compressed as the bytes "[" + r_a + ", " + r_b + ", " + r_c + "]" with
+// zlib level 9, window bits 15, memory level 8 (what Python's zlib.compress(b, 9) does). zlib's
+// output does not depend on how input is split across deflate(Z_NO_FLUSH) calls, so a stream that
+// has consumed "[" + r_a + ", " + r_b can be copied and finished with ", " + r_c + "]": the copy's
+// total_out is exactly len(zlib.compress(whole group, 9)). The group prefix (the "anchor") is
+// compressed once per change; each candidate costs one state copy plus compressing itself.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <zlib.h>
+
+#include "pool_view.hpp"
+#include "zlib_arena.hpp"
+
+namespace zipcore {
+
+// Raw and compressed byte counts of one group.
+struct GroupSizes {
+  std::uint64_t raw = 0;
+  std::uint64_t compressed = 0;
+  double ratio() const { return static_cast<double>(raw) / static_cast<double>(compressed); }
+};
+
+// The reference keeps every score in a float32 tensor: round once, the way torch does.
+inline float as_score(const GroupSizes& s) { return static_cast<float>(s.ratio()); }
+
+class EvalScratch;
+
+// A deflate stream holding the compressed prefix of one group. Not thread-safe to modify;
+// safe to read (copy_finish) from many threads at once while unchanged.
+class GroupStream {
+ public:
+  GroupStream();
+  ~GroupStream();
+  GroupStream(const GroupStream&) = delete;
+  GroupStream& operator=(const GroupStream&) = delete;
+
+  // Empties the group (the stream is back to having seen only "[").
+  void clear();
+  // Appends one member: ", " (unless first) and its bytes.
+  void append(ByteSpan member);
+  std::size_t members() const { return members_; }
+
+  // Sizes of the group plus `candidate`, from a copy of this stream; this stream is unchanged.
+  GroupSizes sizes_with(ByteSpan candidate, EvalScratch& scratch) const;
+  // Sizes of the group as it is, finishing this stream (it must be cleared before reuse).
+  GroupSizes finish();
+
+ private:
+  void feed(const std::uint8_t* data, std::size_t size);
+
+  z_stream stream_{};
+  std::size_t members_ = 0;
+  std::vector<std::uint8_t> sink_;  // compressed output is only counted, never kept
+};
+
+// Per-thread memory for evaluations: the arena for state copies, the copy's z_stream, an output
+// sink, and a stream reused for single samples. One per worker thread (see thread_scratch()).
+class EvalScratch {
+ public:
+  EvalScratch();
+  ~EvalScratch();
+  EvalScratch(const EvalScratch&) = delete;
+  EvalScratch& operator=(const EvalScratch&) = delete;
+
+  // Sizes of the one-member group [sample] (stage 1), without any state copy.
+  GroupSizes sizes_alone(ByteSpan sample);
+
+ private:
+  friend class GroupStream;
+  Arena arena_;
+  z_stream copy_{};
+  z_stream fresh_{};
+  std::vector<std::uint8_t> sink_;
+};
+
+// The calling thread's scratch, created on first use and kept for the thread's lifetime, so the
+// arena's pages stay mapped and warm across calls.
+EvalScratch& thread_scratch();
+
+// Feeds `size` bytes into `stream` with `flush`, discarding output into `sink`. Returns the last
+// deflate() result. Throws DataError on a zlib error.
+int deflate_all(z_stream& stream, const std::uint8_t* data, std::size_t size, int flush,
+                std::vector<std::uint8_t>& sink);
+
+}  // namespace zipcore

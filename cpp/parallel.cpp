@@ -1,0 +1,79 @@
+#include "parallel.hpp"
+
+#include "errors.hpp"
+
+#ifdef ZIPCORE_HAVE_OPENMP
+#include <omp.h>
+#endif
+
+namespace zipcore {
+
+using Clock = std::chrono::steady_clock;
+
+ParallelRunner::ParallelRunner(int threads, const RunHooks& hooks)
+    : threads_(threads > 0 ? threads : default_thread_count()), hooks_(hooks), last_poll_(Clock::now()) {}
+
+bool ParallelRunner::poll_due() {
+  const auto interval = std::chrono::duration<double>(hooks_.poll_interval_seconds);
+  return Clock::now() - last_poll_ >= interval;
+}
+
+void ParallelRunner::poll_now(const Progress& progress) {
+  last_poll_ = Clock::now();
+  if (hooks_.poll && !hooks_.poll(progress)) throw Cancelled();
+}
+
+void ParallelRunner::checkpoint(const Progress& progress) {
+  if (poll_due()) poll_now(progress);
+}
+
+void ParallelRunner::run(std::int64_t count, const std::function<void(std::int64_t)>& task,
+                         Progress& progress) {
+  std::atomic<bool> stop{false};
+  std::atomic<std::int64_t> done{progress.done};
+  std::exception_ptr first_error;
+  std::mutex error_mutex;
+  auto keep_error = [&](std::exception_ptr e) {
+    std::lock_guard<std::mutex> lock(error_mutex);
+    if (!first_error) first_error = e;
+    stop = true;
+  };
+
+  auto body = [&](std::int64_t i, bool is_caller) {
+    if (stop.load(std::memory_order_relaxed)) return;
+    try {
+      const auto start = Clock::now();
+      task(i);
+      task_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
+      done.fetch_add(1, std::memory_order_relaxed);
+      // Only the calling thread may run the hook: it owns the Python thread state.
+      if (is_caller && poll_due()) {
+        Progress now = progress;
+        now.done = done.load();
+        poll_now(now);
+      }
+    } catch (...) {
+      keep_error(std::current_exception());
+    }
+  };
+
+#ifdef ZIPCORE_HAVE_OPENMP
+#pragma omp parallel for num_threads(threads_) schedule(dynamic, 1)
+  for (std::int64_t i = 0; i < count; ++i) body(i, omp_get_thread_num() == 0);
+#else
+  for (std::int64_t i = 0; i < count; ++i) body(i, true);
+#endif
+
+  progress.done = done.load();
+  if (first_error) std::rethrow_exception(first_error);
+}
+
+int default_thread_count() {
+#ifdef ZIPCORE_HAVE_OPENMP
+  return omp_get_num_procs();
+#else
+  return 1;
+#endif
+}
+
+}  // namespace zipcore

@@ -1,0 +1,49 @@
+// Running candidate evaluations on a fixed number of threads, with the guarantees the rest of the
+// engine relies on: results are written by position (so they never depend on the thread count),
+// no exception escapes an OpenMP region (the first one is kept and rethrown after the join), and
+// the calling thread polls the run hooks while workers keep going, so Ctrl-C and progress work
+// in the middle of a long stage.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <mutex>
+
+#include "run_hooks.hpp"
+
+namespace zipcore {
+
+class ParallelRunner {
+ public:
+  ParallelRunner(int threads, const RunHooks& hooks);
+
+  int threads() const { return threads_; }
+
+  // Calls task(i) for i in [0, count), items handed out one at a time (they differ a lot in cost).
+  // `progress` is what the poll hook sees; its `done` advances by one per finished task.
+  // Throws Cancelled when the hook asks to stop, or the first exception a task threw.
+  void run(std::int64_t count, const std::function<void(std::int64_t)>& task, Progress& progress);
+
+  // Polls the hook from the calling thread if the interval has passed (for sequential steps).
+  void checkpoint(const Progress& progress);
+
+  // Seconds all threads spent inside tasks, summed (for the time-outside-zlib accounting).
+  double task_seconds() const { return static_cast<double>(task_ns_.load()) * 1e-9; }
+
+ private:
+  bool poll_due();
+  void poll_now(const Progress& progress);
+
+  int threads_;
+  const RunHooks& hooks_;
+  std::chrono::steady_clock::time_point last_poll_;
+  std::atomic<std::int64_t> task_ns_{0};
+};
+
+// The number of threads the process may use when the caller does not say.
+int default_thread_count();
+
+}  // namespace zipcore

@@ -1,0 +1,240 @@
+#include "zip_select.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <numeric>
+#include <string>
+
+#include "errors.hpp"
+#include "group_stream.hpp"
+#include "parallel.hpp"
+#include "ranking.hpp"
+
+namespace zipcore {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Per-round sizes after clamping to what is left. Shared by the loop and by the progress plan so
+// that the two can never disagree.
+struct RoundShape {
+  std::int64_t k1, k2, k3;
+};
+
+RoundShape clamp_round(const SelectParams& p, std::int64_t available, std::int64_t selected) {
+  const std::int64_t k1 = std::min(p.k1, available);
+  const std::int64_t k2 = std::min(p.k2, k1);
+  const std::int64_t k3 = std::min({p.k3, k2, p.budget - selected});
+  return {k1, k2, k3};
+}
+
+// Evaluations stage 3 makes for one round: the first pick reuses the stage-1 scores, because
+// ratio([] + [t]) is ratio([t]).
+std::int64_t stage3_evaluations(const RoundShape& r) {
+  std::int64_t n = 0;
+  for (std::int64_t j = 1; j < r.k3; ++j) n += r.k2 - j;
+  return n;
+}
+
+// Positions 0..n-1 ordered by sample size, largest first: the longest evaluations start first so
+// that no thread is left with a big one at the end of a stage.
+std::vector<std::int64_t> largest_first(const PoolView& pool, const std::vector<std::int64_t>& items) {
+  std::vector<std::int64_t> schedule(items.size());
+  std::iota(schedule.begin(), schedule.end(), std::int64_t{0});
+  std::stable_sort(schedule.begin(), schedule.end(), [&](std::int64_t a, std::int64_t b) {
+    return pool.sample(items[a]).size > pool.sample(items[b]).size;
+  });
+  return schedule;
+}
+
+// Scores every item against `anchor` (or alone, when anchor is null); results by position.
+std::vector<float> score_items(ParallelRunner& runner, const PoolView& pool,
+                               const std::vector<std::int64_t>& items, const GroupStream* anchor,
+                               Progress& progress) {
+  std::vector<float> scores(items.size());
+  const std::vector<std::int64_t> schedule = largest_first(pool, items);
+  runner.run(
+      static_cast<std::int64_t>(items.size()),
+      [&](std::int64_t i) {
+        const std::int64_t position = schedule[i];
+        const ByteSpan sample = pool.sample(items[position]);
+        EvalScratch& scratch = thread_scratch();
+        const GroupSizes sizes = anchor ? anchor->sizes_with(sample, scratch) : scratch.sizes_alone(sample);
+        scores[position] = as_score(sizes);
+      },
+      progress);
+  return scores;
+}
+
+class ZipLoop {
+ public:
+  ZipLoop(const PoolView& pool, const SelectParams& params, const RunHooks& hooks)
+      : pool_(pool), params_(params), runner_(params.threads, hooks),
+        eligible_(pool.size(), 1), available_(static_cast<std::int64_t>(pool.size())) {
+    progress_.total = planned_evaluations(pool.size(), params);
+  }
+
+  SelectReport run() {
+    const auto start = Clock::now();
+    report_.threads = runner_.threads();
+    score_globally();
+    while (static_cast<std::int64_t>(report_.order.size()) < params_.budget) run_round();
+    report_.wall_seconds = seconds_since(start);
+    report_.task_seconds = runner_.task_seconds();
+    return std::move(report_);
+  }
+
+ private:
+  void score_globally() {
+    const auto start = Clock::now();
+    std::vector<std::int64_t> everyone(pool_.size());
+    std::iota(everyone.begin(), everyone.end(), std::int64_t{0});
+    progress_.stage = 1;
+    global_ = score_items(runner_, pool_, everyone, nullptr, progress_);
+    alone_ = global_;
+    report_.stage1 = {seconds_since(start), static_cast<std::int64_t>(everyone.size())};
+  }
+
+  void run_round() {
+    RoundReport round;
+    round.round = static_cast<int>(report_.rounds.size()) + 1;
+    progress_.round = round.round;
+    if (available_ == 0) restore_unselected(round);
+    const RoundShape shape = clamp_round(params_, available_, selected());
+
+    const std::vector<std::int64_t> candidates = smallest_eligible(global_, eligible_, shape.k1);
+    const std::vector<std::int64_t> shortlist = coarse_local(candidates, shape, round.stage2);
+    const std::vector<std::int64_t> picks = fine_local(shortlist, shape, round.stage3);
+
+    for (std::int64_t pick : picks) {
+      selection_.append(pool_.sample(pick));
+      report_.order.push_back(pick);
+    }
+    round.candidates = static_cast<std::int64_t>(candidates.size());
+    round.shortlisted = static_cast<std::int64_t>(shortlist.size());
+    round.picked = static_cast<std::int64_t>(picks.size());
+    round.selected = selected();
+    progress_.selected = round.selected;
+    report_.rounds.push_back(round);
+  }
+
+  // Stage 2: rescore C against the whole selection; the scores persist for later rounds. All of
+  // T leaves the pool, picked in stage 3 or not.
+  std::vector<std::int64_t> coarse_local(const std::vector<std::int64_t>& candidates,
+                                         const RoundShape& shape, StageReport& stage) {
+    const auto start = Clock::now();
+    progress_.stage = 2;
+    std::vector<float> scores;
+    if (selection_.members() == 0) {
+      // ratio([] + [c]) is ratio([c]), which stage 1 already computed.
+      for (std::int64_t c : candidates) scores.push_back(global_[c]);
+    } else {
+      scores = score_items(runner_, pool_, candidates, &selection_, progress_);
+      stage.evaluations = static_cast<std::int64_t>(candidates.size());
+    }
+    for (std::size_t p = 0; p < candidates.size(); ++p) global_[candidates[p]] = scores[p];
+
+    std::vector<std::int64_t> shortlist = smallest_of_list(candidates, scores, shape.k2);
+    for (std::int64_t t : shortlist) eligible_[t] = 0;
+    available_ -= static_cast<std::int64_t>(shortlist.size());
+    stage.seconds = seconds_since(start);
+    return shortlist;
+  }
+
+  // Stage 3: build U from empty, each time taking the member of T that compresses worst with U.
+  std::vector<std::int64_t> fine_local(std::vector<std::int64_t> remaining, const RoundShape& shape,
+                                       StageReport& stage) {
+    const auto start = Clock::now();
+    progress_.stage = 3;
+    fine_.clear();
+    std::vector<std::int64_t> picks;
+    for (std::int64_t j = 0; j < shape.k3; ++j) {
+      std::vector<float> scores;
+      if (j == 0) {
+        for (std::int64_t t : remaining) scores.push_back(alone_[t]);
+      } else {
+        scores = score_items(runner_, pool_, remaining, &fine_, progress_);
+        stage.evaluations += static_cast<std::int64_t>(remaining.size());
+      }
+      // Strict '<' keeps the earliest-ranked member of T among equal scores.
+      const auto best = static_cast<std::size_t>(std::min_element(scores.begin(), scores.end()) - scores.begin());
+      const std::int64_t pick = remaining[best];
+      remaining.erase(remaining.begin() + static_cast<std::ptrdiff_t>(best));
+      picks.push_back(pick);
+      if (j + 1 < shape.k3) fine_.append(pool_.sample(pick));
+      runner_.checkpoint(progress_);
+    }
+    stage.seconds = seconds_since(start);
+    return picks;
+  }
+
+  // The never-removed samples ran out before the budget was met: every sample not yet selected
+  // comes back, ranked by the last score it had (its stage-2 score from the round that removed it).
+  void restore_unselected(RoundReport& round) {
+    std::vector<std::uint8_t> chosen(pool_.size(), 0);
+    for (std::int64_t i : report_.order) chosen[i] = 1;
+    for (std::size_t i = 0; i < pool_.size(); ++i) eligible_[i] = chosen[i] ? 0 : 1;
+    available_ = static_cast<std::int64_t>(pool_.size()) - selected();
+    round.pool_restored = true;
+  }
+
+  std::int64_t selected() const { return static_cast<std::int64_t>(report_.order.size()); }
+
+  const PoolView& pool_;
+  const SelectParams& params_;
+  ParallelRunner runner_;
+  std::vector<float> global_;  // g: stage-1 scores, overwritten by stage-2 scores
+  std::vector<float> alone_;   // ratio([i]) for every i, kept for stage 3's first pick
+  std::vector<std::uint8_t> eligible_;
+  std::int64_t available_;
+  GroupStream selection_;  // "[" + S so far
+  GroupStream fine_;       // "[" + U so far
+  Progress progress_;
+  SelectReport report_;
+};
+
+}  // namespace
+
+void validate(const SelectParams& p, std::size_t pool_size) {
+  const auto n = static_cast<std::int64_t>(pool_size);
+  if (n == 0) throw InvalidArgument("the pool is empty: there is nothing to select from");
+  if (p.budget <= 0) throw InvalidArgument("budget must be positive, got " + std::to_string(p.budget));
+  if (p.budget > n) {
+    throw InvalidArgument("budget " + std::to_string(p.budget) + " is larger than the pool (" +
+                          std::to_string(n) + " samples)");
+  }
+  if (p.k1 <= 0 || p.k2 <= 0 || p.k3 <= 0) {
+    throw InvalidArgument("k1, k2 and k3 must be positive, got k1=" + std::to_string(p.k1) +
+                          " k2=" + std::to_string(p.k2) + " k3=" + std::to_string(p.k3));
+  }
+  if (p.k1 < p.k2 || p.k2 < p.k3) {
+    throw InvalidArgument("ZIP needs k1 >= k2 >= k3, got k1=" + std::to_string(p.k1) +
+                          " k2=" + std::to_string(p.k2) + " k3=" + std::to_string(p.k3));
+  }
+  if (p.threads < 0) throw InvalidArgument("threads must be positive, got " + std::to_string(p.threads));
+}
+
+std::int64_t planned_evaluations(std::size_t pool_size, const SelectParams& p) {
+  const auto n = static_cast<std::int64_t>(pool_size);
+  std::int64_t total = n, available = n, selected = 0;
+  while (selected < p.budget) {
+    if (available == 0) available = n - selected;
+    const RoundShape shape = clamp_round(p, available, selected);
+    if (selected > 0) total += shape.k1;
+    total += stage3_evaluations(shape);
+    available -= shape.k2;
+    selected += shape.k3;
+  }
+  return total;
+}
+
+SelectReport zip_select(const PoolView& pool, const SelectParams& params, const RunHooks& hooks) {
+  validate(params, pool.size());
+  return ZipLoop(pool, params, hooks).run();
+}
+
+}  // namespace zipcore

@@ -1,0 +1,226 @@
+// The one binding file: zipcore._core. All Python work (checking buffers, allocating outputs)
+// happens first; the engine then runs with the GIL released, re-taking it only inside the poll
+// hook to run signal handlers and the progress callback.
+#include <pybind11/functional.h>
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "build_info.hpp"
+#include "errors.hpp"
+#include "group_stream.hpp"
+#include "parallel.hpp"
+#include "pool_view.hpp"
+#include "zip_select.hpp"
+
+namespace py = pybind11;
+using zipcore::ByteSpan;
+using zipcore::PoolView;
+
+namespace {
+
+using Offsets = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>;
+using Indices = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>;
+
+// A pool over a caller's byte buffer and offsets, without copying either.
+struct BoundPool {
+  py::buffer_info data;
+  Offsets offsets;
+  PoolView view;
+
+  BoundPool(const py::buffer& buffer, Offsets offs)
+      : data(request_bytes(buffer)), offsets(std::move(offs)), view(make_view(data, offsets)) {}
+
+  static py::buffer_info request_bytes(const py::buffer& buffer) {
+    py::buffer_info info = buffer.request();
+    if (info.itemsize != 1 || info.ndim != 1 || (info.size > 1 && info.strides[0] != 1)) {
+      throw zipcore::InvalidArgument(
+          "pool data must be a contiguous 1-D byte buffer (bytes, or a uint8 numpy array); "
+          "try numpy.ascontiguousarray(data, dtype=numpy.uint8)");
+    }
+    return info;
+  }
+
+  static PoolView make_view(const py::buffer_info& data, const Offsets& offsets) {
+    if (offsets.ndim() != 1 || offsets.size() < 1) {
+      throw zipcore::InvalidArgument("offsets must be a 1-D int64 array of N+1 entries");
+    }
+    return PoolView(static_cast<const std::uint8_t*>(data.ptr), static_cast<std::size_t>(data.size),
+                    offsets.data(), static_cast<std::size_t>(offsets.size() - 1));
+  }
+};
+
+void check_indices(const Indices& indices, std::size_t pool_size, const char* what) {
+  for (py::ssize_t i = 0; i < indices.size(); ++i) {
+    const std::int64_t v = indices.data()[i];
+    if (v < 0 || static_cast<std::size_t>(v) >= pool_size) {
+      throw zipcore::InvalidArgument(std::string(what) + " index " + std::to_string(v) +
+                                     " is outside the pool of " + std::to_string(pool_size));
+    }
+  }
+}
+
+// Builds hooks that run Python signal handlers and `progress` under the GIL. A Python exception
+// raised there is kept in `error` and stops the run.
+zipcore::RunHooks python_hooks(const py::object& progress, std::exception_ptr& error) {
+  zipcore::RunHooks hooks;
+  hooks.poll = [progress, &error](const zipcore::Progress& p) -> bool {
+    py::gil_scoped_acquire gil;
+    try {
+      if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+      if (!progress.is_none()) progress(p.stage, p.round, p.done, p.total);
+      return true;
+    } catch (...) {
+      error = std::current_exception();
+      return false;
+    }
+  };
+  return hooks;
+}
+
+py::dict stage_dict(const zipcore::StageReport& s) {
+  py::dict d;
+  d["seconds"] = s.seconds;
+  d["evaluations"] = s.evaluations;
+  return d;
+}
+
+py::dict report_dict(const zipcore::SelectReport& r) {
+  py::array_t<std::int64_t> indices(static_cast<py::ssize_t>(r.order.size()));
+  std::copy(r.order.begin(), r.order.end(), indices.mutable_data());
+  py::list rounds;
+  for (const auto& round : r.rounds) {
+    py::dict d;
+    d["round"] = round.round;
+    d["candidates"] = round.candidates;
+    d["shortlisted"] = round.shortlisted;
+    d["picked"] = round.picked;
+    d["selected"] = round.selected;
+    d["pool_restored"] = round.pool_restored;
+    d["stage2"] = stage_dict(round.stage2);
+    d["stage3"] = stage_dict(round.stage3);
+    rounds.append(d);
+  }
+  py::dict out;
+  out["indices"] = indices;
+  out["stage1"] = stage_dict(r.stage1);
+  out["rounds"] = rounds;
+  out["wall_seconds"] = r.wall_seconds;
+  out["task_seconds"] = r.task_seconds;
+  out["threads"] = r.threads;
+  return out;
+}
+
+py::dict run_select(const py::buffer& data, Offsets offsets, std::int64_t budget, std::int64_t k1,
+                std::int64_t k2, std::int64_t k3, int threads, const py::object& progress) {
+  BoundPool pool(data, std::move(offsets));
+  zipcore::SelectParams params{budget, k1, k2, k3, threads};
+  zipcore::validate(params, pool.view.size());
+
+  std::exception_ptr python_error;
+  const zipcore::RunHooks hooks = python_hooks(progress, python_error);
+  zipcore::SelectReport report;
+  std::exception_ptr engine_error;
+  {
+    py::gil_scoped_release nogil;
+    try {
+      report = zipcore::zip_select(pool.view, params, hooks);
+    } catch (...) {
+      engine_error = std::current_exception();
+    }
+  }
+  if (python_error) std::rethrow_exception(python_error);
+  if (engine_error) std::rethrow_exception(engine_error);
+  if (!progress.is_none()) {
+    const std::int64_t total = zipcore::planned_evaluations(pool.view.size(), params);
+    progress(3, static_cast<int>(report.rounds.size()), total, total);
+  }
+  return report_dict(report);
+}
+
+// (raw, compressed) sizes of the whole pool taken as one group, in pool order.
+py::tuple group_sizes(const py::buffer& data, Offsets offsets) {
+  BoundPool pool(data, std::move(offsets));
+  zipcore::GroupSizes sizes;
+  {
+    py::gil_scoped_release nogil;
+    zipcore::GroupStream group;
+    for (std::size_t i = 0; i < pool.view.size(); ++i) group.append(pool.view.sample(i));
+    sizes = group.finish();
+  }
+  return py::make_tuple(sizes.raw, sizes.compressed);
+}
+
+// For each candidate c: (raw, compressed) of the group anchor + [c], through the incremental path.
+py::tuple candidate_sizes(const py::buffer& data, Offsets offsets, Indices anchor, Indices candidates,
+                          int threads) {
+  BoundPool pool(data, std::move(offsets));
+  check_indices(anchor, pool.view.size(), "anchor");
+  check_indices(candidates, pool.view.size(), "candidate");
+  const auto n = static_cast<std::size_t>(candidates.size());
+  py::array_t<std::uint64_t> raw(static_cast<py::ssize_t>(n)), compressed(static_cast<py::ssize_t>(n));
+  std::uint64_t* raw_out = raw.mutable_data();
+  std::uint64_t* compressed_out = compressed.mutable_data();
+  const std::int64_t* cand = candidates.data();
+
+  std::exception_ptr python_error;
+  const zipcore::RunHooks hooks = python_hooks(py::none(), python_error);
+  std::exception_ptr engine_error;
+  {
+    py::gil_scoped_release nogil;
+    try {
+      zipcore::GroupStream group;
+      for (py::ssize_t i = 0; i < anchor.size(); ++i) group.append(pool.view.sample(anchor.data()[i]));
+      zipcore::ParallelRunner runner(threads, hooks);
+      zipcore::Progress progress;
+      runner.run(static_cast<std::int64_t>(n), [&](std::int64_t i) {
+        const auto s = group.sizes_with(pool.view.sample(cand[i]), zipcore::thread_scratch());
+        raw_out[i] = s.raw;
+        compressed_out[i] = s.compressed;
+      }, progress);
+    } catch (...) {
+      engine_error = std::current_exception();
+    }
+  }
+  if (python_error) std::rethrow_exception(python_error);
+  if (engine_error) std::rethrow_exception(engine_error);
+  return py::make_tuple(raw, compressed);
+}
+
+py::dict build_info() {
+  const zipcore::EngineBuildInfo info = zipcore::engine_build_info();
+  py::dict d;
+  d["zlib_compiled"] = info.zlib_compiled;
+  d["zlib_linked"] = info.zlib_linked;
+  d["openmp"] = info.openmp;
+  d["default_threads"] = info.default_threads;
+  d["compiler"] = info.compiler;
+  d["version"] = ZIPCORE_VERSION;
+  return d;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "zipcore's compiled engine; use the zipcore package, not this module.";
+
+  // InvalidArgument derives from std::invalid_argument, which pybind11 already maps to ValueError.
+  py::register_exception<zipcore::DataError>(m, "ZipcoreError", PyExc_ValueError);
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const zipcore::Cancelled&) {
+      PyErr_SetNone(PyExc_KeyboardInterrupt);
+    }
+  });
+
+  m.def("select", &run_select, py::arg("data"), py::arg("offsets"), py::arg("budget"), py::arg("k1"),
+        py::arg("k2"), py::arg("k3"), py::arg("threads"), py::arg("progress"));
+  m.def("group_sizes", &group_sizes, py::arg("data"), py::arg("offsets"));
+  m.def("candidate_sizes", &candidate_sizes, py::arg("data"), py::arg("offsets"), py::arg("anchor"),
+        py::arg("candidates"), py::arg("threads"));
+  m.def("build_info", &build_info);
+}

@@ -1,0 +1,161 @@
+"""The public selection API: argument checks and encoding here, all the work in the engine."""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional, Sequence
+
+import numpy as np
+
+from . import _core
+from ._info import available_cores
+from ._pool import EncodedPool, encode_pool
+
+ProgressCallback = Callable[[int, int, int, int], Any]
+"""Called as ``progress(stage, round, done, total)`` about ten times a second during a run.
+
+``stage`` is 1 (global scores), 2 (coarse local) or 3 (fine local); ``round`` is 0 during stage 1;
+``done`` and ``total`` count compressor evaluations over the whole run, so ``done / total`` is
+the run's progress. An exception raised by the callback stops the run and propagates.
+"""
+
+
+@dataclass(frozen=True)
+class SelectionResult:
+    """A selection and how it was made (what :func:`select_with_stats` returns)."""
+
+    indices: np.ndarray
+    """Pool indices (int64) in selection order."""
+    threads: int
+    wall_seconds: float
+    eval_seconds: float
+    """Seconds all threads spent inside compressor evaluations, summed."""
+    stage1: dict[str, float] = field(default_factory=dict)
+    rounds: list[dict[str, Any]] = field(default_factory=list)
+    """One dict per round: candidates, shortlisted, picked, selected, pool_restored, and
+    ``stage2``/``stage3`` dicts of ``seconds`` and ``evaluations``."""
+
+    @property
+    def overhead_fraction(self) -> float:
+        """Share of thread time spent outside evaluations (scheduling, sorting, idle at joins)."""
+        capacity = self.wall_seconds * self.threads
+        return 1.0 - self.eval_seconds / capacity if capacity > 0 else 0.0
+
+
+def _as_pool(samples: Any) -> EncodedPool:
+    if isinstance(samples, EncodedPool):
+        return samples
+    return encode_pool(samples)
+
+
+def _positive_int(name: str, value: Any) -> int:
+    try:
+        number = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}") from None
+    if number <= 0:
+        raise ValueError(f"{name} must be positive, got {number}")
+    return number
+
+
+def _thread_count(threads: Optional[int]) -> int:
+    return available_cores() if threads is None else _positive_int("threads", threads)
+
+
+def _check_parameters(budget: Any, k1: Any, k2: Any, k3: Any, pool_size: int) -> tuple[int, ...]:
+    budget, k1, k2, k3 = (_positive_int(n, v) for n, v in
+                          (("budget", budget), ("k1", k1), ("k2", k2), ("k3", k3)))
+    if not k1 >= k2 >= k3:
+        raise ValueError(f"ZIP needs k1 >= k2 >= k3, got k1={k1} k2={k2} k3={k3}")
+    if pool_size == 0:
+        raise ValueError("the pool is empty: there is nothing to select from")
+    if budget > pool_size:
+        raise ValueError(f"budget {budget} is larger than the pool ({pool_size} samples)")
+    return budget, k1, k2, k3
+
+
+def select_with_stats(
+    samples: Sequence[Any],
+    budget: int,
+    *,
+    k1: int = 10000,
+    k2: int = 200,
+    k3: int = 100,
+    threads: Optional[int] = None,
+    progress: Optional[ProgressCallback] = None,
+) -> SelectionResult:
+    """Like :func:`select`, but also returns per-stage and per-round timings."""
+    pool = _as_pool(samples)
+    budget, k1, k2, k3 = _check_parameters(budget, k1, k2, k3, len(pool))
+    raw = _core.select(pool.data, pool.offsets, budget, k1, k2, k3, _thread_count(threads), progress)
+    return SelectionResult(
+        indices=raw["indices"],
+        threads=raw["threads"],
+        wall_seconds=raw["wall_seconds"],
+        eval_seconds=raw["task_seconds"],
+        stage1=dict(raw["stage1"]),
+        rounds=[dict(r) for r in raw["rounds"]],
+    )
+
+
+def select(
+    samples: Sequence[Any],
+    budget: int,
+    *,
+    k1: int = 10000,
+    k2: int = 200,
+    k3: int = 100,
+    threads: Optional[int] = None,
+    progress: Optional[ProgressCallback] = None,
+) -> np.ndarray:
+    """Selects ``budget`` samples by ZIP, the reference's three-stage greedy compression selector.
+
+    Returns the chosen indices into ``samples`` (int64), in selection order. The result equals
+    the reference script's (with stable tie-breaking) and does not depend on ``threads``.
+
+    Args:
+        samples: dict records (compressed as ``repr(record)``, like the reference), ``str``
+            (UTF-8) or ``bytes``.
+        budget: how many samples to return, 1..len(samples).
+        k1, k2, k3: the stage sizes, ``k1 >= k2 >= k3 >= 1``; clamped to what is left in the
+            pool (paper defaults 10000, 200, 100).
+        threads: worker threads; ``None`` uses every core this process may run on.
+        progress: optional ``progress(stage, round, done, total)``, see ``ProgressCallback``.
+
+    The GIL is released for the whole run; Ctrl-C raises KeyboardInterrupt within about 0.1 s
+    of the current evaluation finishing.
+    """
+    return select_with_stats(samples, budget, k1=k1, k2=k2, k3=k3, threads=threads,
+                             progress=progress).indices
+
+
+def compression_ratio(samples: Sequence[Any]) -> float:
+    """The entropy law's R: raw bytes / zlib-9 bytes of the whole group ``[s0, s1, ...]``.
+
+    Byte framing as in :func:`select`. Equals ``len(b) / len(zlib.compress(b, 9))`` for
+    ``b = b"[" + b", ".join(sample_bytes) + b"]"`` (a double, not rounded to float32).
+    """
+    pool = _as_pool(samples)
+    raw, compressed = _core.group_sizes(pool.data, pool.offsets)
+    return raw / compressed
+
+
+def candidate_ratios(
+    selected: Sequence[Any], candidates: Sequence[Any], *, threads: Optional[int] = None
+) -> np.ndarray:
+    """For each candidate c, the ratio of the group ``selected + [c]`` (float64).
+
+    This is ZIP's stage-2 score, computed the way the engine does it: the selection is
+    compressed once, and each candidate is finished from a copy of that compressor state.
+    """
+    selected_pool = _as_pool(selected)
+    candidate_pool = _as_pool(candidates)
+    data = np.concatenate([selected_pool.data, candidate_pool.data])
+    offsets = np.concatenate([selected_pool.offsets,
+                              candidate_pool.offsets[1:] + selected_pool.offsets[-1]])
+    n_sel = len(selected_pool)
+    anchor = np.arange(n_sel, dtype=np.int64)
+    cands = np.arange(n_sel, n_sel + len(candidate_pool), dtype=np.int64)
+    raw, compressed = _core.candidate_sizes(data, offsets, anchor, cands, _thread_count(threads))
+    return raw / compressed
