@@ -106,6 +106,15 @@ def write_files(files: Iterable[Tuple[PathLike, bytes]]) -> None:
         raise
 
 
+def check_writable(path: PathLike) -> None:
+    """Fails now, with the error a later write would give, if ``path`` cannot be written.
+
+    For commands that work for minutes before writing: a mistyped output directory
+    should not cost the whole run.
+    """
+    StagedFile(path, b"").discard()
+
+
 def write_file(path: PathLike, data: bytes) -> None:
     """Writes ``data`` to ``path`` atomically (see the module docstring)."""
     write_files([(path, data)])

@@ -13,7 +13,6 @@ import os
 import re
 import zlib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Iterable, Union
 
 from ._core import ZipcoreError
@@ -40,7 +39,8 @@ class Dataset:
         return len(self.records)
 
 
-def _is_gzip_path(path: PathLike) -> bool:
+def is_gzip_path(path: PathLike) -> bool:
+    """Gzip is chosen by name, for input and output alike."""
     return os.fspath(path).endswith(".gz")
 
 
@@ -53,7 +53,7 @@ def _position(text: str, pos: int) -> tuple[int, int]:
 def _read_text(path: PathLike) -> str:
     with open(path, "rb") as handle:
         data = handle.read()
-    if _is_gzip_path(path):
+    if is_gzip_path(path):
         try:
             data = gzip.decompress(data)
         except (OSError, EOFError, zlib.error) as exc:
@@ -76,8 +76,7 @@ def _skip_whitespace(text: str, pos: int) -> int:
     return _WHITESPACE.match(text, pos).end()
 
 
-def _not_an_object(path: PathLike, text: str, pos: int, value: Any, what: str) -> ZipcoreError:
-    line, column = _position(text, pos)
+def _not_an_object(path: PathLike, line: int, column: int, what: str, value: Any) -> ZipcoreError:
     return ZipcoreError(
         f"{os.fspath(path)}:{line}:{column}: {what} is a JSON {_json_type(value)}, "
         "expected an object (a record such as {\"conversations\": [...]})"
@@ -101,36 +100,121 @@ def _syntax_error(path: PathLike, line: int, column: int, message: str) -> Zipco
 
 
 def _parse_json_list(path: PathLike, text: str, pos: int) -> tuple[list, list]:
-    """Parses the list starting at ``text[pos] == "["`` one element at a time, keeping spans."""
+    """Parses the list opening at ``text[pos]`` one element at a time, keeping each span."""
     records: list[dict] = []
     raw: list[str] = []
     pos = _skip_whitespace(text, pos + 1)
     if text.startswith("]", pos):
-        pos += 1
-    while not text.startswith("]", pos - 1) or not records and pos == 1 + text.index("["):
+        _check_end(path, text, pos + 1)
+        return records, raw
+    while True:
         start = pos
         try:
             value, pos = _DECODER.raw_decode(text, start)
         except json.JSONDecodeError as exc:
             raise _syntax_error(path, exc.lineno, exc.colno, exc.msg) from None
         if not isinstance(value, dict):
-            raise _not_an_object(path, text, start, value, f"element {len(records)}")
+            line, column = _position(text, start)
+            raise _not_an_object(path, line, column, f"element {len(records)}", value)
         records.append(value)
         raw.append(text[start:pos])
         pos = _skip_whitespace(text, pos)
         if text.startswith(",", pos):
             pos = _skip_whitespace(text, pos + 1)
         elif text.startswith("]", pos):
-            pos += 1
-            break
+            _check_end(path, text, pos + 1)
+            return records, raw
         else:
             line, column = _position(text, pos)
-            found = "end of file" if pos >= len(text) else repr(text[pos])
+            found = "the end of the file" if pos >= len(text) else repr(text[pos])
             raise _syntax_error(path, line, column,
                                 f"expected ',' or ']' after element {len(records) - 1}, "
                                 f"found {found}")
+
+
+def _check_end(path: PathLike, text: str, pos: int) -> None:
     end = _skip_whitespace(text, pos)
     if end < len(text):
         line, column = _position(text, end)
         raise _syntax_error(path, line, column, "extra data after the closing ']'")
+
+
+def _parse_jsonl(path: PathLike, text: str) -> tuple[list, list]:
+    """One object per line. Splits on "\\n" only: str.splitlines would also split on
+    characters such as U+2028 that JSON allows unescaped inside strings."""
+    records: list[dict] = []
+    raw: list[str] = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        start = _skip_whitespace(line, 0)
+        if start == len(line):
+            continue  # blank lines are allowed
+        try:
+            value, end = _DECODER.raw_decode(line, start)
+        except json.JSONDecodeError as exc:
+            raise _syntax_error(path, number, exc.colno, exc.msg) from None
+        if not isinstance(value, dict):
+            raise _not_an_object(path, number, start + 1, "this line", value)
+        rest = _skip_whitespace(line, end)
+        if rest < len(line):
+            raise _syntax_error(path, number, rest + 1,
+                                "extra data after the record (JSONL needs one object per line)")
+        records.append(value)
+        raw.append(line[start:end])
     return records, raw
+
+
+def load_dataset(path: PathLike) -> Dataset:
+    """Loads a JSON list or JSONL file (``.gz`` read through gzip), format told by content.
+
+    A file whose first non-whitespace character is ``[`` is a JSON list; anything else,
+    an empty file included, is JSONL. An empty dataset loads; selecting from it fails later.
+    """
+    text = _read_text(path)
+    first = _skip_whitespace(text, 0)
+    if text.startswith("[", first):
+        records, raw = _parse_json_list(path, text, first)
+        kind = "json"
+    else:
+        records, raw = _parse_jsonl(path, text)
+        kind = "jsonl"
+    return Dataset(os.fspath(path), kind, records, raw, is_gzip_path(path))
+
+
+def _selected_raw(dataset: Dataset, indices: Iterable[Any]) -> list[str]:
+    chosen = []
+    for index in indices:
+        i = int(index)
+        if not 0 <= i < len(dataset.raw):  # a negative index would silently wrap around
+            raise IndexError(f"index {i} is out of range for {len(dataset.raw)} records")
+        chosen.append(dataset.raw[i])
+    return chosen
+
+
+def selection_bytes(dataset: Dataset, indices: Iterable[Any], *, compress: bool = False) -> bytes:
+    """The file contents ``write_selection`` writes (exposed to write several files at once)."""
+    chosen = _selected_raw(dataset, indices)
+    if dataset.format == "json":
+        text = "[" + ", ".join(chosen) + "]"  # the framing of the shared input files
+    else:
+        text = "".join(line + "\n" for line in chosen)
+    data = text.encode("utf-8")
+    # mtime=0 keeps the output reproducible: the same selection gives the same bytes.
+    return gzip.compress(data, compresslevel=6, mtime=0) if compress else data
+
+
+def indices_bytes(indices: Iterable[Any]) -> bytes:
+    return "".join(f"{int(i)}\n" for i in indices).encode("ascii")
+
+
+def write_selection(path: PathLike, dataset: Dataset, indices: Iterable[Any]) -> None:
+    """Writes ``dataset``'s records at ``indices``, in that order, in the dataset's format.
+
+    Gzip-compressed when ``path`` ends in ``.gz``. Atomic: on any error nothing is left.
+    """
+    write_file(path, selection_bytes(dataset, indices, compress=is_gzip_path(path)))
+
+
+def write_indices(path: PathLike, indices: Iterable[Any]) -> None:
+    """Writes one index per line (atomically, like ``write_selection``)."""
+    write_file(path, indices_bytes(indices))
+

@@ -1,0 +1,97 @@
+"""Times zipcore.select on a real pool, per stage and per round, for several thread counts.
+
+    python bench/bench_select.py ../shared/data/pool_real_5k.json --budget 500 \
+        --k1 2000 --k2 200 --k3 100 --threads 1 2
+
+Checks that every thread count returns the same selection, and reports the share of thread time
+spent outside compressor evaluations (scheduling, sorting, waiting at joins).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import machine_facts  # noqa: E402
+
+import zipcore  # noqa: E402
+from zipcore.records import load_dataset  # noqa: E402
+
+
+def run_once(records, args, threads: int) -> dict:
+    start = time.perf_counter()
+    result = zipcore.select_with_stats(records, args.budget, k1=args.k1, k2=args.k2, k3=args.k3,
+                                       threads=threads)
+    seconds = time.perf_counter() - start
+    evaluations = result.stage1["evaluations"] + sum(
+        r["stage2"]["evaluations"] + r["stage3"]["evaluations"] for r in result.rounds)
+    return {
+        "threads": threads,
+        "seconds": seconds,
+        "engine_seconds": result.wall_seconds,
+        "evaluations": evaluations,
+        "us_per_evaluation_per_thread": result.eval_seconds / evaluations * 1e6,
+        "outside_evaluations": result.overhead_fraction,
+        "stage1_seconds": result.stage1["seconds"],
+        "rounds": [
+            {"round": r["round"], "stage2": r["stage2"]["seconds"], "stage3": r["stage3"]["seconds"]}
+            for r in result.rounds
+        ],
+        "indices": result.indices,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("pool", type=Path)
+    parser.add_argument("--budget", type=int, required=True)
+    parser.add_argument("--k1", type=int, default=10000)
+    parser.add_argument("--k2", type=int, default=200)
+    parser.add_argument("--k3", type=int, default=100)
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--repeat", type=int, default=1, help="runs per thread count; best kept")
+    parser.add_argument("--json", type=Path, help="write the full results here")
+    args = parser.parse_args()
+
+    t = time.perf_counter()
+    records = load_dataset(args.pool).records
+    print(f"loaded {len(records)} samples in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+
+    runs = []
+    for threads in args.threads:
+        best = min((run_once(records, args, threads) for _ in range(args.repeat)),
+                   key=lambda r: r["seconds"])
+        runs.append(best)
+        print(f"threads={threads}: {best['seconds']:.2f} s, "
+              f"{best['us_per_evaluation_per_thread']:.0f} us/evaluation, "
+              f"outside evaluations {best['outside_evaluations']:.1%}", file=sys.stderr)
+    same = all(np.array_equal(runs[0]["indices"], r["indices"]) for r in runs)
+    base = runs[0]["seconds"]
+    report = {
+        "machine": machine_facts(),
+        "command": " ".join(["python"] + sys.argv),
+        "pool": str(args.pool), "samples": len(records),
+        "params": {"budget": args.budget, "k1": args.k1, "k2": args.k2, "k3": args.k3},
+        "same_selection_for_all_thread_counts": same,
+        "runs": [{k: v for k, v in r.items() if k != "indices"} | {"speedup": base / r["seconds"]}
+                 for r in runs],
+    }
+    for r in report["runs"]:
+        rounds = r["rounds"]
+        print(f"threads={r['threads']} speedup {r['speedup']:.2f}x; per-round seconds "
+              f"(stage2+stage3): " + " ".join(f"{x['stage2'] + x['stage3']:.2f}" for x in rounds[:12])
+              + (" ..." if len(rounds) > 12 else ""), file=sys.stderr)
+    print(f"same selection for all thread counts: {same}", file=sys.stderr)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()

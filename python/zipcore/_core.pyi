@@ -1,0 +1,28 @@
+"""Type stubs for zipcore's compiled engine (private; use the zipcore package)."""
+
+from typing import Any, Callable, Optional
+
+import numpy as np
+import numpy.typing as npt
+
+class ZipcoreError(ValueError): ...
+
+def select(
+    data: Any,
+    offsets: npt.NDArray[np.int64],
+    budget: int,
+    k1: int,
+    k2: int,
+    k3: int,
+    threads: int,
+    progress: Optional[Callable[[int, int, int, int], Any]],
+) -> dict[str, Any]: ...
+def group_sizes(data: Any, offsets: npt.NDArray[np.int64]) -> tuple[int, int]: ...
+def candidate_sizes(
+    data: Any,
+    offsets: npt.NDArray[np.int64],
+    anchor: npt.NDArray[np.int64],
+    candidates: npt.NDArray[np.int64],
+    threads: int,
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]: ...
+def build_info() -> dict[str, Any]: ...
