@@ -1,6 +1,7 @@
 #include "build_info.hpp"
 
 #include <zlib.h>
+#include <zstd.h>
 
 #include "parallel.hpp"
 
@@ -10,6 +11,7 @@ EngineBuildInfo engine_build_info() {
   EngineBuildInfo info;
   info.zlib_compiled = ZLIB_VERSION;
   info.zlib_linked = zlibVersion();
+  info.zstd = ZSTD_versionString();
 #ifdef ZIPCORE_HAVE_OPENMP
   info.openmp = true;
 #endif

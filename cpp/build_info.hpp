@@ -9,6 +9,7 @@ namespace zipcore {
 struct EngineBuildInfo {
   std::string zlib_compiled;  // ZLIB_VERSION of the headers
   std::string zlib_linked;    // zlibVersion() of the library loaded at run time
+  std::string zstd;           // ZSTD_versionString() of the library loaded at run time
   bool openmp = false;
   int default_threads = 1;
   std::string compiler;

@@ -80,17 +80,25 @@ void GroupStream::append(ByteSpan member) {
   ++members_;
 }
 
-GroupSizes GroupStream::sizes_with(ByteSpan candidate, EvalScratch& scratch) const {
+z_stream& GroupStream::copy_into(EvalScratch& scratch) const {
   scratch.arena_.recycle();
-  {
-    // The copy's allocations come from the arena. The copy is never passed to deflateEnd: the
-    // arena is recycled wholesale before the next copy.
-    ArenaScope scope(scratch.arena_);
-    const int rc = deflateCopy(&scratch.copy_, const_cast<z_stream*>(&stream_));
-    if (rc == Z_MEM_ERROR) throw std::bad_alloc();
-    if (rc != Z_OK) throw DataError("deflateCopy failed with code " + std::to_string(rc));
-  }
-  return finish_with(scratch.copy_, members_ > 0, candidate, scratch.sink_);
+  // The copy's allocations come from the arena. The copy is never passed to deflateEnd: the
+  // arena is recycled wholesale before the next copy.
+  ArenaScope scope(scratch.arena_);
+  const int rc = deflateCopy(&scratch.copy_, const_cast<z_stream*>(&stream_));
+  if (rc == Z_MEM_ERROR) throw std::bad_alloc();
+  if (rc != Z_OK) throw DataError("deflateCopy failed with code " + std::to_string(rc));
+  return scratch.copy_;
+}
+
+GroupSizes GroupStream::sizes_with(ByteSpan candidate, EvalScratch& scratch) const {
+  return finish_with(copy_into(scratch), members_ > 0, candidate, scratch.sink_);
+}
+
+GroupSizes GroupStream::sizes_as_is(EvalScratch& scratch) const {
+  z_stream& copy = copy_into(scratch);
+  deflate_all(copy, kClose, sizeof kClose, Z_FINISH, scratch.sink_);
+  return {static_cast<std::uint64_t>(copy.total_in), static_cast<std::uint64_t>(copy.total_out)};
 }
 
 GroupSizes GroupStream::finish() {

@@ -25,9 +25,6 @@ struct GroupSizes {
   double ratio() const { return static_cast<double>(raw) / static_cast<double>(compressed); }
 };
 
-// The reference keeps every score in a float32 tensor: round once, the way torch does.
-inline float as_score(const GroupSizes& s) { return static_cast<float>(s.ratio()); }
-
 class EvalScratch;
 
 // A deflate stream holding the compressed prefix of one group. Not thread-safe to modify;
@@ -47,11 +44,14 @@ class GroupStream {
 
   // Sizes of the group plus `candidate`, from a copy of this stream; this stream is unchanged.
   GroupSizes sizes_with(ByteSpan candidate, EvalScratch& scratch) const;
+  // Sizes of the group as it is, from a copy of this stream.
+  GroupSizes sizes_as_is(EvalScratch& scratch) const;
   // Sizes of the group as it is, finishing this stream (it must be cleared before reuse).
   GroupSizes finish();
 
  private:
-  void feed(const std::uint8_t* data, std::size_t size);
+  // Copies this stream into the scratch's arena-backed z_stream.
+  z_stream& copy_into(EvalScratch& scratch) const;
 
   z_stream stream_{};
   std::size_t members_ = 0;

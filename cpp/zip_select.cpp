@@ -6,7 +6,6 @@
 #include <string>
 
 #include "errors.hpp"
-#include "group_stream.hpp"
 #include "parallel.hpp"
 #include "ranking.hpp"
 
@@ -51,10 +50,10 @@ std::vector<std::int64_t> largest_first(const PoolView& pool, const std::vector<
   return schedule;
 }
 
-// Scores every item against `anchor` (or alone, when anchor is null); results by position.
+// Scores every item with `scorer`, against its group or alone; results by position.
 std::vector<float> score_items(ParallelRunner& runner, const PoolView& pool,
-                               const std::vector<std::int64_t>& items, const GroupStream* anchor,
-                               Progress& progress) {
+                               const std::vector<std::int64_t>& items, const GroupScorer& scorer,
+                               bool alone, Progress& progress) {
   std::vector<float> scores(items.size());
   const std::vector<std::int64_t> schedule = largest_first(pool, items);
   runner.run(
@@ -62,19 +61,36 @@ std::vector<float> score_items(ParallelRunner& runner, const PoolView& pool,
       [&](std::int64_t i) {
         const std::int64_t position = schedule[i];
         const ByteSpan sample = pool.sample(items[position]);
-        EvalScratch& scratch = thread_scratch();
-        const GroupSizes sizes = anchor ? anchor->sizes_with(sample, scratch) : scratch.sizes_alone(sample);
-        scores[position] = as_score(sizes);
+        // The reference keeps every score in a float32 tensor: round once, the way torch does.
+        scores[position] = static_cast<float>(alone ? scorer.ratio_alone(sample) : scorer.ratio_with(sample));
       },
       progress);
   return scores;
+}
+
+// The most bytes a group of `members` samples of this pool can hold ("[", separators, "]").
+std::size_t max_group_bytes(const PoolView& pool, std::int64_t members) {
+  std::vector<std::size_t> sizes(pool.size());
+  for (std::size_t i = 0; i < pool.size(); ++i) sizes[i] = pool.sample(i).size;
+  const auto k = static_cast<std::size_t>(std::min<std::int64_t>(members, sizes.size()));
+  std::nth_element(sizes.begin(), sizes.begin() + static_cast<std::ptrdiff_t>(k) - 1, sizes.end(),
+                   std::greater<std::size_t>());
+  std::size_t total = 2 + 2 * k;
+  for (std::size_t i = 0; i < k; ++i) total += sizes[i];
+  return total;
+}
+
+std::unique_ptr<GroupScorer> group_for(const PoolView& pool, const SelectParams& p, std::int64_t members) {
+  return make_group_scorer({p.codec, p.level, max_group_bytes(pool, members)});
 }
 
 class ZipLoop {
  public:
   ZipLoop(const PoolView& pool, const SelectParams& params, const RunHooks& hooks)
       : pool_(pool), params_(params), runner_(params.threads, hooks),
-        eligible_(pool.size(), 1), available_(static_cast<std::int64_t>(pool.size())) {
+        eligible_(pool.size(), 1), available_(static_cast<std::int64_t>(pool.size())),
+        selection_(group_for(pool, params, params.budget)),
+        fine_(group_for(pool, params, params.k3)) {
     progress_.total = planned_evaluations(pool.size(), params);
   }
 
@@ -94,7 +110,7 @@ class ZipLoop {
     std::vector<std::int64_t> everyone(pool_.size());
     std::iota(everyone.begin(), everyone.end(), std::int64_t{0});
     progress_.stage = 1;
-    global_ = score_items(runner_, pool_, everyone, nullptr, progress_);
+    global_ = score_items(runner_, pool_, everyone, *selection_, true, progress_);
     alone_ = global_;
     report_.stage1 = {seconds_since(start), static_cast<std::int64_t>(everyone.size())};
   }
@@ -111,9 +127,11 @@ class ZipLoop {
     const std::vector<std::int64_t> picks = fine_local(shortlist, shape, round.stage3);
 
     for (std::int64_t pick : picks) {
-      selection_.append(pool_.sample(pick));
+      selection_->append(pool_.sample(pick));
       report_.order.push_back(pick);
     }
+    selection_->prepare();
+    round.ratio = selection_->current_ratio();
     round.candidates = static_cast<std::int64_t>(candidates.size());
     round.shortlisted = static_cast<std::int64_t>(shortlist.size());
     round.picked = static_cast<std::int64_t>(picks.size());
@@ -129,11 +147,11 @@ class ZipLoop {
     const auto start = Clock::now();
     progress_.stage = 2;
     std::vector<float> scores;
-    if (selection_.members() == 0) {
+    if (selection_->members() == 0) {
       // ratio([] + [c]) is ratio([c]), which stage 1 already computed.
       for (std::int64_t c : candidates) scores.push_back(global_[c]);
     } else {
-      scores = score_items(runner_, pool_, candidates, &selection_, progress_);
+      scores = score_items(runner_, pool_, candidates, *selection_, false, progress_);
       stage.evaluations = static_cast<std::int64_t>(candidates.size());
     }
     for (std::size_t p = 0; p < candidates.size(); ++p) global_[candidates[p]] = scores[p];
@@ -150,14 +168,15 @@ class ZipLoop {
                                        StageReport& stage) {
     const auto start = Clock::now();
     progress_.stage = 3;
-    fine_.clear();
+    fine_->clear();
     std::vector<std::int64_t> picks;
     for (std::int64_t j = 0; j < shape.k3; ++j) {
       std::vector<float> scores;
       if (j == 0) {
         for (std::int64_t t : remaining) scores.push_back(alone_[t]);
       } else {
-        scores = score_items(runner_, pool_, remaining, &fine_, progress_);
+        fine_->prepare();
+        scores = score_items(runner_, pool_, remaining, *fine_, false, progress_);
         stage.evaluations += static_cast<std::int64_t>(remaining.size());
       }
       // Strict '<' keeps the earliest-ranked member of T among equal scores.
@@ -165,7 +184,7 @@ class ZipLoop {
       const std::int64_t pick = remaining[best];
       remaining.erase(remaining.begin() + static_cast<std::ptrdiff_t>(best));
       picks.push_back(pick);
-      if (j + 1 < shape.k3) fine_.append(pool_.sample(pick));
+      if (j + 1 < shape.k3) fine_->append(pool_.sample(pick));
       runner_.checkpoint(progress_);
     }
     stage.seconds = seconds_since(start);
@@ -191,8 +210,8 @@ class ZipLoop {
   std::vector<float> alone_;   // ratio([i]) for every i, kept for stage 3's first pick
   std::vector<std::uint8_t> eligible_;
   std::int64_t available_;
-  GroupStream selection_;  // "[" + S so far
-  GroupStream fine_;       // "[" + U so far
+  std::unique_ptr<GroupScorer> selection_;  // S so far
+  std::unique_ptr<GroupScorer> fine_;       // U so far
   Progress progress_;
   SelectReport report_;
 };

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "group_scorer.hpp"
 #include "pool_view.hpp"
 #include "run_hooks.hpp"
 
@@ -16,6 +17,8 @@ struct SelectParams {
   std::int64_t k2 = 200;    // stage 2 keeps the k2 best scores against the selection
   std::int64_t k3 = 100;    // stage 3 picks k3 samples per round
   int threads = 0;          // 0 = every core the process may use
+  Codec codec = Codec::zlib;
+  int level = 9;
 };
 
 struct StageReport {
@@ -30,6 +33,7 @@ struct RoundReport {
   std::int64_t picked = 0;       // |U|
   std::int64_t selected = 0;     // |S| after the round
   bool pool_restored = false;    // the never-removed samples had run out before this round
+  double ratio = 0;              // the selection's compression ratio after the round
   StageReport stage2;
   StageReport stage3;
 };

@@ -11,6 +11,7 @@
 
 #include "build_info.hpp"
 #include "errors.hpp"
+#include "group_scorer.hpp"
 #include "group_stream.hpp"
 #include "parallel.hpp"
 #include "pool_view.hpp"
@@ -52,6 +53,12 @@ struct BoundPool {
                     offsets.data(), static_cast<std::size_t>(offsets.size() - 1));
   }
 };
+
+zipcore::Codec parse_codec(const std::string& name) {
+  if (name == "zlib") return zipcore::Codec::zlib;
+  if (name == "zstd") return zipcore::Codec::zstd;
+  throw zipcore::InvalidArgument("codec must be 'zlib' or 'zstd', got '" + name + "'");
+}
 
 void check_indices(const Indices& indices, std::size_t pool_size, const char* what) {
   for (py::ssize_t i = 0; i < indices.size(); ++i) {
@@ -100,6 +107,7 @@ py::dict report_dict(const zipcore::SelectReport& r) {
     d["picked"] = round.picked;
     d["selected"] = round.selected;
     d["pool_restored"] = round.pool_restored;
+    d["ratio"] = round.ratio;
     d["stage2"] = stage_dict(round.stage2);
     d["stage3"] = stage_dict(round.stage3);
     rounds.append(d);
@@ -115,9 +123,10 @@ py::dict report_dict(const zipcore::SelectReport& r) {
 }
 
 py::dict run_select(const py::buffer& data, Offsets offsets, std::int64_t budget, std::int64_t k1,
-                std::int64_t k2, std::int64_t k3, int threads, const py::object& progress) {
+                std::int64_t k2, std::int64_t k3, int threads, const std::string& codec, int level,
+                const py::object& progress) {
   BoundPool pool(data, std::move(offsets));
-  zipcore::SelectParams params{budget, k1, k2, k3, threads};
+  zipcore::SelectParams params{budget, k1, k2, k3, threads, parse_codec(codec), level};
   zipcore::validate(params, pool.view.size());
 
   std::exception_ptr python_error;
@@ -154,17 +163,21 @@ py::tuple group_sizes(const py::buffer& data, Offsets offsets) {
   return py::make_tuple(sizes.raw, sizes.compressed);
 }
 
-// For each candidate c: (raw, compressed) of the group anchor + [c], through the incremental path.
-py::tuple candidate_sizes(const py::buffer& data, Offsets offsets, Indices anchor, Indices candidates,
-                          int threads) {
+// For each candidate c: the compression ratio of the group anchor + [c], computed the way the
+// selection loop does (the anchor prepared once, each candidate scored from it).
+py::array_t<double> candidate_ratios(const py::buffer& data, Offsets offsets, Indices anchor,
+                                     Indices candidates, int threads, const std::string& codec,
+                                     int level) {
   BoundPool pool(data, std::move(offsets));
   check_indices(anchor, pool.view.size(), "anchor");
   check_indices(candidates, pool.view.size(), "candidate");
   const auto n = static_cast<std::size_t>(candidates.size());
-  py::array_t<std::uint64_t> raw(static_cast<py::ssize_t>(n)), compressed(static_cast<py::ssize_t>(n));
-  std::uint64_t* raw_out = raw.mutable_data();
-  std::uint64_t* compressed_out = compressed.mutable_data();
+  py::array_t<double> ratios(static_cast<py::ssize_t>(n));
+  double* out = ratios.mutable_data();
   const std::int64_t* cand = candidates.data();
+  std::size_t anchor_bytes = 2;
+  for (py::ssize_t i = 0; i < anchor.size(); ++i) anchor_bytes += pool.view.sample(anchor.data()[i]).size + 2;
+  const zipcore::CodecOptions options{parse_codec(codec), level, anchor_bytes};
 
   std::exception_ptr python_error;
   const zipcore::RunHooks hooks = python_hooks(py::none(), python_error);
@@ -172,14 +185,13 @@ py::tuple candidate_sizes(const py::buffer& data, Offsets offsets, Indices ancho
   {
     py::gil_scoped_release nogil;
     try {
-      zipcore::GroupStream group;
-      for (py::ssize_t i = 0; i < anchor.size(); ++i) group.append(pool.view.sample(anchor.data()[i]));
+      auto group = zipcore::make_group_scorer(options);
+      for (py::ssize_t i = 0; i < anchor.size(); ++i) group->append(pool.view.sample(anchor.data()[i]));
+      group->prepare();
       zipcore::ParallelRunner runner(threads, hooks);
       zipcore::Progress progress;
       runner.run(static_cast<std::int64_t>(n), [&](std::int64_t i) {
-        const auto s = group.sizes_with(pool.view.sample(cand[i]), zipcore::thread_scratch());
-        raw_out[i] = s.raw;
-        compressed_out[i] = s.compressed;
+        out[i] = group->ratio_with(pool.view.sample(cand[i]));
       }, progress);
     } catch (...) {
       engine_error = std::current_exception();
@@ -187,7 +199,7 @@ py::tuple candidate_sizes(const py::buffer& data, Offsets offsets, Indices ancho
   }
   if (python_error) std::rethrow_exception(python_error);
   if (engine_error) std::rethrow_exception(engine_error);
-  return py::make_tuple(raw, compressed);
+  return ratios;
 }
 
 py::dict build_info() {
@@ -195,6 +207,7 @@ py::dict build_info() {
   py::dict d;
   d["zlib_compiled"] = info.zlib_compiled;
   d["zlib_linked"] = info.zlib_linked;
+  d["zstd"] = info.zstd;
   d["openmp"] = info.openmp;
   d["default_threads"] = info.default_threads;
   d["compiler"] = info.compiler;
@@ -218,9 +231,10 @@ PYBIND11_MODULE(_core, m) {
   });
 
   m.def("select", &run_select, py::arg("data"), py::arg("offsets"), py::arg("budget"), py::arg("k1"),
-        py::arg("k2"), py::arg("k3"), py::arg("threads"), py::arg("progress"));
+        py::arg("k2"), py::arg("k3"), py::arg("threads"), py::arg("codec"), py::arg("level"),
+        py::arg("progress"));
   m.def("group_sizes", &group_sizes, py::arg("data"), py::arg("offsets"));
-  m.def("candidate_sizes", &candidate_sizes, py::arg("data"), py::arg("offsets"), py::arg("anchor"),
-        py::arg("candidates"), py::arg("threads"));
+  m.def("candidate_ratios", &candidate_ratios, py::arg("data"), py::arg("offsets"), py::arg("anchor"),
+        py::arg("candidates"), py::arg("threads"), py::arg("codec"), py::arg("level"));
   m.def("build_info", &build_info);
 }

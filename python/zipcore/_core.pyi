@@ -15,14 +15,18 @@ def select(
     k2: int,
     k3: int,
     threads: int,
+    codec: str,
+    level: int,
     progress: Optional[Callable[[int, int, int, int], Any]],
 ) -> dict[str, Any]: ...
 def group_sizes(data: Any, offsets: npt.NDArray[np.int64]) -> tuple[int, int]: ...
-def candidate_sizes(
+def candidate_ratios(
     data: Any,
     offsets: npt.NDArray[np.int64],
     anchor: npt.NDArray[np.int64],
     candidates: npt.NDArray[np.int64],
     threads: int,
-) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]: ...
+    codec: str,
+    level: int,
+) -> npt.NDArray[np.float64]: ...
 def build_info() -> dict[str, Any]: ...

@@ -63,6 +63,17 @@ def _thread_count(threads: Optional[int]) -> int:
     return available_cores() if threads is None else _positive_int("threads", threads)
 
 
+def _codec_level(codec: str, level: Optional[int]) -> tuple[str, int]:
+    if codec not in ("zlib", "zstd"):
+        raise ValueError(f"codec must be 'zlib' or 'zstd', got {codec!r}")
+    if level is None:
+        return codec, 9 if codec == "zlib" else 3
+    level = operator.index(level)
+    if codec == "zlib" and level != 9:
+        raise ValueError(f"the zlib codec is exact at level 9 only (the reference's), got {level}")
+    return codec, level
+
+
 def _check_parameters(budget: Any, k1: Any, k2: Any, k3: Any, pool_size: int) -> tuple[int, ...]:
     budget, k1, k2, k3 = (_positive_int(n, v) for n, v in
                           (("budget", budget), ("k1", k1), ("k2", k2), ("k3", k3)))
@@ -84,11 +95,15 @@ def select_with_stats(
     k3: int = 100,
     threads: Optional[int] = None,
     progress: Optional[ProgressCallback] = None,
+    codec: str = "zlib",
+    level: Optional[int] = None,
 ) -> SelectionResult:
     """Like :func:`select`, but also returns per-stage and per-round timings."""
     pool = _as_pool(samples)
     budget, k1, k2, k3 = _check_parameters(budget, k1, k2, k3, len(pool))
-    raw = _core.select(pool.data, pool.offsets, budget, k1, k2, k3, _thread_count(threads), progress)
+    codec, level = _codec_level(codec, level)
+    raw = _core.select(pool.data, pool.offsets, budget, k1, k2, k3, _thread_count(threads),
+                       codec, level, progress)
     return SelectionResult(
         indices=raw["indices"],
         threads=raw["threads"],
@@ -108,6 +123,8 @@ def select(
     k3: int = 100,
     threads: Optional[int] = None,
     progress: Optional[ProgressCallback] = None,
+    codec: str = "zlib",
+    level: Optional[int] = None,
 ) -> np.ndarray:
     """Selects ``budget`` samples by ZIP, the reference's three-stage greedy compression selector.
 
@@ -122,12 +139,16 @@ def select(
             pool (paper defaults 10000, 200, 100).
         threads: worker threads; ``None`` uses every core this process may run on.
         progress: optional ``progress(stage, round, done, total)``, see ``ProgressCallback``.
+        codec: ``"zlib"`` (default; exact, the reference's scores) or ``"zstd"`` (sees
+            redundancy across the whole selection instead of zlib's last 32 KB, and is faster;
+            see the README's "Choosing a codec").
+        level: compression level; zlib is always 9, zstd defaults to 3 (1..22).
 
     The GIL is released for the whole run; Ctrl-C raises KeyboardInterrupt within about 0.1 s
     of the current evaluation finishing.
     """
     return select_with_stats(samples, budget, k1=k1, k2=k2, k3=k3, threads=threads,
-                             progress=progress).indices
+                             progress=progress, codec=codec, level=level).indices
 
 
 def compression_ratio(samples: Sequence[Any]) -> float:
@@ -142,13 +163,21 @@ def compression_ratio(samples: Sequence[Any]) -> float:
 
 
 def candidate_ratios(
-    selected: Sequence[Any], candidates: Sequence[Any], *, threads: Optional[int] = None
+    selected: Sequence[Any],
+    candidates: Sequence[Any],
+    *,
+    threads: Optional[int] = None,
+    codec: str = "zlib",
+    level: Optional[int] = None,
 ) -> np.ndarray:
     """For each candidate c, the ratio of the group ``selected + [c]`` (float64).
 
     This is ZIP's stage-2 score, computed the way the engine does it: the selection is
-    compressed once, and each candidate is finished from a copy of that compressor state.
+    prepared once, and each candidate is scored from that state (zlib: a copy of the deflate
+    state finished with the candidate, exactly ``len(b) / len(zlib.compress(b, 9))``; zstd: the
+    candidate compressed with the selection as dictionary).
     """
+    codec, level = _codec_level(codec, level)
     selected_pool = _as_pool(selected)
     candidate_pool = _as_pool(candidates)
     data = np.concatenate([selected_pool.data, candidate_pool.data])
@@ -157,5 +186,4 @@ def candidate_ratios(
     n_sel = len(selected_pool)
     anchor = np.arange(n_sel, dtype=np.int64)
     cands = np.arange(n_sel, n_sel + len(candidate_pool), dtype=np.int64)
-    raw, compressed = _core.candidate_sizes(data, offsets, anchor, cands, _thread_count(threads))
-    return raw / compressed
+    return _core.candidate_ratios(data, offsets, anchor, cands, _thread_count(threads), codec, level)

@@ -1,0 +1,188 @@
+#define ZSTD_STATIC_LINKING_ONLY  // ZSTD_createCDict_advanced2, ZSTD_c_forceAttachDict
+#include "zstd_scorer.hpp"
+
+#include <zstd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "errors.hpp"
+#include "group_stream.hpp"
+
+namespace zipcore {
+namespace {
+
+constexpr int kMinWindowLog = 20;
+constexpr int kMaxTableLog = 24;  // hash tables of 64 MiB at most, whatever the group size
+const std::uint8_t kSeparator[] = {',', ' '};
+
+std::size_t check(std::size_t rc, const char* what) {
+  if (ZSTD_isError(rc)) throw DataError(std::string(what) + " failed: " + ZSTD_getErrorName(rc));
+  return rc;
+}
+
+int ceil_log2(std::size_t n) {
+  int log = 0;
+  while ((std::size_t{1} << log) < n && log < 62) ++log;
+  return log;
+}
+
+// Per-thread compression contexts and buffers, kept for the thread's lifetime.
+struct ZstdThreadState {
+  ZSTD_CCtx* with_dictionary = nullptr;
+  ZSTD_CCtx* alone = nullptr;
+  std::vector<std::uint8_t> input;
+  std::vector<std::uint8_t> output;
+
+  ZstdThreadState() : with_dictionary(ZSTD_createCCtx()), alone(ZSTD_createCCtx()) {
+    if (!with_dictionary || !alone) throw std::bad_alloc();
+    // Attaching the dictionary's tables (instead of copying them, zstd's choice for larger
+    // inputs) keeps a candidate's cost independent of the group's size.
+    check(ZSTD_CCtx_setParameter(with_dictionary, ZSTD_c_forceAttachDict, ZSTD_dictForceAttach),
+          "ZSTD_c_forceAttachDict");
+    check(ZSTD_CCtx_setParameter(with_dictionary, ZSTD_c_contentSizeFlag, 0), "contentSizeFlag");
+    check(ZSTD_CCtx_setParameter(with_dictionary, ZSTD_c_dictIDFlag, 0), "dictIDFlag");
+  }
+  ~ZstdThreadState() {
+    ZSTD_freeCCtx(with_dictionary);
+    ZSTD_freeCCtx(alone);
+  }
+
+  // Frames `pieces` into `input` and returns its size; sizes `output` for the worst case.
+  std::size_t frame(std::initializer_list<ByteSpan> pieces) {
+    input.clear();
+    for (const ByteSpan& p : pieces) input.insert(input.end(), p.data, p.data + p.size);
+    output.resize(ZSTD_compressBound(input.size()));
+    return input.size();
+  }
+};
+
+ZstdThreadState& zstd_thread_state() {
+  thread_local ZstdThreadState state;
+  return state;
+}
+
+const std::uint8_t kOpen[] = {'['};
+const std::uint8_t kClose[] = {']'};
+constexpr ByteSpan kOpenSpan{kOpen, 1};
+constexpr ByteSpan kCloseSpan{kClose, 1};
+constexpr ByteSpan kSeparatorSpan{kSeparator, 2};
+
+}  // namespace
+
+int ZstdGroupScorer::max_level() { return ZSTD_maxCLevel(); }
+
+ZstdGroupScorer::ZstdGroupScorer(const CodecOptions& options)
+    : level_(options.level),
+      window_log_(std::clamp(ceil_log2(options.max_group_bytes + 1), kMinWindowLog,
+                             static_cast<int>(ZSTD_WINDOWLOG_MAX))) {
+  if (level_ < 1 || level_ > ZSTD_maxCLevel()) {
+    throw InvalidArgument("zstd level must be 1.." + std::to_string(ZSTD_maxCLevel()) + ", got " +
+                          std::to_string(level_));
+  }
+  stream_ = ZSTD_createCCtx();
+  if (!stream_) throw std::bad_alloc();
+  clear();
+}
+
+ZstdGroupScorer::~ZstdGroupScorer() {
+  ZSTD_freeCDict(dictionary_);
+  ZSTD_freeCCtx(stream_);
+}
+
+void ZstdGroupScorer::restart_stream() {
+  check(ZSTD_CCtx_reset(stream_, ZSTD_reset_session_and_parameters), "ZSTD_CCtx_reset");
+  check(ZSTD_CCtx_setParameter(stream_, ZSTD_c_compressionLevel, level_), "compressionLevel");
+  check(ZSTD_CCtx_setParameter(stream_, ZSTD_c_windowLog, window_log_), "windowLog");
+  check(ZSTD_CCtx_setParameter(stream_, ZSTD_c_contentSizeFlag, 0), "contentSizeFlag");
+  streamed_ = 0;
+  compressed_ = 0;
+}
+
+void ZstdGroupScorer::clear() {
+  content_.assign(kOpen, kOpen + 1);
+  members_ = 0;
+  restart_stream();
+  dirty_ = true;
+}
+
+void ZstdGroupScorer::append(ByteSpan member) {
+  if (members_ > 0) content_.insert(content_.end(), kSeparator, kSeparator + 2);
+  content_.insert(content_.end(), member.data, member.data + member.size);
+  ++members_;
+  dirty_ = true;
+}
+
+void ZstdGroupScorer::prepare() {
+  if (!dirty_) return;
+  // Feed what is new and flush, so that compressed_ counts every byte of the group.
+  std::vector<std::uint8_t> sink(ZSTD_CStreamOutSize());
+  ZSTD_inBuffer in{content_.data() + streamed_, content_.size() - streamed_, 0};
+  std::size_t remaining = 0;
+  do {
+    ZSTD_outBuffer out{sink.data(), sink.size(), 0};
+    remaining = check(ZSTD_compressStream2(stream_, &out, &in, ZSTD_e_flush), "ZSTD_compressStream2");
+    compressed_ += out.pos;
+  } while (remaining != 0 || in.pos < in.size);
+  streamed_ = content_.size();
+  rebuild_dictionary();
+  dirty_ = false;
+}
+
+void ZstdGroupScorer::rebuild_dictionary() {
+  ZSTD_freeCDict(dictionary_);
+  dictionary_ = nullptr;
+  ZSTD_CCtx_params* params = ZSTD_createCCtxParams();
+  if (!params) throw std::bad_alloc();
+  const int content_log = std::min(ceil_log2(content_.size()), kMaxTableLog);
+  const ZSTD_compressionParameters base = ZSTD_getCParams(level_, 0, content_.size());
+  ZSTD_CCtxParams_init(params, level_);
+  ZSTD_CCtxParams_setParameter(params, ZSTD_c_windowLog, window_log_);
+  ZSTD_CCtxParams_setParameter(params, ZSTD_c_hashLog, std::max<int>(base.hashLog, content_log));
+  if (base.strategy != ZSTD_fast) {
+    ZSTD_CCtxParams_setParameter(params, ZSTD_c_chainLog, std::max<int>(base.chainLog, content_log));
+  }
+  // By reference: content_ does not change until the next prepare(), which rebuilds this.
+  dictionary_ = ZSTD_createCDict_advanced2(content_.data(), content_.size(), ZSTD_dlm_byRef,
+                                           ZSTD_dct_rawContent, params, ZSTD_defaultCMem);
+  ZSTD_freeCCtxParams(params);
+  if (!dictionary_) throw DataError("ZSTD_createCDict_advanced2 failed");
+
+  ZstdThreadState& state = zstd_thread_state();
+  state.frame({});
+  state.output.resize(ZSTD_compressBound(0) + 64);
+  check(ZSTD_CCtx_reset(state.with_dictionary, ZSTD_reset_session_only), "ZSTD_CCtx_reset");
+  check(ZSTD_CCtx_refCDict(state.with_dictionary, dictionary_), "ZSTD_CCtx_refCDict");
+  frame_overhead_ = check(ZSTD_compress2(state.with_dictionary, state.output.data(),
+                                         state.output.size(), nullptr, 0), "ZSTD_compress2");
+}
+
+double ZstdGroupScorer::ratio_with(ByteSpan candidate) const {
+  if (members_ == 0) return ratio_alone(candidate);
+  ZstdThreadState& state = zstd_thread_state();
+  const std::size_t n = state.frame({kSeparatorSpan, candidate, kCloseSpan});
+  check(ZSTD_CCtx_reset(state.with_dictionary, ZSTD_reset_session_only), "ZSTD_CCtx_reset");
+  check(ZSTD_CCtx_refCDict(state.with_dictionary, dictionary_), "ZSTD_CCtx_refCDict");
+  const std::size_t size = check(ZSTD_compress2(state.with_dictionary, state.output.data(),
+                                                state.output.size(), state.input.data(), n),
+                                 "ZSTD_compress2");
+  const std::uint64_t conditional = size > frame_overhead_ ? size - frame_overhead_ : 1;
+  return GroupSizes{content_.size() + n, compressed_ + conditional}.ratio();
+}
+
+double ZstdGroupScorer::ratio_alone(ByteSpan sample) const {
+  ZstdThreadState& state = zstd_thread_state();
+  const std::size_t n = state.frame({kOpenSpan, sample, kCloseSpan});
+  const std::size_t size = check(ZSTD_compressCCtx(state.alone, state.output.data(), state.output.size(),
+                                                   state.input.data(), n, level_),
+                                 "ZSTD_compressCCtx");
+  return GroupSizes{n, size}.ratio();
+}
+
+double ZstdGroupScorer::current_ratio() const {
+  // The closing bracket is not streamed; one byte does not move R.
+  return compressed_ ? static_cast<double>(content_.size() + 1) / static_cast<double>(compressed_) : 0.0;
+}
+
+}  // namespace zipcore
