@@ -148,6 +148,16 @@ def test_mixed_sample_types(real_pool):
     check_against_oracle(samples, 31, 35, 14, 6)
 
 
+def test_select_with_huge_samples(real_pool, big_text):
+    # A 70 KB incompressible sample is picked first, so every stage-2 anchor is larger than the
+    # 32 KB window; the ~200 KB text crosses many deflate blocks as a candidate and as a member.
+    noise = np.random.default_rng(3).bytes(70_000)
+    samples = real_pool("pool", 500, 540) + [big_text, noise] + real_pool("hh", 100, 110)
+    expected = check_against_oracle(samples, 20, 30, 10, 4)
+    assert expected[0] == 41
+    check_against_oracle(samples, 52, 52, 52, 26)  # the big text is selected too
+
+
 def test_records_compress_as_their_repr(real_pool):
     records = real_pool("hh", 10, 50)
     as_bytes = [repr(r).encode("utf-8") for r in records]
@@ -175,7 +185,7 @@ def corpus(real_pool, big_text) -> list[Any]:
             + ["", b"", big_text, big_text[50_000:].encode("utf-8")])
 
 
-RATIO_SETTINGS = settings(max_examples=60, deadline=None,
+RATIO_SETTINGS = settings(max_examples=100, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 
 

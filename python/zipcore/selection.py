@@ -59,8 +59,16 @@ def _positive_int(name: str, value: Any) -> int:
     return number
 
 
+MAX_THREADS = 4096
+
+
 def _thread_count(threads: Optional[int]) -> int:
-    return available_cores() if threads is None else _positive_int("threads", threads)
+    if threads is None:
+        return available_cores()
+    count = _positive_int("threads", threads)
+    if count > MAX_THREADS:
+        raise ValueError(f"threads must be at most {MAX_THREADS}, got {count}")
+    return count
 
 
 def _codec_level(codec: str, level: Optional[int]) -> tuple[str, int]:
@@ -83,7 +91,9 @@ def _check_parameters(budget: Any, k1: Any, k2: Any, k3: Any, pool_size: int) ->
         raise ValueError("the pool is empty: there is nothing to select from")
     if budget > pool_size:
         raise ValueError(f"budget {budget} is larger than the pool ({pool_size} samples)")
-    return budget, k1, k2, k3
+    # Every round clamps the k's to what is left anyway; clamping here keeps huge values (a way
+    # to say "no limit") inside the engine's integer range.
+    return budget, min(k1, pool_size), min(k2, pool_size), min(k3, pool_size)
 
 
 def select_with_stats(

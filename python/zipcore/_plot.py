@@ -1,0 +1,37 @@
+"""matplotlib, optional: imported only when a picture is asked for, never through pyplot.
+
+Figures are built with the object-oriented API and rendered by Agg straight to PNG bytes, so
+zipcore neither changes the user's pyplot backend nor keeps figures alive in pyplot's registry.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+INSTALL = "pip install 'zipcore[plot]'"
+
+FLAG_COLORS = {"RISK": "#c62828", "R-UP": "#ef6c00", "L-UP": "#ef6c00", "MIXED": "#8e24aa",
+               "GAIN": "#2e7d32", "R-DOWN": "#2e7d32"}
+
+
+def require_matplotlib(what: str) -> None:
+    """Fails early (before a long run) with how to install matplotlib if it is missing."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise ImportError(f"{what} needs matplotlib, which is not installed; "
+                          f"install it with: {INSTALL}") from None
+
+
+def new_figure(width: float, height: float) -> Any:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=100, layout="constrained")
+
+
+def png_bytes(figure: Any) -> bytes:
+    buffer = io.BytesIO()
+    # Without the Software key the bytes do not depend on the matplotlib version.
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()

@@ -1,0 +1,139 @@
+"""Selection report: how a ZIP run went, as data and as one PNG.
+
+Three panels: the selection's R after each round (exact zlib-9, against the pool's R); the time
+each round spent in stage 2 and stage 3 (stage 1 once, before round 1); and the source mix of
+the selection against the pool's. The running R is computed after the run from the selection
+order, one zlib pass over the selection (see :func:`zipcore.ratio.running_ratios`), which is
+cheap next to the selection itself.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Optional, Sequence, Union
+
+from . import atomic
+from ._plot import require_matplotlib
+from ._pool import EncodedPool
+from .ratio import NO_SOURCE, dataset_ratio, running_ratios, source_of, source_prefix
+from .selection import SelectionResult
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+MAX_SOURCES = 12
+"""Sources shown in the mix; with more, sources are merged by prefix, then the rest as other."""
+OTHER = "(other)"
+
+
+@dataclass
+class SelectionReport:
+    """What the report shows (also usable without matplotlib)."""
+
+    rounds: list[int]
+    selected: list[int]
+    """Samples selected after each round."""
+    running_ratio: list[float]
+    """Exact zlib-9 R of the selection after each round."""
+    pool_ratio: float
+    stage1_seconds: float
+    stage2_seconds: list[float]
+    stage3_seconds: list[float]
+    sources: list[str]
+    """Source groups, largest share of the pool first."""
+    pool_share: list[float]
+    selection_share: list[float]
+
+
+def _source_groups(samples: Sequence[Any], chosen: Sequence[int]) -> tuple[list[str], list[float],
+                                                                             list[float]]:
+    if isinstance(samples, EncodedPool):  # bytes only: no sources to tell apart
+        names = [NO_SOURCE] * len(samples)
+    else:
+        names = [source_of(s) for s in samples]
+    if len(set(names)) > MAX_SOURCES:
+        names = [source_prefix(n) for n in names]
+    pool = Counter(names)
+    if len(pool) > MAX_SOURCES:  # keep the biggest, merge the rest
+        keep = {name for name, _ in pool.most_common(MAX_SOURCES - 1)}
+        names = [n if n in keep else OTHER for n in names]
+        pool = Counter(names)
+    picked = Counter(names[i] for i in chosen)
+    order = sorted(pool, key=lambda n: (n == OTHER, -pool[n], n))
+    total = max(len(samples), 1)
+    return (order, [pool[n] / total for n in order],
+            [picked[n] / max(len(chosen), 1) for n in order])
+
+
+def selection_report(result: SelectionResult, samples: Sequence[Any], *,
+                     threads: Optional[int] = None) -> SelectionReport:
+    """The report's numbers for ``result``, a selection from ``samples`` (dicts, str or bytes).
+
+    ``threads`` is for the pool's own R (default: the selection's thread count).
+    """
+    indices = [int(i) for i in result.indices]
+    if len(indices) and not 0 <= min(indices) <= max(indices) < len(samples):
+        raise ValueError(f"the selection has indices outside the {len(samples)} samples given: "
+                         "pass the samples the selection was made from")
+    ends = [int(r["selected"]) for r in result.rounds]
+    sources, pool_share, selection_share = _source_groups(samples, indices)
+    return SelectionReport(
+        rounds=[int(r["round"]) for r in result.rounds],
+        selected=ends,
+        running_ratio=running_ratios(samples, indices, ends),
+        pool_ratio=dataset_ratio(samples, threads=threads or result.threads).ratio,
+        stage1_seconds=float(result.stage1.get("seconds", 0.0)),
+        stage2_seconds=[float(r["stage2"]["seconds"]) for r in result.rounds],
+        stage3_seconds=[float(r["stage3"]["seconds"]) for r in result.rounds],
+        sources=sources, pool_share=pool_share, selection_share=selection_share)
+
+
+def report_png(report: SelectionReport, *, title: str = "ZIP selection") -> bytes:
+    """The report as a PNG image (needs matplotlib)."""
+    require_matplotlib("the selection report")
+    from ._plot import new_figure, png_bytes
+
+    figure = new_figure(8.0, 7.5)
+    top, middle, bottom = figure.subplots(3, 1, height_ratios=[1.0, 0.8, 1.1])
+    figure.suptitle(f"{title}: {report.selected[-1] if report.selected else 0} samples, "
+                    f"{len(report.rounds)} rounds", fontsize=11)
+
+    top.plot(report.selected, report.running_ratio, "o-", color="#1565c0", markersize=3,
+             label="selection so far")
+    top.axhline(report.pool_ratio, color="#9e9e9e", linestyle="--",
+                label=f"whole pool ({report.pool_ratio:.3f})")
+    top.set_xlabel("samples selected (end of each round)")
+    top.set_ylabel("R (zlib-9)")
+    top.legend(fontsize=8, loc="best")
+
+    rounds = report.rounds
+    middle.bar([0], [report.stage1_seconds], color="#757575", label="stage 1 (global)")
+    middle.bar(rounds, report.stage2_seconds, color="#64b5f6", label="stage 2 (coarse)")
+    middle.bar(rounds, report.stage3_seconds, bottom=report.stage2_seconds, color="#1565c0",
+               label="stage 3 (fine)")
+    middle.set_xlabel("round (0 = stage 1)")
+    middle.set_ylabel("seconds")
+    middle.legend(fontsize=8, loc="best")
+
+    y = list(range(len(report.sources)))
+    bottom.barh([i - 0.2 for i in y], [100 * s for s in report.pool_share], height=0.4,
+                color="#9e9e9e", label="pool")
+    bottom.barh([i + 0.2 for i in y], [100 * s for s in report.selection_share], height=0.4,
+                color="#1565c0", label="selection")
+    bottom.set_yticks(y, report.sources, fontsize=8)
+    bottom.invert_yaxis()
+    bottom.set_xlabel("share of samples (%)")
+    bottom.legend(fontsize=8, loc="best")
+    return png_bytes(figure)
+
+
+def write_selection_report(path: PathLike, result: SelectionResult, samples: Sequence[Any], *,
+                           title: str = "ZIP selection", threads: Optional[int] = None) -> None:
+    """Writes the selection report PNG for ``result`` (from ``select_with_stats(samples, ...)``).
+
+    Atomic, like every zipcore output. Needs matplotlib (``pip install 'zipcore[plot]'``).
+    """
+    require_matplotlib("the selection report")
+    atomic.write_file(path, report_png(selection_report(result, samples, threads=threads),
+                                       title=title))
