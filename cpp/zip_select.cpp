@@ -88,17 +88,24 @@ class ZipLoop {
  public:
   ZipLoop(const PoolView& pool, const SelectParams& params, const RunHooks& hooks)
       : pool_(pool), params_(params), runner_(params.threads, hooks),
-        eligible_(pool.size(), 1), available_(static_cast<std::int64_t>(pool.size())),
         selection_(group_for(pool, params, params.budget)),
         fine_(group_for(pool, params, params.k3)) {
     progress_.total = planned_evaluations(pool.size(), params);
   }
 
-  SelectReport run() {
+  SelectReport run(const LoopState* resume, const RoundCallback& on_round) {
     const auto start = Clock::now();
     report_.threads = runner_.threads();
-    score_globally();
-    while (static_cast<std::int64_t>(report_.order.size()) < params_.budget) run_round();
+    if (resume) {
+      resume_from(*resume);
+    } else {
+      score_globally();
+    }
+    while (selected() < params_.budget) {
+      run_round();
+      if (on_round) on_round(state_);
+    }
+    report_.order = state_.order;
     report_.wall_seconds = seconds_since(start);
     report_.task_seconds = runner_.task_seconds();
     return std::move(report_);
@@ -110,27 +117,58 @@ class ZipLoop {
     std::vector<std::int64_t> everyone(pool_.size());
     std::iota(everyone.begin(), everyone.end(), std::int64_t{0});
     progress_.stage = 1;
-    global_ = score_items(runner_, pool_, everyone, *selection_, true, progress_);
-    alone_ = global_;
+    state_.global = score_items(runner_, pool_, everyone, *selection_, true, progress_);
+    state_.alone = state_.global;
+    state_.eligible.assign(pool_.size(), 1);
+    state_.available = static_cast<std::int64_t>(pool_.size());
     report_.stage1 = {seconds_since(start), static_cast<std::int64_t>(everyone.size())};
+  }
+
+  void resume_from(const LoopState& state) {
+    check_resumable(state);
+    state_ = state;
+    for (std::int64_t i : state_.order) selection_->append(pool_.sample(i));
+    selection_->prepare();
+    progress_.done = planned_evaluations(pool_.size(), params_, state_.rounds);
+    progress_.round = static_cast<int>(state_.rounds);
+    progress_.selected = selected();
+  }
+
+  void check_resumable(const LoopState& state) const {
+    const std::size_t n = pool_.size();
+    auto fail = [](const std::string& why) {
+      throw InvalidArgument("the checkpoint does not belong to this pool and parameters: " + why);
+    };
+    if (state.global.size() != n || state.alone.size() != n || state.eligible.size() != n) {
+      fail("it holds scores for a pool of a different size");
+    }
+    if (static_cast<std::int64_t>(state.order.size()) > params_.budget) fail("it selected more than the budget");
+    std::vector<std::uint8_t> seen(n, 0);
+    for (std::int64_t i : state.order) {
+      if (i < 0 || static_cast<std::size_t>(i) >= n || seen[i]++) fail("its selection is not a set of pool indices");
+      if (state.eligible[i]) fail("a selected sample is still eligible");
+    }
+    const auto eligible = std::count(state.eligible.begin(), state.eligible.end(), std::uint8_t{1});
+    if (eligible != state.available || state.rounds < 0) fail("its counters are inconsistent");
   }
 
   void run_round() {
     RoundReport round;
-    round.round = static_cast<int>(report_.rounds.size()) + 1;
+    round.round = static_cast<int>(state_.rounds) + 1;
     progress_.round = round.round;
-    if (available_ == 0) restore_unselected(round);
-    const RoundShape shape = clamp_round(params_, available_, selected());
+    if (state_.available == 0) restore_unselected(round);
+    const RoundShape shape = clamp_round(params_, state_.available, selected());
 
-    const std::vector<std::int64_t> candidates = smallest_eligible(global_, eligible_, shape.k1);
+    const std::vector<std::int64_t> candidates = smallest_eligible(state_.global, state_.eligible, shape.k1);
     const std::vector<std::int64_t> shortlist = coarse_local(candidates, shape, round.stage2);
     const std::vector<std::int64_t> picks = fine_local(shortlist, shape, round.stage3);
 
     for (std::int64_t pick : picks) {
       selection_->append(pool_.sample(pick));
-      report_.order.push_back(pick);
+      state_.order.push_back(pick);
     }
     selection_->prepare();
+    ++state_.rounds;
     round.ratio = selection_->current_ratio();
     round.candidates = static_cast<std::int64_t>(candidates.size());
     round.shortlisted = static_cast<std::int64_t>(shortlist.size());
@@ -149,16 +187,16 @@ class ZipLoop {
     std::vector<float> scores;
     if (selection_->members() == 0) {
       // ratio([] + [c]) is ratio([c]), which stage 1 already computed.
-      for (std::int64_t c : candidates) scores.push_back(global_[c]);
+      for (std::int64_t c : candidates) scores.push_back(state_.global[c]);
     } else {
       scores = score_items(runner_, pool_, candidates, *selection_, false, progress_);
       stage.evaluations = static_cast<std::int64_t>(candidates.size());
     }
-    for (std::size_t p = 0; p < candidates.size(); ++p) global_[candidates[p]] = scores[p];
+    for (std::size_t p = 0; p < candidates.size(); ++p) state_.global[candidates[p]] = scores[p];
 
     std::vector<std::int64_t> shortlist = smallest_of_list(candidates, scores, shape.k2);
-    for (std::int64_t t : shortlist) eligible_[t] = 0;
-    available_ -= static_cast<std::int64_t>(shortlist.size());
+    for (std::int64_t t : shortlist) state_.eligible[t] = 0;
+    state_.available -= static_cast<std::int64_t>(shortlist.size());
     stage.seconds = seconds_since(start);
     return shortlist;
   }
@@ -173,7 +211,7 @@ class ZipLoop {
     for (std::int64_t j = 0; j < shape.k3; ++j) {
       std::vector<float> scores;
       if (j == 0) {
-        for (std::int64_t t : remaining) scores.push_back(alone_[t]);
+        for (std::int64_t t : remaining) scores.push_back(state_.alone[t]);
       } else {
         fine_->prepare();
         scores = score_items(runner_, pool_, remaining, *fine_, false, progress_);
@@ -194,22 +232,18 @@ class ZipLoop {
   // The never-removed samples ran out before the budget was met: every sample not yet selected
   // comes back, ranked by the last score it had (its stage-2 score from the round that removed it).
   void restore_unselected(RoundReport& round) {
-    std::vector<std::uint8_t> chosen(pool_.size(), 0);
-    for (std::int64_t i : report_.order) chosen[i] = 1;
-    for (std::size_t i = 0; i < pool_.size(); ++i) eligible_[i] = chosen[i] ? 0 : 1;
-    available_ = static_cast<std::int64_t>(pool_.size()) - selected();
+    std::fill(state_.eligible.begin(), state_.eligible.end(), std::uint8_t{1});
+    for (std::int64_t i : state_.order) state_.eligible[i] = 0;
+    state_.available = static_cast<std::int64_t>(pool_.size()) - selected();
     round.pool_restored = true;
   }
 
-  std::int64_t selected() const { return static_cast<std::int64_t>(report_.order.size()); }
+  std::int64_t selected() const { return static_cast<std::int64_t>(state_.order.size()); }
 
   const PoolView& pool_;
   const SelectParams& params_;
   ParallelRunner runner_;
-  std::vector<float> global_;  // g: stage-1 scores, overwritten by stage-2 scores
-  std::vector<float> alone_;   // ratio([i]) for every i, kept for stage 3's first pick
-  std::vector<std::uint8_t> eligible_;
-  std::int64_t available_;
+  LoopState state_;
   std::unique_ptr<GroupScorer> selection_;  // S so far
   std::unique_ptr<GroupScorer> fine_;       // U so far
   Progress progress_;
@@ -237,10 +271,10 @@ void validate(const SelectParams& p, std::size_t pool_size) {
   if (p.threads < 0) throw InvalidArgument("threads must be positive, got " + std::to_string(p.threads));
 }
 
-std::int64_t planned_evaluations(std::size_t pool_size, const SelectParams& p) {
+std::int64_t planned_evaluations(std::size_t pool_size, const SelectParams& p, std::int64_t rounds) {
   const auto n = static_cast<std::int64_t>(pool_size);
   std::int64_t total = n, available = n, selected = 0;
-  while (selected < p.budget) {
+  for (std::int64_t round = 0; selected < p.budget && (rounds < 0 || round < rounds); ++round) {
     if (available == 0) available = n - selected;
     const RoundShape shape = clamp_round(p, available, selected);
     if (selected > 0) total += shape.k1;
@@ -251,9 +285,10 @@ std::int64_t planned_evaluations(std::size_t pool_size, const SelectParams& p) {
   return total;
 }
 
-SelectReport zip_select(const PoolView& pool, const SelectParams& params, const RunHooks& hooks) {
+SelectReport zip_select(const PoolView& pool, const SelectParams& params, const RunHooks& hooks,
+                        const LoopState* resume, const RoundCallback& on_round) {
   validate(params, pool.size());
-  return ZipLoop(pool, params, hooks).run();
+  return ZipLoop(pool, params, hooks).run(resume, on_round);
 }
 
 }  // namespace zipcore

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "group_scorer.hpp"
@@ -47,14 +48,32 @@ struct SelectReport {
   int threads = 0;
 };
 
+// Everything a run needs to go on after a completed round: what a checkpoint stores.
+struct LoopState {
+  std::vector<std::int64_t> order;     // S, pool indices in selection order
+  std::vector<float> global;           // g: stage-1 scores, overwritten by stage-2 scores
+  std::vector<float> alone;            // ratio([i]) for every i (stage 1), for stage 3's first pick
+  std::vector<std::uint8_t> eligible;  // 1 = may be a candidate (never removed, or restored)
+  std::int64_t available = 0;          // number of eligible samples
+  std::int64_t rounds = 0;             // rounds completed
+};
+
+// Called on the calling thread after every round, with the state a resumed run would need.
+using RoundCallback = std::function<void(const LoopState&)>;
+
 // Checks the parameters against a pool of `pool_size` samples; throws InvalidArgument.
 void validate(const SelectParams& params, std::size_t pool_size);
 
-// Runs the selection. Throws InvalidArgument for bad parameters, Cancelled when the hooks stop
-// the run. The result does not depend on params.threads.
-SelectReport zip_select(const PoolView& pool, const SelectParams& params, const RunHooks& hooks);
+// Runs the selection, from scratch or from `resume` (a state an earlier run with the same pool
+// and parameters handed to `on_round`; the result is then the same as an uninterrupted run's).
+// Throws InvalidArgument for bad parameters or a state that cannot belong to this pool, Cancelled
+// when the hooks stop the run. The result does not depend on params.threads.
+SelectReport zip_select(const PoolView& pool, const SelectParams& params, const RunHooks& hooks,
+                        const LoopState* resume = nullptr, const RoundCallback& on_round = {});
 
-// The number of evaluations zip_select will make, for progress totals.
-std::int64_t planned_evaluations(std::size_t pool_size, const SelectParams& params);
+// The number of evaluations zip_select makes in stage 1 and the first `rounds` rounds (all rounds
+// when negative), for progress totals.
+std::int64_t planned_evaluations(std::size_t pool_size, const SelectParams& params,
+                                 std::int64_t rounds = -1);
 
 }  // namespace zipcore

@@ -6,6 +6,7 @@
 #include <pybind11/pybind11.h>
 
 #include <exception>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -122,21 +123,75 @@ py::dict report_dict(const zipcore::SelectReport& r) {
   return out;
 }
 
+template <typename T>
+py::array_t<T> to_numpy(const std::vector<T>& values) {
+  py::array_t<T> out(static_cast<py::ssize_t>(values.size()));
+  std::copy(values.begin(), values.end(), out.mutable_data());
+  return out;
+}
+
+template <typename T>
+std::vector<T> from_numpy(const py::dict& state, const char* key) {
+  auto array = py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(state[key]);
+  if (!array || array.ndim() != 1) {
+    throw zipcore::InvalidArgument(std::string("checkpoint state '") + key + "' is not a 1-D array");
+  }
+  return std::vector<T>(array.data(), array.data() + array.size());
+}
+
+py::dict state_to_dict(const zipcore::LoopState& state) {
+  py::dict d;
+  d["order"] = to_numpy(state.order);
+  d["global"] = to_numpy(state.global);
+  d["alone"] = to_numpy(state.alone);
+  d["eligible"] = to_numpy(state.eligible);
+  d["available"] = state.available;
+  d["rounds"] = state.rounds;
+  return d;
+}
+
+zipcore::LoopState state_from_dict(const py::dict& d) {
+  zipcore::LoopState state;
+  state.order = from_numpy<std::int64_t>(d, "order");
+  state.global = from_numpy<float>(d, "global");
+  state.alone = from_numpy<float>(d, "alone");
+  state.eligible = from_numpy<std::uint8_t>(d, "eligible");
+  state.available = d["available"].cast<std::int64_t>();
+  state.rounds = d["rounds"].cast<std::int64_t>();
+  return state;
+}
+
 py::dict run_select(const py::buffer& data, Offsets offsets, std::int64_t budget, std::int64_t k1,
                 std::int64_t k2, std::int64_t k3, int threads, const std::string& codec, int level,
-                const py::object& progress) {
+                const py::object& progress, const py::object& resume, const py::object& on_round) {
   BoundPool pool(data, std::move(offsets));
   zipcore::SelectParams params{budget, k1, k2, k3, threads, parse_codec(codec), level};
   zipcore::validate(params, pool.view.size());
+  std::optional<zipcore::LoopState> resume_state;
+  if (!resume.is_none()) resume_state = state_from_dict(resume.cast<py::dict>());
 
   std::exception_ptr python_error;
   const zipcore::RunHooks hooks = python_hooks(progress, python_error);
+  zipcore::RoundCallback round_callback;
+  if (!on_round.is_none()) {
+    // Runs on the calling thread between rounds, never inside a parallel region.
+    round_callback = [&on_round, &python_error](const zipcore::LoopState& state) {
+      py::gil_scoped_acquire gil;
+      try {
+        on_round(state_to_dict(state));
+      } catch (...) {
+        python_error = std::current_exception();
+        throw zipcore::Cancelled();
+      }
+    };
+  }
   zipcore::SelectReport report;
   std::exception_ptr engine_error;
   {
     py::gil_scoped_release nogil;
     try {
-      report = zipcore::zip_select(pool.view, params, hooks);
+      report = zipcore::zip_select(pool.view, params, hooks, resume_state ? &*resume_state : nullptr,
+                                   round_callback);
     } catch (...) {
       engine_error = std::current_exception();
     }
@@ -145,7 +200,8 @@ py::dict run_select(const py::buffer& data, Offsets offsets, std::int64_t budget
   if (engine_error) std::rethrow_exception(engine_error);
   if (!progress.is_none()) {
     const std::int64_t total = zipcore::planned_evaluations(pool.view.size(), params);
-    progress(3, static_cast<int>(report.rounds.size()), total, total);
+    const int rounds = report.rounds.empty() ? 0 : report.rounds.back().round;
+    progress(3, rounds, total, total);
   }
   return report_dict(report);
 }
@@ -232,7 +288,7 @@ PYBIND11_MODULE(_core, m) {
 
   m.def("select", &run_select, py::arg("data"), py::arg("offsets"), py::arg("budget"), py::arg("k1"),
         py::arg("k2"), py::arg("k3"), py::arg("threads"), py::arg("codec"), py::arg("level"),
-        py::arg("progress"));
+        py::arg("progress"), py::arg("resume") = py::none(), py::arg("on_round") = py::none());
   m.def("group_sizes", &group_sizes, py::arg("data"), py::arg("offsets"));
   m.def("candidate_ratios", &candidate_ratios, py::arg("data"), py::arg("offsets"), py::arg("anchor"),
         py::arg("candidates"), py::arg("threads"), py::arg("codec"), py::arg("level"));

@@ -58,8 +58,8 @@ _MEANING = {
             "new data before a full training run",
     "R-UP": "the data got more redundant (duplicates, templates, near-copies): expect less "
             "gain per sample, or a drop",
-    "L-UP": "at about equal R: less consistent data (noise, contradictions, a new format); at "
-            "equal R a higher first-epoch loss signals inconsistency",
+    "L-UP": "less consistent data (noise, contradictions, a new format): at about equal R, a "
+            "higher first-epoch loss signals inconsistency",
     "MIXED": "denser but less consistent data: the net effect is unclear; evaluate before "
              "training further",
     "GAIN": "denser data at no cost in consistency: expected gain",
@@ -135,6 +135,8 @@ class MonitorResult:
     r_pct: float
     l_pct: float
     codec: str
+    against: str = "previous"
+    """Changes are from the ``previous`` version or from the ``first``."""
     fit: Optional[QualityFit] = None
     fit_note: str = ""
     """Why there is no fit, or which terms it uses and why."""
@@ -144,6 +146,7 @@ class MonitorResult:
     def as_dict(self) -> dict[str, Any]:
         return {"codec": self.codec,
                 "thresholds_pct": {"R": self.r_pct, "L": self.l_pct},
+                "against": self.against,
                 "versions": [asdict(v) for v in self.versions],
                 "fit": None if self.fit is None else {**asdict(self.fit),
                                                       "formula": self.fit.formula()},
@@ -241,15 +244,23 @@ def _explain(flag: str, now: VersionReport, before: VersionReport) -> str:
     if flag == "RISK":
         return f"{r_part} and {l_part} {_MEANING[flag]}."
     if flag == "L-UP":
-        return f"{l_part} {_MEANING[flag]} ({r_part})."
+        return (f"{l_part} while R held steady ({before.ratio:.4f} -> {now.ratio:.4f}): "
+                f"{_MEANING[flag]}.")
     parts = r_part + (f", {l_part}" if l_part else ", no L given" if flag == "R-UP" else "")
     return f"{parts}: {_MEANING[flag]}."
 
 
+AGAINST = ("previous", "first")
+
+
 def flag_versions(versions: Sequence[VersionReport], r_pct: float = R_PCT,
-                  l_pct: float = L_PCT) -> None:
-    """Fills in each version's changes from the previous one, its flag and explanation."""
-    for before, now in zip(versions, versions[1:]):
+                  l_pct: float = L_PCT, against: str = "previous") -> None:
+    """Fills in each version's change from the previous version (or from the first one, for
+    candidate versions built from one base), its flag and explanation."""
+    if against not in AGAINST:
+        raise ValueError(f"against must be one of {', '.join(AGAINST)}, got {against!r}")
+    bases = versions[:-1] if against == "previous" else [versions[0]] * (len(versions) - 1)
+    for before, now in zip(bases, versions[1:]):
         now.ratio_change_pct = _change_pct(now.ratio, before.ratio)
         now.loss_change_pct = _change_pct(now.loss, before.loss)
         now.flag = classify(now.ratio_change_pct, now.loss_change_pct, r_pct, l_pct)
@@ -309,10 +320,11 @@ def fit_quality(versions: Sequence[VersionReport]) -> tuple[Optional[QualityFit]
             rms_error=math.sqrt(float(np.mean(residuals ** 2))),
             loo_rms_error=_loo_rms(x, y),
             r_squared=1.0 - float(np.sum(residuals ** 2)) / total if total > 0 else None)
-        why = ("R and L" if terms == ["R", "L"] else
-               "R only (fitting L too needs 4 or more scored versions, all with L)"
-               if len(candidates) == 1 else "R only (R and L do not vary independently)")
-        return fit, f"least squares over {len(scored)} scored versions, on {why}"
+        why = ("" if terms == ["R", "L"] else
+               "; L left out: fitting it too needs 4 or more scored versions, all with L"
+               if len(candidates) == 1 else "; L left out: R and L do not vary independently")
+        return fit, (f"least squares on {' and '.join(terms)} over {len(scored)} scored versions "
+                     f"({', '.join(fit.versions)}){why}")
     return None, "no quality fit: R does not vary across the scored versions"
 
 
@@ -334,29 +346,32 @@ def _check_pct(name: str, value: float) -> float:
 
 
 def monitor(csv_path: PathLike, *, r_pct: float = R_PCT, l_pct: float = L_PCT,
-            codec: str = "zlib", **ratio_options: Any) -> MonitorResult:
+            against: str = "previous", codec: str = "zlib",
+            **ratio_options: Any) -> MonitorResult:
     """Reads the versions CSV, measures every version, flags changes and fits quality.
 
     ``ratio_options`` go to :func:`zipcore.ratio.dataset_ratio` (``level``, ``exact``,
     ``threads``, ...). Versions are loaded one at a time.
     """
     r_pct, l_pct = _check_pct("r_pct", r_pct), _check_pct("l_pct", l_pct)
+    if against not in AGAINST:  # checked before the slow part
+        raise ValueError(f"against must be one of {', '.join(AGAINST)}, got {against!r}")
     specs = read_versions(csv_path)
     versions = [measure(spec, codec=codec, **ratio_options) for spec in specs]
-    return analyse(versions, r_pct=r_pct, l_pct=l_pct)
+    return analyse(versions, r_pct=r_pct, l_pct=l_pct, against=against)
 
 
-def analyse(versions: list[VersionReport], *, r_pct: float = R_PCT,
-            l_pct: float = L_PCT) -> MonitorResult:
+def analyse(versions: list[VersionReport], *, r_pct: float = R_PCT, l_pct: float = L_PCT,
+            against: str = "previous") -> MonitorResult:
     """Flags and the quality fit for versions already measured."""
     codec = versions[0].codec if versions else "zlib-9"
-    flag_versions(versions, r_pct, l_pct)
+    flag_versions(versions, r_pct, l_pct, against)
     fit, note = fit_quality(versions)
     if fit is not None:
         for version in versions:
             if version.quality is None:
                 version.predicted_quality = fit.predict(version.ratio, version.loss)
-    return MonitorResult(versions, r_pct, l_pct, codec, fit, note,
+    return MonitorResult(versions, r_pct, l_pct, codec, against, fit, note,
                          [v.version for v in versions if v.flag in WARNINGS])
 
 
@@ -392,8 +407,8 @@ def format_report(result: MonitorResult) -> str:
         if quality:
             row += f" {_quality_cell(v):>8}"
         lines.append(f"{row}  {v.flag}".rstrip())
-    lines += ["", f"R: {result.codec}. Versus the previous version, R counts as up or down "
-                  f"beyond {result.r_pct:g}%, L beyond {result.l_pct:g}% (--r-tol, --l-tol)."]
+    lines += ["", f"R: {result.codec}. Versus the {result.against} version, R counts as up or "
+                  f"down beyond {result.r_pct:g}%, L beyond {result.l_pct:g}% (--r-tol, --l-tol)."]
     flagged = [v for v in versions if v.flag]
     for v in flagged:
         lines.append(f"  {v.version}: {v.flag}: {v.explanation}")
@@ -412,7 +427,7 @@ def _format_fit(result: MonitorResult) -> str:
     error = ("" if fit.loo_rms_error is None else
              f", leave-one-out RMS error {fit.loo_rms_error:.4g}")
     r2 = "" if fit.r_squared is None else f", R^2 {fit.r_squared:.3f}"
-    lines = [f"Quality fit ({result.fit_note}):",
+    lines = [f"Quality fit: {result.fit_note}.",
              f"  {fit.formula()}",
              f"  residual RMS {fit.rms_error:.4g}{error}{r2}"]
     for v in result.versions:
@@ -452,8 +467,8 @@ def plot_bytes(result: MonitorResult) -> bytes:
                      label="L (first epoch)")
         loss_ax.set_ylabel("first-epoch loss L", color="#6d4c41")
         loss_ax.margins(y=0.2)
-    ax.set_title(f"Data versions: R (thresholds {result.r_pct:g}% R, {result.l_pct:g}% L)",
-                 fontsize=10)
+    ax.set_title(f"Data versions: R and first-epoch loss L (flags: R beyond {result.r_pct:g}%, "
+                 f"L beyond {result.l_pct:g}% vs the {result.against} version)", fontsize=9)
     if has_fit:
         _plot_quality(axes[1], result, x, names)
     return png_bytes(figure)
@@ -462,19 +477,18 @@ def plot_bytes(result: MonitorResult) -> bytes:
 def _plot_quality(ax: Any, result: MonitorResult, x: np.ndarray, names: list[str]) -> None:
     fit = result.fit
     assert fit is not None
-    measured = [(i, v.quality) for i, v in enumerate(result.versions) if v.quality is not None]
-    ax.plot([m[0] for m in measured], [m[1] for m in measured], "o", color="black",
+    versions = result.versions
+    scored = [i for i, v in enumerate(versions) if v.quality is not None]
+    ax.plot(scored, [versions[i].quality for i in scored], "o", color="black",
             label="measured")
-    fitted = [(i, fit.predict(v.ratio, v.loss), v.quality is None)
-              for i, v in enumerate(result.versions)]
-    fitted = [f for f in fitted if f[1] is not None]
-    error = fit.loo_rms_error or 0.0
-    ax.errorbar([f[0] for f in fitted], [f[1] for f in fitted], yerr=error, fmt="x",
-                color="#1565c0", capsize=3, label=f"fit: {fit.formula()}")
-    for i, value, predicted in fitted:
-        if predicted:
-            ax.annotate("predicted", (i, value), textcoords="offset points", xytext=(0, 8),
-                        ha="center", fontsize=8, color="#1565c0")
+    ax.plot(scored, [fit.predict(versions[i].ratio, versions[i].loss) for i in scored], "x",
+            color="#1565c0", label=f"fit: {fit.formula()}")
+    predicted = [i for i, v in enumerate(versions) if v.predicted_quality is not None]
+    if predicted:
+        error = fit.loo_rms_error
+        ax.errorbar(predicted, [versions[i].predicted_quality for i in predicted],
+                    yerr=error, fmt="D", color="#1565c0", capsize=3,
+                    label="predicted" + ("" if error is None else " +- leave-one-out RMS error"))
     ax.set_xticks(x, names)
     ax.set_ylabel("quality")
     ax.margins(x=0.08, y=0.2)

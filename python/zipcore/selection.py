@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import operator
+import os
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence, Union
 
 import numpy as np
 
-from . import _core
+from . import _core, checkpoint as _checkpoint
 from ._info import available_cores
 from ._pool import EncodedPool, encode_pool
 
@@ -107,13 +108,27 @@ def select_with_stats(
     progress: Optional[ProgressCallback] = None,
     codec: str = "zlib",
     level: Optional[int] = None,
+    checkpoint: Optional[Union[str, "os.PathLike[str]"]] = None,
 ) -> SelectionResult:
-    """Like :func:`select`, but also returns per-stage and per-round timings."""
+    """Like :func:`select`, but also returns per-stage and per-round timings.
+
+    ``rounds`` covers the rounds this call ran (after a resume, the ones after the checkpoint).
+    """
     pool = _as_pool(samples)
     budget, k1, k2, k3 = _check_parameters(budget, k1, k2, k3, len(pool))
     codec, level = _codec_level(codec, level)
+    resume = on_round = None
+    if checkpoint is not None:
+        identity = _checkpoint.run_identity(
+            pool, dict(budget=budget, k1=k1, k2=k2, k3=k3, codec=codec, level=level),
+            _core.build_info()["version"])
+        resume = _checkpoint.load(checkpoint, identity)
+
+        def on_round(state: dict[str, Any]) -> None:
+            _checkpoint.save(checkpoint, identity, state)
+
     raw = _core.select(pool.data, pool.offsets, budget, k1, k2, k3, _thread_count(threads),
-                       codec, level, progress)
+                       codec, level, progress, resume, on_round)
     return SelectionResult(
         indices=raw["indices"],
         threads=raw["threads"],
@@ -135,6 +150,7 @@ def select(
     progress: Optional[ProgressCallback] = None,
     codec: str = "zlib",
     level: Optional[int] = None,
+    checkpoint: Optional[Union[str, "os.PathLike[str]"]] = None,
 ) -> np.ndarray:
     """Selects ``budget`` samples by ZIP, the reference's three-stage greedy compression selector.
 
@@ -153,12 +169,16 @@ def select(
             redundancy across the whole selection instead of zlib's last 32 KB, and is faster;
             see the README's "Choosing a codec").
         level: compression level; zlib is always 9, zstd defaults to 3 (1..22).
+        checkpoint: a file path. The run's state is written there atomically after every round;
+            if the file exists, the run resumes from it and returns exactly what an uninterrupted
+            run returns. A checkpoint from another pool, parameters, codec or version is an error.
 
     The GIL is released for the whole run; Ctrl-C raises KeyboardInterrupt within about 0.1 s
     of the current evaluation finishing.
     """
     return select_with_stats(samples, budget, k1=k1, k2=k2, k3=k3, threads=threads,
-                             progress=progress, codec=codec, level=level).indices
+                             progress=progress, codec=codec, level=level,
+                             checkpoint=checkpoint).indices
 
 
 def compression_ratio(samples: Sequence[Any]) -> float:
@@ -179,6 +199,7 @@ def candidate_ratios(
     threads: Optional[int] = None,
     codec: str = "zlib",
     level: Optional[int] = None,
+    checkpoint: Optional[Union[str, "os.PathLike[str]"]] = None,
 ) -> np.ndarray:
     """For each candidate c, the ratio of the group ``selected + [c]`` (float64).
 

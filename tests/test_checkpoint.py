@@ -1,0 +1,127 @@
+"""Checkpoint and resume: a run killed with SIGKILL and resumed returns the uninterrupted selection."""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+import zipcore
+from zipcore import checkpoint as checkpoint_module
+
+PARAMS = dict(budget=240, k1=500, k2=40, k3=12)
+
+
+@pytest.fixture(scope="module")
+def records():
+    with open(zipcore.EXAMPLE_POOL, encoding="utf-8") as handle:
+        return json.load(handle)[:900]
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(records):
+    return zipcore.select(records, **PARAMS, threads=2)
+
+
+CHILD = textwrap.dedent("""
+    import json, sys, zipcore
+    records = json.load(open(zipcore.EXAMPLE_POOL, encoding="utf-8"))[:900]
+    zipcore.select(records, {budget}, k1={k1}, k2={k2}, k3={k3}, threads=2, checkpoint=sys.argv[1])
+""")
+
+
+def _rounds_in(path) -> int:
+    with np.load(path) as saved:
+        return int(saved["rounds"])
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_sigkill_then_resume_equals_uninterrupted_run(tmp_path, records, uninterrupted, seed):
+    path = tmp_path / "run.npz"
+    child = subprocess.Popen([sys.executable, "-c", CHILD.format(**PARAMS), str(path)])
+    try:
+        deadline = time.monotonic() + 60
+        while not path.exists():  # wait for the first round's checkpoint
+            assert child.poll() is None, "the child finished before writing a checkpoint"
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        time.sleep(random.Random(seed).uniform(0.0, 0.6))  # somewhere in a later round
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == -signal.SIGKILL
+    rounds_done = _rounds_in(path)
+    assert 1 <= rounds_done < PARAMS["budget"] // PARAMS["k3"], "the kill must land mid-run"
+
+    resumed = zipcore.select_with_stats(records, **PARAMS, threads=1, checkpoint=path)
+    np.testing.assert_array_equal(resumed.indices, uninterrupted)
+    assert resumed.rounds[0]["round"] == rounds_done + 1
+
+
+def test_checkpoint_records_every_round_and_a_finished_run_resumes_to_itself(tmp_path, records,
+                                                                             uninterrupted):
+    path = tmp_path / "run.npz"
+    seen = []
+    original = checkpoint_module.save
+
+    def spy(p, identity, state):
+        seen.append(int(state["rounds"]))
+        original(p, identity, state)
+
+    checkpoint_module.save = spy
+    try:
+        first = zipcore.select(records, **PARAMS, checkpoint=path)
+    finally:
+        checkpoint_module.save = original
+    assert seen == list(range(1, PARAMS["budget"] // PARAMS["k3"] + 1))
+    again = zipcore.select_with_stats(records, **PARAMS, checkpoint=path)
+    np.testing.assert_array_equal(first, uninterrupted)
+    np.testing.assert_array_equal(again.indices, uninterrupted)
+    assert again.rounds == []  # nothing left to do
+
+
+@pytest.mark.parametrize("change", [
+    dict(k3=6), dict(k2=20), dict(budget=36), dict(codec="zstd"), "pool",
+])
+def test_checkpoint_from_another_run_is_a_clear_error(tmp_path, records, change):
+    path = tmp_path / "run.npz"
+    small = dict(budget=24, k1=100, k2=24, k3=12)
+    zipcore.select(records[:300], **small, checkpoint=path)
+    pool = records[:300]
+    params = dict(small)
+    if change == "pool":
+        pool = records[1:301]
+    else:
+        params.update(change)
+    with pytest.raises(zipcore.ZipcoreError, match="checkpoint belongs to another run"):
+        zipcore.select(pool, **params, checkpoint=path)
+
+
+def test_corrupt_checkpoint_is_a_clear_error(tmp_path, records):
+    path = tmp_path / "run.npz"
+    path.write_bytes(b"not a checkpoint")
+    with pytest.raises(zipcore.ZipcoreError, match="not a readable zipcore checkpoint"):
+        zipcore.select(records[:50], 5, k1=20, k2=10, k3=5, checkpoint=path)
+
+
+def test_tampered_state_is_rejected_by_the_engine(tmp_path, records):
+    path = tmp_path / "run.npz"
+    small = dict(budget=24, k1=100, k2=24, k3=12)
+    zipcore.select(records[:300], **small, checkpoint=path)
+    with np.load(path) as saved:
+        arrays = {k: saved[k] for k in saved.files}
+    arrays["eligible"][arrays["order"][0]] = 1  # a selected sample made eligible again
+    arrays["available"] = np.array(int(arrays["eligible"].sum()))
+    np.savez(path, **arrays)
+    with pytest.raises(ValueError, match="does not belong to this pool"):
+        zipcore.select(records[:300], **small, checkpoint=path)
