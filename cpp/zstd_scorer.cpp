@@ -15,6 +15,7 @@ namespace {
 
 constexpr int kMinWindowLog = 20;
 constexpr int kMaxTableLog = 24;  // hash tables of 64 MiB at most, whatever the group size
+constexpr std::size_t kOneShotBytes = std::size_t{1} << 20;  // smaller groups: exact one-shot size
 const std::uint8_t kSeparator[] = {',', ' '};
 
 std::size_t check(std::size_t rc, const char* what) {
@@ -116,9 +117,30 @@ void ZstdGroupScorer::append(ByteSpan member) {
 
 void ZstdGroupScorer::prepare() {
   if (!dirty_) return;
-  // Feed what is new and flush, so that compressed_ counts every byte of the group.
+  if (content_.size() <= kOneShotBytes) {
+    compress_in_one_shot();
+  } else {
+    compress_new_content();
+  }
+  rebuild_dictionary();
+  dirty_ = false;
+}
+
+void ZstdGroupScorer::compress_in_one_shot() {
+  // Cheap at this size, and exact: a flush per change would add a block (header and tables) each
+  // time, which for a small group is more than 1% of its size.
+  std::vector<std::uint8_t> sink(ZSTD_compressBound(content_.size()));
+  compressed_ = check(ZSTD_compress2(stream_, sink.data(), sink.size(), content_.data(), content_.size()),
+                      "ZSTD_compress2");
+}
+
+void ZstdGroupScorer::compress_new_content() {
+  if (streamed_ == 0) restart_stream();  // the one-shot path used the context in between
+  // Feed what is new and flush, so that compressed_ counts every byte of the group. One flush per
+  // change costs one block boundary; at this size that is well under 1% of the group.
   std::vector<std::uint8_t> sink(ZSTD_CStreamOutSize());
   ZSTD_inBuffer in{content_.data() + streamed_, content_.size() - streamed_, 0};
+  if (streamed_ == 0) compressed_ = 0;
   std::size_t remaining = 0;
   do {
     ZSTD_outBuffer out{sink.data(), sink.size(), 0};
@@ -126,8 +148,6 @@ void ZstdGroupScorer::prepare() {
     compressed_ += out.pos;
   } while (remaining != 0 || in.pos < in.size);
   streamed_ = content_.size();
-  rebuild_dictionary();
-  dirty_ = false;
 }
 
 void ZstdGroupScorer::rebuild_dictionary() {

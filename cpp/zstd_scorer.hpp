@@ -2,8 +2,9 @@
 //
 // A candidate's score is (raw bytes of group + candidate) / (compressed size of the group +
 // compressed size of the candidate given the group):
-//   - the group's own compressed size comes from a streaming compressor fed once per member and
-//     flushed once per change (so the reported R stays close to one-shot compression);
+//   - the group's own compressed size is its one-shot size while the group is under 1 MiB, then
+//     comes from a streaming compressor fed each new member once and flushed once per change
+//     (so the reported R stays within 1% of one-shot compression);
 //   - "given the group" is a zstd raw-content dictionary built from the group's bytes once per
 //     change (prepare()) and shared read-only by every thread; the candidate is compressed with it
 //     attached, never recompressing the group. The frame's constant overhead (header and empty
@@ -42,14 +43,16 @@ class ZstdGroupScorer final : public GroupScorer {
 
  private:
   void restart_stream();
+  void compress_in_one_shot();
+  void compress_new_content();
   void rebuild_dictionary();
 
   int level_;
   int window_log_;
   std::vector<std::uint8_t> content_;  // "[" + r_1 + ", " + r_2 ...
   std::size_t members_ = 0;
-  ZSTD_CCtx_s* stream_ = nullptr;  // compresses content_ incrementally, output only counted
-  std::size_t streamed_ = 0;       // bytes of content_ already fed to stream_
+  ZSTD_CCtx_s* stream_ = nullptr;  // compresses content_ (one shot or incrementally), output counted
+  std::size_t streamed_ = 0;       // bytes of content_ already fed to stream_ as a stream
   std::uint64_t compressed_ = 0;   // stream_ output so far (after the last flush)
   ZSTD_CDict_s* dictionary_ = nullptr;
   std::uint64_t frame_overhead_ = 0;
