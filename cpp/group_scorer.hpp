@@ -16,6 +16,8 @@ struct CodecOptions {
   int level = 9;  // zlib: always 9 (the reference's); zstd: 1..22
   // Upper bound on the group's size in bytes; the zstd scorer sizes its window from it.
   std::size_t max_group_bytes = 0;
+  // Threads a scorer may use for its own preparation work (never more than the run's).
+  int threads = 1;
 };
 
 class GroupScorer {

@@ -68,6 +68,33 @@ void ParallelRunner::run(std::int64_t count, const std::function<void(std::int64
   if (first_error) std::rethrow_exception(first_error);
 }
 
+void run_both(int threads, const std::function<void()>& first, const std::function<void()>& second) {
+  std::exception_ptr errors[2];
+  auto guarded = [&errors](int slot, const std::function<void()>& step) {
+    try {
+      step();
+    } catch (...) {
+      errors[slot] = std::current_exception();
+    }
+  };
+#ifdef ZIPCORE_HAVE_OPENMP
+#pragma omp parallel sections num_threads(threads >= 2 ? 2 : 1)
+  {
+#pragma omp section
+    guarded(0, first);
+#pragma omp section
+    guarded(1, second);
+  }
+#else
+  (void)threads;
+  guarded(0, first);
+  guarded(1, second);
+#endif
+  for (const auto& error : errors) {
+    if (error) std::rethrow_exception(error);
+  }
+}
+
 int default_thread_count() {
 #ifdef ZIPCORE_HAVE_OPENMP
   return omp_get_num_procs();

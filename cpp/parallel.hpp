@@ -43,6 +43,10 @@ class ParallelRunner {
   std::atomic<std::int64_t> task_ns_{0};
 };
 
+// Runs `first` and `second` side by side when `threads` >= 2, one after the other otherwise.
+// Rethrows the first exception either threw, after both finished.
+void run_both(int threads, const std::function<void()>& first, const std::function<void()>& second);
+
 // The number of threads the process may use when the caller does not say.
 int default_thread_count();
 

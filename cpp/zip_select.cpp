@@ -80,16 +80,17 @@ std::size_t max_group_bytes(const PoolView& pool, std::int64_t members) {
   return total;
 }
 
-std::unique_ptr<GroupScorer> group_for(const PoolView& pool, const SelectParams& p, std::int64_t members) {
-  return make_group_scorer({p.codec, p.level, max_group_bytes(pool, members)});
+std::unique_ptr<GroupScorer> group_for(const PoolView& pool, const SelectParams& p, int threads,
+                                       std::int64_t members) {
+  return make_group_scorer({p.codec, p.level, max_group_bytes(pool, members), threads});
 }
 
 class ZipLoop {
  public:
   ZipLoop(const PoolView& pool, const SelectParams& params, const RunHooks& hooks)
       : pool_(pool), params_(params), runner_(params.threads, hooks),
-        selection_(group_for(pool, params, params.budget)),
-        fine_(group_for(pool, params, params.k3)) {
+        selection_(group_for(pool, params, runner_.threads(), params.budget)),
+        fine_(group_for(pool, params, runner_.threads(), params.k3)) {
     progress_.total = planned_evaluations(pool.size(), params);
   }
 

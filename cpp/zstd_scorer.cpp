@@ -9,6 +9,7 @@
 
 #include "errors.hpp"
 #include "group_stream.hpp"
+#include "parallel.hpp"
 
 namespace zipcore {
 namespace {
@@ -76,6 +77,7 @@ int ZstdGroupScorer::max_level() { return ZSTD_maxCLevel(); }
 
 ZstdGroupScorer::ZstdGroupScorer(const CodecOptions& options)
     : level_(options.level),
+      threads_(options.threads),
       window_log_(std::clamp(ceil_log2(options.max_group_bytes + 1), kMinWindowLog,
                              static_cast<int>(ZSTD_WINDOWLOG_MAX))) {
   if (level_ < 1 || level_ > ZSTD_maxCLevel()) {
@@ -117,12 +119,18 @@ void ZstdGroupScorer::append(ByteSpan member) {
 
 void ZstdGroupScorer::prepare() {
   if (!dirty_) return;
-  if (content_.size() <= kOneShotBytes) {
-    compress_in_one_shot();
-  } else {
-    compress_new_content();
-  }
-  rebuild_dictionary();
+  // Measuring the group and building its dictionary are independent. Stage 3 prepares U before
+  // every pick, on the critical path between two parallel scoring passes: run them side by side.
+  run_both(
+      threads_,
+      [this] {
+        if (content_.size() <= kOneShotBytes) {
+          compress_in_one_shot();
+        } else {
+          compress_new_content();
+        }
+      },
+      [this] { rebuild_dictionary(); });
   dirty_ = false;
 }
 

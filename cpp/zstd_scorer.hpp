@@ -48,6 +48,7 @@ class ZstdGroupScorer final : public GroupScorer {
   void rebuild_dictionary();
 
   int level_;
+  int threads_;
   int window_log_;
   std::vector<std::uint8_t> content_;  // "[" + r_1 + ", " + r_2 ...
   std::size_t members_ = 0;

@@ -233,7 +233,7 @@ py::array_t<double> candidate_ratios(const py::buffer& data, Offsets offsets, In
   const std::int64_t* cand = candidates.data();
   std::size_t anchor_bytes = 2;
   for (py::ssize_t i = 0; i < anchor.size(); ++i) anchor_bytes += pool.view.sample(anchor.data()[i]).size + 2;
-  const zipcore::CodecOptions options{parse_codec(codec), level, anchor_bytes};
+  const zipcore::CodecOptions options{parse_codec(codec), level, anchor_bytes, threads};
 
   std::exception_ptr python_error;
   const zipcore::RunHooks hooks = python_hooks(py::none(), python_error);
