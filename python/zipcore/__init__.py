@@ -4,6 +4,8 @@ from pathlib import Path
 
 from ._core import ZipcoreError
 from ._info import build_info
+from .pool import Pool
+from .readers import PoolFile, read_pool
 from .selection import SelectionResult, candidate_ratios, compression_ratio, select, select_with_stats
 
 __version__ = build_info()["version"]
@@ -13,11 +15,14 @@ EXAMPLE_POOL = Path(__file__).parent / "data" / "gsm8k_hh_rlhf_1500.json"
 
 __all__ = [
     "EXAMPLE_POOL",
+    "Pool",
+    "PoolFile",
     "SelectionResult",
     "ZipcoreError",
     "build_info",
     "candidate_ratios",
     "compression_ratio",
+    "read_pool",
     "select",
     "select_with_stats",
 ]

@@ -13,6 +13,9 @@ from pathlib import Path
 from typing import Iterable, Tuple, Union
 
 PathLike = Union[str, "os.PathLike[str]"]
+Content = Union[bytes, bytearray, memoryview, Iterable[bytes]]
+"""A file's contents: one bytes-like object, or an iterable of chunks written as they come
+(so a large output is never held whole in memory)."""
 
 
 def _cannot_write(path: PathLike, exc: OSError) -> OSError:
@@ -23,7 +26,7 @@ def _cannot_write(path: PathLike, exc: OSError) -> OSError:
 class StagedFile:
     """A destination's complete contents, on disk under a temporary name until ``commit``."""
 
-    def __init__(self, path: PathLike, data: bytes) -> None:
+    def __init__(self, path: PathLike, data: Content) -> None:
         self.path = Path(path)
         self.temp: Path | None = None
         if self.path.is_dir():  # os.replace would fail only after all the work
@@ -31,7 +34,11 @@ class StagedFile:
         fd = self._create_temp()
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+                if isinstance(data, (bytes, bytearray, memoryview)):
+                    handle.write(data)
+                else:
+                    for chunk in data:
+                        handle.write(chunk)
                 handle.flush()
                 os.fsync(handle.fileno())
         except BaseException:
@@ -83,7 +90,7 @@ def _sync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def write_files(files: Iterable[Tuple[PathLike, bytes]]) -> None:
+def write_files(files: Iterable[Tuple[PathLike, Content]]) -> None:
     """Writes several files so that on failure none of them is left behind.
 
     All contents are staged first, so a full disk or an unwritable directory fails before
@@ -115,6 +122,6 @@ def check_writable(path: PathLike) -> None:
     StagedFile(path, b"").discard()
 
 
-def write_file(path: PathLike, data: bytes) -> None:
+def write_file(path: PathLike, data: Content) -> None:
     """Writes ``data`` to ``path`` atomically (see the module docstring)."""
     write_files([(path, data)])

@@ -1,0 +1,359 @@
+"""Record formats: which bytes of a record ZIP compresses, and preference pairs kept together.
+
+A format checks that a record has its fields and gives the record's sample bytes:
+
+========== ============================================ =========================================
+format     a record has                                 sample bytes
+========== ============================================ =========================================
+sharegpt   a ``conversations`` list                     ``repr(record)`` in UTF-8
+alpaca     ``instruction`` and ``output`` (``input``)   ``repr(record)`` in UTF-8
+messages   a ``messages`` list (role/content turns)     ``repr(record)`` in UTF-8
+preference ``chosen`` and ``rejected`` (one record)     ``repr(record)`` in UTF-8
+text       a string field ``text_field`` ("text")       that string in UTF-8, nothing else
+record     anything (any JSON object)                   ``repr(record)`` in UTF-8
+template   every field the template names               ``template.format_map(record)`` in UTF-8
+========== ============================================ =========================================
+
+Every record format keeps the reference ZIP script's framing, ``repr`` of the whole record (its
+keys, in file order, included), so ShareGPT selections stay exactly the reference's and a format
+never changes a record's bytes: it only says which records belong. ``text`` is the SPEC's
+framing of plain text (the bytes as they are). ``template`` renders a documented text from
+named fields (``"{instruction}\\n{output}"``); ``None`` values are refused, other values go
+through ``str.format``.
+
+``auto`` (the default) detects the format from the first record, in this order: a
+``conversations`` list (sharegpt), ``chosen`` and ``rejected`` (preference), a ``messages`` list
+(messages), ``instruction`` and ``output`` (alpaca), a string ``text_field`` (text), else
+``record``. Every later record must then have the detected format's fields: a record that does
+not is an error naming it (records that disagree are usually two datasets concatenated); choose
+a format explicitly, or ``record`` to take any object as it is.
+
+Preference pairs in the layout of ``../shared/data/pref_*.json`` (records carrying ``pair_id``
+and ``label``, the members of a pair next to each other) are kept together: the members of a
+pair form ONE sample, and selecting it returns all of them. The sample's bytes are the members'
+bytes joined by ``", "``: exactly what ZIP would compress for the members selected one after
+the other. Pairs are detected from the first record (it has ``pair_id`` and ``label``); a pair id
+that comes back after another pair in between is an error. A record holding both answers
+(``chosen`` and ``rejected``) is one sample already.
+"""
+
+from __future__ import annotations
+
+import string
+from array import array
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+from ._core import ZipcoreError
+from .pool import Pool, PoolBuilder
+
+FORMATS = ("auto", "sharegpt", "alpaca", "messages", "preference", "text", "record")
+"""Names accepted by ``format=`` (``--format``); ``template`` is chosen by giving a template."""
+
+PAIR_SEPARATOR = b", "
+"""Joins the members of a preference pair into one sample (ZIP's own group separator)."""
+
+
+class RecordError(ZipcoreError):
+    """A record that does not fit its format; the reader adds where it is in the file."""
+
+    def __init__(self, index: int, problem: str) -> None:
+        super().__init__(f"record {index} {problem}")
+        self.index = index
+        self.problem = problem
+
+
+def json_type(value: Any) -> str:
+    """The JSON name of a parsed value's type."""
+    if isinstance(value, (dict, Mapping)):
+        return "object"
+    if isinstance(value, (list, tuple)):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "boolean"
+    if value is None:
+        return "null"
+    return "number"
+
+
+def _has(*keys: str) -> Callable[[Mapping], Optional[str]]:
+    def check(record: Mapping) -> Optional[str]:
+        missing = [k for k in keys if k not in record]
+        if missing:
+            return "has no " + " or ".join(repr(k) for k in missing) + " field"
+        return None
+    return check
+
+
+def _has_list(key: str) -> Callable[[Mapping], Optional[str]]:
+    def check(record: Mapping) -> Optional[str]:
+        if key not in record:
+            return f"has no {key!r} field"
+        if not isinstance(record[key], list):
+            return f"has {key!r} as a JSON {json_type(record[key])}, not an array"
+        return None
+    return check
+
+
+def _has_string(key: str) -> Callable[[Mapping], Optional[str]]:
+    def check(record: Mapping) -> Optional[str]:
+        if key not in record:
+            return f"has no {key!r} field"
+        if not isinstance(record[key], str):
+            return f"has {key!r} as a JSON {json_type(record[key])}, not a string"
+        return None
+    return check
+
+
+def _no_check(record: Mapping) -> Optional[str]:
+    return None
+
+
+def _repr_bytes(record: Mapping) -> bytes:
+    return repr(record).encode("utf-8")
+
+
+@dataclass(frozen=True)
+class RecordFormat:
+    """One format: ``check(record)`` is None or what is wrong; ``sample(record)`` the bytes."""
+
+    name: str
+    check: Callable[[Mapping], Optional[str]]
+    sample: Callable[[Mapping], bytes]
+
+
+def record_format(name: str, *, text_field: str = "text") -> RecordFormat:
+    """The format called ``name`` (not ``auto``: see :func:`detect_format`)."""
+    if name == "sharegpt":
+        return RecordFormat(name, _has_list("conversations"), _repr_bytes)
+    if name == "alpaca":
+        return RecordFormat(name, _has("instruction", "output"), _repr_bytes)
+    if name == "messages":
+        return RecordFormat(name, _has_list("messages"), _repr_bytes)
+    if name == "preference":
+        return RecordFormat(name, _has("chosen", "rejected"), _repr_bytes)
+    if name == "record":
+        return RecordFormat(name, _no_check, _repr_bytes)
+    if name == "text":
+        return RecordFormat(name, _has_string(text_field),
+                            lambda record: record[text_field].encode("utf-8"))
+    raise ValueError(f"unknown format {name!r}; choose one of {', '.join(FORMATS)}")
+
+
+def template_format(template: str) -> RecordFormat:
+    """Samples rendered by ``template.format_map(record)``; its fields must name record fields."""
+    fields = template_fields(template)
+
+    def check(record: Mapping) -> Optional[str]:
+        for name in fields:
+            if name not in record:
+                return f"has no {name!r} field (the template uses it)"
+            if record[name] is None:
+                return f"has {name!r} null (the template uses it)"
+        return None
+
+    def sample(record: Mapping) -> bytes:
+        return template.format_map(record).encode("utf-8")
+
+    return RecordFormat("template", check, sample)
+
+
+def template_fields(template: str) -> list[str]:
+    """The record fields ``template`` names, in order; ValueError for positional fields."""
+    fields: list[str] = []
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise ValueError(f"bad template {template!r}: {exc}") from None
+    for _, field, _, _ in parsed:
+        if field is None:
+            continue
+        name = field.split(".", 1)[0].split("[", 1)[0]
+        if not name or name.isdigit():
+            raise ValueError(f"template fields must name record fields, e.g. {{instruction}}; "
+                             f"got {{{field}}} in {template!r}")
+        if name not in fields:
+            fields.append(name)
+    if not fields:
+        raise ValueError(f"the template {template!r} names no field")
+    return fields
+
+
+def detect_format(record: Mapping, *, text_field: str = "text") -> str:
+    """The format a record looks like (``record`` when none fits); see the module docstring."""
+    if isinstance(record.get("conversations"), list):
+        return "sharegpt"
+    if "chosen" in record and "rejected" in record:
+        return "preference"
+    if isinstance(record.get("messages"), list):
+        return "messages"
+    if "instruction" in record and "output" in record:
+        return "alpaca"
+    if isinstance(record.get(text_field), str):
+        return "text"
+    return "record"
+
+
+def is_pair_member(record: Mapping) -> bool:
+    """A record in the shared preference files' layout (``pair_id`` and ``label``)."""
+    return "pair_id" in record and "label" in record
+
+
+def _pair_code(key: Any) -> int:
+    # An int pair id is its own code (exact); others hash (a collision is a 2**-64 event).
+    if type(key) is int and -(1 << 63) <= key < (1 << 63):
+        return key
+    return hash(("pair_id", repr(key)))
+
+
+class PoolEncoder:
+    """Turns records, one at a time, into a Pool: one sample a record, or a preference pair.
+
+    ``add(record)`` for each record in file order, then ``finish()``. ``format`` is one of
+    :data:`FORMATS` (``auto`` resolves on the first record); ``template`` overrides it.
+    ``pairs``: None detects the pair layout from the first record, True/False force it.
+    A record that does not fit raises :class:`RecordError` naming its index.
+    """
+
+    def __init__(self, format: str = "auto", *, text_field: str = "text",
+                 template: Optional[str] = None, pairs: Optional[bool] = None) -> None:
+        if format not in FORMATS:
+            raise ValueError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+        if template is not None and format != "auto":
+            raise ValueError("a template chooses the sample bytes itself: leave the format "
+                             f"at 'auto' (got {format!r})")
+        self._requested = format
+        self._text_field = text_field
+        self._format: Optional[RecordFormat] = (
+            template_format(template) if template is not None
+            else None if format == "auto" else record_format(format, text_field=text_field))
+        self.pairs = pairs
+        self.records = 0
+        self._builder = PoolBuilder()
+        self._groups: Any = None  # array('q') of each sample's first record, with pairs
+        self._codes: Any = None  # array('q') of each sample's pair id code, with pairs
+        self._key: Any = None
+
+    @property
+    def format(self) -> str:
+        """The format in use (``auto`` until the first record)."""
+        return self._format.name if self._format is not None else "auto"
+
+    def _start(self, record: Mapping) -> None:
+        if self._format is None:
+            self._format = record_format(detect_format(record, text_field=self._text_field),
+                                         text_field=self._text_field)
+        if self.pairs is None:
+            self.pairs = is_pair_member(record)
+        self._begin_pairs()
+
+    def _begin_pairs(self) -> None:
+        if self.pairs and self._groups is None:
+            self._groups, self._codes = array("q"), array("q")
+
+    def _problem(self, record: Mapping) -> Optional[str]:
+        problem = self._format.check(record)
+        if problem is None or self._format.name == "template":
+            return problem
+        if self._requested == "auto":
+            looks = detect_format(record, text_field=self._text_field)
+            return (f"{problem}: it is not a {self._format.name} record like the first one "
+                    f"(it looks like {looks}); records must share one format: choose one "
+                    "(--format, format=), or 'record' to take any object as it is")
+        return f"{problem} (format {self._format.name})"
+
+    def add(self, record: Any) -> None:
+        """Adds the next record (a dict, as parsed from the file)."""
+        index = self.records
+        if not isinstance(record, Mapping):
+            raise RecordError(index, f"is a JSON {json_type(record)}, expected an object")
+        if index == 0:
+            self._start(record)
+        problem = self._problem(record)
+        if problem is not None:
+            raise RecordError(index, problem)
+        try:
+            sample = self._format.sample(record)
+        except UnicodeEncodeError as exc:
+            raise RecordError(index, f"holds text UTF-8 cannot encode ({exc.reason}, e.g. a "
+                                     "lone \\ud800-style escape)") from None
+        except (ValueError, LookupError, AttributeError, TypeError) as exc:  # a template's
+            raise RecordError(index, f"cannot be rendered by the template ({exc})") from None
+        self._add_sample(sample, record.get("pair_id") if self.pairs else None,
+                         "pair_id" in record)
+
+    def add_sample(self, sample: bytes, pair_id: Any = None) -> None:
+        """Adds the next record by its sample bytes (e.g. a Parquet column's value).
+
+        With pairs on, ``pair_id`` groups it like a record's ``pair_id`` field."""
+        if self.records == 0 and self.pairs is None:
+            self.pairs = False
+        self._begin_pairs()
+        self._add_sample(sample, pair_id, pair_id is not None)
+
+    def add_samples(self, data: Any, offsets: np.ndarray) -> None:
+        """Adds many single-record samples at once (no pairs): ``data[offsets[i]:offsets[i+1]]``."""
+        if self.pairs:
+            raise ValueError("add_samples cannot group preference pairs")
+        self.pairs = False
+        self._builder.append_many(data, offsets)
+        self.records += len(offsets) - 1
+
+    def _add_sample(self, sample: bytes, key: Any, has_key: bool) -> None:
+        index = self.records
+        if not self.pairs:
+            self._builder.append(sample)
+        elif not has_key:
+            raise RecordError(index, "has no pair_id, but the first record is a preference pair "
+                                     "member (pair_id and label): every record must be")
+        elif len(self._builder) and key == self._key:
+            self._builder.extend_last(PAIR_SEPARATOR + sample)
+        else:
+            self._builder.append(sample)
+            self._groups.append(index)
+            self._codes.append(_pair_code(key))
+            self._key = key
+        self.records += 1
+
+    def finish(self) -> tuple[Pool, Optional[np.ndarray]]:
+        """The pool and, with pairs, ``groups`` (int64, N+1): sample i is records
+        ``groups[i]:groups[i+1]``; None when every record is its own sample."""
+        if not self.pairs:
+            return self._builder.finish(), None
+        self._check_pairs_are_together()
+        groups = np.frombuffer(self._groups, dtype=np.int64)
+        groups = np.append(groups, np.int64(self.records))
+        return self._builder.finish(), groups
+
+    def _check_pairs_are_together(self) -> None:
+        codes = np.frombuffer(self._codes, dtype=np.int64)
+        if len(codes) < 2:
+            return
+        order = np.argsort(codes, kind="stable")
+        same = codes[order[1:]] == codes[order[:-1]]
+        if same.any():
+            # The repeat that comes first in the file: the smallest later group among repeats.
+            later = order[1:][same]
+            first = order[:-1][same]
+            k = int(np.argmin(later))
+            again, before = int(later[k]), int(first[k])
+            raise RecordError(self._groups[again],
+                              f"has the pair_id of record {self._groups[before]}, with other "
+                              "records in between: the members of a preference pair must be "
+                              "next to each other")
+
+
+def sample_bytes_of(record: Any, format: str = "auto", *, text_field: str = "text") -> bytes:
+    """One record's sample bytes under ``format`` (``auto``: detected from this record)."""
+    if format == "auto":
+        format = detect_format(record, text_field=text_field)
+    fmt = record_format(format, text_field=text_field)
+    problem = fmt.check(record)
+    if problem is not None:
+        raise ZipcoreError(f"the record {problem} (format {format})")
+    return fmt.sample(record)

@@ -1,0 +1,306 @@
+"""Streaming JSON: a JSON list or JSONL file read one record at a time, with byte spans.
+
+- JSON list: parsed incrementally over 1 MiB chunks (``json.JSONDecoder.raw_decode`` over a
+  sliding window), never ``json.load`` of the whole file; a record cut by the window's end is
+  parsed again once the window has grown.
+- JSONL: line by line (split on ``\\n`` only; blank lines allowed).
+- ``.gz`` files are read through gzip.
+
+Each record comes with the byte span ``[start, end)`` of its source text in the decompressed
+file, so that it can be re-read later byte for byte. Malformed input raises ``ZipcoreError``
+naming the file and ``line:column``, with the messages of :func:`zipcore.records.load_dataset`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import json
+import os
+import re
+import zlib
+from typing import Any, BinaryIO, Iterator, Union
+
+import numpy as np
+
+from ._core import ZipcoreError
+from .formats import json_type
+from .records import is_gzip_path
+
+PathLike = Union[str, "os.PathLike[str]"]
+Span = tuple[dict, int, int]
+"""A record and the byte span ``[start, end)`` of its source text in the decompressed file."""
+
+CHUNK_SIZE = 1 << 20
+
+_WHITESPACE = re.compile(r"[ \t\n\r]*")  # JSON's own; str.isspace would accept more
+_DECODER = json.JSONDecoder()
+_BOM = b"\xef\xbb\xbf"
+_PARQUET_MAGIC = b"PAR1"
+_NEAR_END = 64
+"""A decode error this close to the end of the window may just be a record cut by the window."""
+
+
+def _open_binary(path: PathLike) -> BinaryIO:
+    return gzip.open(path, "rb") if is_gzip_path(path) else open(path, "rb")
+
+
+class _Reader:
+    """Reads a (maybe gzip) file's bytes, turning gzip failures into a ZipcoreError."""
+
+    def __init__(self, path: PathLike) -> None:
+        self.path = os.fspath(path)
+        self.gzip = is_gzip_path(path)
+        self.handle = _open_binary(path)
+
+    def __enter__(self) -> "_Reader":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.handle.close()
+
+    def _bad_gzip(self, exc: BaseException) -> ZipcoreError:
+        return ZipcoreError(f"{self.path}: not a valid gzip file ({exc})")
+
+    def read(self, size: int) -> bytes:
+        if not self.gzip:
+            return self.handle.read(size)
+        try:
+            return self.handle.read(size)
+        except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+            raise self._bad_gzip(exc) from None
+
+    def lines(self) -> Iterator[bytes]:
+        iterator = iter(self.handle)
+        while True:
+            try:
+                line = next(iterator)
+            except StopIteration:
+                return
+            except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+                if not self.gzip:
+                    raise
+                raise self._bad_gzip(exc) from None
+            yield line
+
+
+def locate(path: PathLike, offset: int) -> tuple[int, int]:
+    """1-based line and column (in characters, as ``json`` counts them) of byte ``offset`` of
+    the decompressed file. Re-reads the file up to there: for error messages only."""
+    line, column, done = 1, 0, 0
+    with _open_binary(path) as handle:
+        while done < offset:
+            chunk = handle.read(min(CHUNK_SIZE, offset - done))
+            if not chunk:
+                break
+            if done == 0 and chunk.startswith(_BOM):
+                column -= 1  # the byte order mark is not a character of the text
+            newlines = chunk.count(b"\n")
+            if newlines:
+                line += newlines
+                column = _characters(chunk[chunk.rfind(b"\n") + 1:])
+            else:
+                column += _characters(chunk)
+            done += len(chunk)
+    return line, column + 1
+
+
+def _characters(data: bytes) -> int:
+    """UTF-8 characters in ``data``: the bytes that are not continuation bytes."""
+    values = np.frombuffer(data, dtype=np.uint8)
+    return len(values) - int(np.count_nonzero((values & 0xC0) == 0x80))
+
+
+def positioned(path: PathLike, offset: int, message: str) -> ZipcoreError:
+    line, column = locate(path, offset)
+    return ZipcoreError(f"{os.fspath(path)}:{line}:{column}: {message}")
+
+
+def _not_an_object(what: str, value: Any) -> str:
+    return (f"{what} is a JSON {json_type(value)}, expected an object "
+            "(a record such as {\"conversations\": [...]})")
+
+
+def _utf8_error(path: PathLike, offset: int, exc: UnicodeDecodeError) -> ZipcoreError:
+    return positioned(path, offset, f"not valid UTF-8 (byte 0x{exc.object[exc.start]:02x}: "
+                                     f"{exc.reason})")
+
+
+class _TextChunks:
+    """The file's text, decoded chunk by chunk (a character cut between chunks is kept for the
+    next one); a leading byte order mark is skipped and counted in ``skipped``."""
+
+    def __init__(self, reader: _Reader) -> None:
+        self.reader = reader
+        self.decoder = codecs.getincrementaldecoder("utf-8")("strict")
+        self.fed = 0
+        self.skipped = 0
+        self.first = True
+
+    def read(self, size: int) -> str:
+        """At least one character, or "" at the end of the file."""
+        while True:
+            raw = self.reader.read(size)
+            pending = len(self.decoder.getstate()[0])
+            try:
+                text = self.decoder.decode(raw, final=not raw)
+            except UnicodeDecodeError as exc:
+                raise _utf8_error(self.reader.path, self.fed - pending + exc.start, exc) from None
+            self.fed += len(raw)
+            if self.first and text:
+                self.first = False
+                if text.startswith("\ufeff"):
+                    text, self.skipped = text[1:], len(_BOM)
+            if text or not raw:
+                return text
+
+
+class _ListParser:
+    """Yields the objects of a JSON list one by one, with their byte spans.
+
+    ``text[pos:]`` is the unparsed part of a window over the file; ``pos_byte`` is the file
+    offset of ``text[pos]``. A record cut by the window's end is parsed again once the window
+    has grown (doubling, so a huge record costs linear time).
+    """
+
+    def __init__(self, reader: _Reader) -> None:
+        self.path = reader.path
+        self.chunks = _TextChunks(reader)
+        self.text = ""
+        self.pos = 0
+        self.pos_byte = 0
+        self.eof = False
+
+    def _more(self, at_least: int = 0) -> bool:
+        if self.eof:
+            return False
+        new = self.chunks.read(max(CHUNK_SIZE, at_least))
+        if not new:
+            self.eof = True
+            return False
+        self.text = self.text[self.pos:] + new
+        self.pos = 0
+        return True
+
+    def _bytes(self, start: int, end: int) -> int:
+        """UTF-8 length of ``text[start:end]``."""
+        if self.text.isascii():  # O(1): CPython knows whether a str is ASCII
+            return end - start
+        part = self.text[start:end]
+        return len(part) if part.isascii() else len(part.encode("utf-8"))
+
+    def _advance(self, to: int) -> None:
+        self.pos_byte += self._bytes(self.pos, to)
+        self.pos = to
+
+    def _skip_whitespace(self) -> None:
+        while True:
+            self._advance(_WHITESPACE.match(self.text, self.pos).end())
+            if self.pos < len(self.text) or not self._more():
+                return
+
+    def _error(self, at: int, message: str) -> ZipcoreError:
+        return positioned(self.path, self.pos_byte + self._bytes(self.pos, at), message)
+
+    def _decode(self) -> tuple[Any, int]:
+        while True:
+            try:
+                return _DECODER.raw_decode(self.text, self.pos)
+            except json.JSONDecodeError as exc:
+                cut = exc.pos >= len(self.text) - _NEAR_END or exc.msg.startswith("Unterminated")
+                if not (cut and self._more(at_least=len(self.text) - self.pos)):
+                    raise self._error(exc.pos, exc.msg) from None
+
+    def records(self) -> Iterator[Span]:
+        self._more()
+        self.pos_byte = self.chunks.skipped
+        self._skip_whitespace()
+        if not self.text.startswith("[", self.pos):
+            raise self._error(self.pos, "expected a JSON list '['")
+        self._advance(self.pos + 1)
+        self._skip_whitespace()
+        if self.text.startswith("]", self.pos):
+            return self._check_end()
+        index = 0
+        while True:
+            value, end = self._decode()
+            if not isinstance(value, dict):
+                raise self._error(self.pos, _not_an_object(f"element {index}", value))
+            start = self.pos_byte
+            self._advance(end)
+            yield value, start, self.pos_byte
+            self._skip_whitespace()
+            if self.text.startswith(",", self.pos):
+                self._advance(self.pos + 1)
+                self._skip_whitespace()
+            elif self.text.startswith("]", self.pos):
+                return self._check_end()
+            else:
+                found = ("the end of the file" if self.pos >= len(self.text)
+                         else repr(self.text[self.pos]))
+                raise self._error(self.pos, f"expected ',' or ']' after element {index}, "
+                                            f"found {found}")
+            index += 1
+
+    def _check_end(self) -> None:
+        self._advance(self.pos + 1)
+        self._skip_whitespace()
+        if self.pos < len(self.text):
+            raise self._error(self.pos, "extra data after the closing ']'")
+
+
+def iter_json_list(path: PathLike) -> Iterator[Span]:
+    """The objects of a JSON list file (``.gz`` read through gzip), one at a time, each with
+    the byte span of its source text. Holds about 1 MiB of text (more for a larger record)."""
+    with _Reader(path) as reader:
+        yield from _ListParser(reader).records()
+
+
+def iter_jsonl(path: PathLike) -> Iterator[Span]:
+    """The objects of a JSONL file, one per line, each with the byte span of its source text.
+
+    Lines split on ``\\n`` only (``\\r`` before it is whitespace); blank lines are skipped."""
+    with _Reader(path) as reader:
+        offset = 0
+        for number, line in enumerate(reader.lines(), start=1):
+            size = len(line)
+            body = line[:-1] if line.endswith(b"\n") else line
+            skip = len(_BOM) if number == 1 and body.startswith(_BOM) else 0
+            body = body[skip:]
+            try:
+                text = body.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise _utf8_error(path, offset + skip + exc.start, exc) from None
+            start = _WHITESPACE.match(text).end()
+            if start < len(text):
+                try:
+                    value, end = _DECODER.raw_decode(text, start)
+                except json.JSONDecodeError as exc:
+                    raise ZipcoreError(f"{reader.path}:{number}:{exc.colno}: {exc.msg}") from None
+                if not isinstance(value, dict):
+                    raise ZipcoreError(f"{reader.path}:{number}:{start + 1}: "
+                                       + _not_an_object("this line", value))
+                rest = _WHITESPACE.match(text, end).end()
+                if rest < len(text):
+                    raise ZipcoreError(f"{reader.path}:{number}:{rest + 1}: extra data after the "
+                                       "record (JSONL needs one object per line)")
+                # Only ASCII whitespace surrounds the record: characters there are bytes.
+                yield value, offset + skip + start, offset + skip + len(body) - (len(text) - end)
+            offset += size
+
+
+def sniff(path: PathLike) -> str:
+    """``parquet`` (by its magic bytes), ``json`` (the first non-blank character is ``[``) or
+    ``jsonl`` (anything else, an empty file included)."""
+    with _Reader(path) as reader:
+        head = reader.read(4)
+        if head == _PARQUET_MAGIC and not reader.gzip:
+            return "parquet"
+        head = head[3:] if head.startswith(_BOM) else head
+        while True:
+            stripped = head.lstrip(b" \t\r\n")
+            if stripped:
+                return "json" if stripped.startswith(b"[") else "jsonl"
+            head = reader.read(CHUNK_SIZE)
+            if not head:
+                return "jsonl"

@@ -1,0 +1,119 @@
+"""Parquet pools (needs pyarrow): samples from a text column, a template, or rows as records.
+
+Read with ``iter_batches``, so memory holds one batch besides the pool: a text column is
+appended a batch at a time from Arrow's value buffer (no per-row Python objects); a template or
+rows-as-records make each batch's rows Python dicts, one batch at a time. Errors name the file
+and the row (counted from 0, like record indices). A selection is written back with every column,
+in selection order, by ``take`` on the batches that hold the selected rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+
+from ._core import ZipcoreError
+from .formats import PoolEncoder, RecordError, template_fields
+from .pool import Pool, _arrow_chunk, _require_pyarrow
+
+BATCH_ROWS = 8192
+"""Rows per batch when rows become Python objects (templates, records)."""
+COLUMN_BATCH_ROWS = 65536
+"""Rows per batch for a text column, copied a batch at a time."""
+
+
+def _require_parquet() -> tuple[Any, Any]:
+    pa = _require_pyarrow()
+    import pyarrow.parquet as pq
+
+    return pa, pq
+
+
+def _open_parquet(pa: Any, pq: Any, path: str) -> Any:
+    try:
+        return pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise ZipcoreError(f"{path}: not a valid Parquet file ({exc})") from None
+
+
+def _text_column(pa: Any, path: str, schema: Any, name: str) -> None:
+    kind = schema.field(name).type
+    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)
+            or pa.types.is_binary(kind) or pa.types.is_large_binary(kind)):
+        raise ZipcoreError(f"{path}: column {name!r} holds {kind}, not text: name a string "
+                           "column, or use a template")
+
+
+def read_parquet(path: str, format: str, text_field: str, template: Optional[str],
+                  pairs: Optional[bool]) -> tuple[Pool, Optional[np.ndarray], int, str]:
+    pa, pq = _require_parquet()
+    parquet = _open_parquet(pa, pq, path)
+    schema = parquet.schema_arrow
+    names = schema.names
+    if pairs is None:
+        pairs = "pair_id" in names and "label" in names
+    text = text_field if format == "text" else None
+    wanted = [text] if text else template_fields(template) if template else None
+    for name in wanted or ():
+        if name not in names:
+            raise ZipcoreError(f"{path}: no column {name!r}; the columns are {names}")
+    if text:
+        _text_column(pa, path, schema, text)
+    columns = None if wanted is None else wanted + (["pair_id"] if pairs else [])
+    encoder = PoolEncoder(format if text is None else "auto", template=template, pairs=pairs)
+    fast = text is not None and not pairs
+    row = 0
+    try:
+        batches = parquet.iter_batches(batch_size=COLUMN_BATCH_ROWS if fast else BATCH_ROWS,
+                                       columns=columns)
+        for batch in batches:
+            if text is not None:
+                _add_text_batch(pa, encoder, batch, text, row, pairs)
+            else:
+                for record in batch.to_pylist():
+                    encoder.add(record)
+            row += batch.num_rows
+        pool, groups = encoder.finish()
+    except RecordError as exc:
+        raise ZipcoreError(f"{path}: row {exc.index} {exc.problem}") from None
+    except pa.ArrowException as exc:
+        raise ZipcoreError(f"{path}: cannot read Parquet after row {row} ({exc})") from None
+    return pool, groups, encoder.records, "text" if text else encoder.format
+
+
+def _add_text_batch(pa: Any, encoder: PoolEncoder, batch: Any, name: str, row: int,
+                    pairs: bool) -> None:
+    values = batch.column(name)
+    if values.null_count:
+        first = int(np.argmax(values.is_null().to_numpy(zero_copy_only=False)))
+        raise RecordError(row + first, f"has {name!r} null")
+    if not pairs:  # the batch's value buffer, appended at once
+        data, offsets = _arrow_chunk(pa, values, row)
+        encoder.add_samples(data, offsets)
+        return
+    keys = batch.column("pair_id").to_pylist()
+    for value, key in zip(values.to_pylist(), keys):
+        encoder.add_sample(value.encode("utf-8") if isinstance(value, str) else value, key)
+
+
+def parquet_selection(path: str, rows: np.ndarray) -> memoryview:
+    """The rows at ``rows`` (in that order, every column) as a Parquet file's bytes."""
+    pa, pq = _require_parquet()
+    parquet = _open_parquet(pa, pq, path)
+    order = np.argsort(rows, kind="stable")
+    wanted = rows[order]
+    pieces, first = [], 0
+    for batch in parquet.iter_batches(batch_size=COLUMN_BATCH_ROWS):
+        lo, hi = np.searchsorted(wanted, [first, first + batch.num_rows])
+        if hi > lo:
+            pieces.append(batch.take(pa.array(wanted[lo:hi] - first)))
+        first += batch.num_rows
+        if hi == len(wanted):
+            break
+    table = pa.Table.from_batches(pieces, schema=parquet.schema_arrow)
+    back = np.empty_like(order)
+    back[order] = np.arange(len(order))
+    sink = pa.BufferOutputStream()
+    pq.write_table(table.take(pa.array(back)), sink)
+    return memoryview(sink.getvalue())
