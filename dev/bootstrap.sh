@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building zipcore needs and the package itself into .venv/.
-# System packages (a C++ compiler, zlib headers, venv) come from apt-get, only when missing.
+# System packages (a C++ compiler, zlib and zstd headers, venv) come from apt-get, only when missing.
 # Usage: bash dev/bootstrap.sh [EXTRAS]   e.g. bash dev/bootstrap.sh "[test]"
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +11,7 @@ missing=()
 command -v g++ >/dev/null 2>&1 || missing+=(g++)
 command -v "$python" >/dev/null 2>&1 || missing+=(python3)
 [ -f /usr/include/zlib.h ] || missing+=(zlib1g-dev)
+[ -f /usr/include/zstd.h ] || missing+=(libzstd-dev)
 if command -v "$python" >/dev/null 2>&1; then
   "$python" -c "import venv, ensurepip" 2>/dev/null || missing+=(python3-venv)
   include=$("$python" -c "import sysconfig; print(sysconfig.get_paths()['include'])")
