@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import pytest
@@ -232,13 +233,14 @@ def test_ratio_matches_compression_ratio(tmp_path, input_json, records, capsys):
     for row, path, subset in zip(rows, (input_json, half), (records, records[:30])):
         group = ("[" + ", ".join(repr(r) for r in subset) + "]").encode("utf-8")
         assert row == {"file": str(path), "samples": len(subset), "bytes": len(group),
-                       "ratio": zipcore.compression_ratio(subset)}
+                       "compressed": len(zlib.compress(group, 9)), "codec": "zlib-9",
+                       "method": "exact", "ratio": zipcore.compression_ratio(subset)}
 
     assert cli.main(["ratio", str(input_json)]) == 0
     table = capsys.readouterr().out.splitlines()
-    assert table[0].split() == ["samples", "bytes", "R", "file"]
+    assert table[0].split() == ["samples", "bytes", "R", "codec", "file"]
     assert table[1].split() == ["60", str(rows[0]["bytes"]), f"{rows[0]['ratio']:.4f}",
-                                str(input_json)]
+                                "zlib-9", str(input_json)]
 
 
 def test_ratio_of_a_bad_file_exits_2_without_a_partial_table(tmp_path, input_json, capsys):

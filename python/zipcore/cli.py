@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from typing import Any, Optional, Sequence
@@ -19,7 +20,9 @@ from tqdm import tqdm
 from . import atomic, monitor, ratio
 from ._info import build_info
 from ._plot import INSTALL as PLOT_INSTALL, require_matplotlib
-from .records import indices_bytes, is_gzip_path, load_dataset, selection_bytes
+from .formats import FORMATS
+from .readers import read_pool
+from .records import indices_bytes, is_gzip_path, load_dataset
 from .selection import compression_ratio, select_with_stats
 
 
@@ -63,7 +66,7 @@ def _size(text: str) -> int:
         number, unit = number[:-1], number[-1].upper()
     try:
         value = int(float(number) * _UNITS[unit])
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: "inf"
         raise argparse.ArgumentTypeError(f"expected a size such as 32M, got {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"must not be negative, got {text!r}")
@@ -75,8 +78,9 @@ def _add_ratio_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--codec", choices=ratio.CODECS, default="zlib",
                         help="zlib: zlib-9, the paper's R (default); zstd: one zstd frame whose "
                              "window covers the whole dataset, so repeats far apart count")
-    parser.add_argument("--zstd-level", type=_positive_int, default=ratio.ZSTD_LEVEL,
-                        metavar="N", help=f"zstd level ({ratio.ZSTD_LEVEL})")
+    parser.add_argument("--level", type=int, default=None, metavar="N",
+                        help=f"compression level: zlib is 9 only; zstd 1..22 "
+                             f"(default {ratio.ZSTD_LEVEL})")
     how = parser.add_mutually_exclusive_group()
     how.add_argument("--exact", dest="exact", action="store_const", const=True, default=None,
                      help="zlib: always one single-threaded stream (the exact R)")
@@ -93,7 +97,7 @@ def _add_ratio_options(parser: argparse.ArgumentParser) -> None:
 def _ratio_options(args: argparse.Namespace) -> dict[str, Any]:
     if args.codec == "zstd":
         _require(ratio.require_zstandard)
-    return {"codec": args.codec, "level": args.zstd_level, "exact": args.exact,
+    return {"codec": args.codec, "level": args.level, "exact": args.exact,
             "exact_limit": args.exact_limit, "threads": args.threads}
 
 
@@ -109,7 +113,9 @@ def _build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     sel = commands.add_parser("select", help="select BUDGET records by ZIP and write them")
-    sel.add_argument("input", metavar="INPUT", help="JSON list or JSONL of records (.gz read)")
+    sel.add_argument("input", metavar="INPUT",
+                     help="JSON list or JSONL of records (.gz read), or Parquet; read as a "
+                          "stream")
     sel.add_argument("-o", "--output", required=True,
                      help="selected records, in selection order, in INPUT's format "
                           "(gzip when it ends in .gz)")
@@ -121,11 +127,34 @@ def _build_parser() -> argparse.ArgumentParser:
     sel.add_argument("--threads", type=_positive_int, default=None,
                      help="worker threads (default: every core this process may use)")
     sel.add_argument("--indices-out", metavar="FILE",
-                     help="also write the selected indices, one per line")
+                     help="also write the selected records' indices in INPUT, one per line "
+                          "(a preference pair: both members)")
     sel.add_argument("--report", metavar="PNG",
                      help="also write a picture of the run: R of the selection per round, time "
                           "per stage, source mix against the pool (needs matplotlib: "
                           f"{PLOT_INSTALL})")
+    sel.add_argument("--format", choices=FORMATS, default="auto",
+                     help="what a record is and which bytes ZIP compresses: sharegpt, alpaca, "
+                          "messages, preference and record compress repr(record) like the "
+                          "reference; text compresses one string field; auto (default) "
+                          "detects it from the first record. Preference pairs (pair_id and "
+                          "label) are kept together as one sample")
+    sel.add_argument("--text-field", default="text", metavar="NAME",
+                     help="the string field of --format text (text)")
+    sample = sel.add_mutually_exclusive_group()
+    sample.add_argument("--column", metavar="NAME",
+                        help="Parquet: samples are this text column's values")
+    sample.add_argument("--template", type=_template, metavar="TEMPLATE",
+                        help="samples are each record (or Parquet row) rendered by TEMPLATE, "
+                             "e.g. '{instruction}\\n{output}' (\\n and \\t are decoded)")
+    sel.add_argument("--codec", choices=("zlib", "zstd"), default="zlib",
+                     help="zlib (default): exactly the reference's selection; zstd: sees "
+                          "redundancy across the whole selection, faster")
+    sel.add_argument("--level", type=int, default=None, metavar="N",
+                     help="compression level: zlib is always 9; zstd 1..22 (3)")
+    sel.add_argument("--checkpoint", metavar="FILE",
+                     help="save the run's state here after every round; if FILE exists, "
+                          "resume from it (same input and parameters required)")
     sel.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     sel.set_defaults(run=_run_select, parser=sel)
 
@@ -135,7 +164,7 @@ def _build_parser() -> argparse.ArgumentParser:
                     "compresses (records framed as repr), and R = bytes / compressed bytes. "
                     "zlib groups up to --exact-limit are compressed as one exact stream; "
                     "larger ones in 1 MiB chunks on all cores, each primed with the 32 KB "
-                    "before it (within 0.02%% of the exact value on the real pools).")
+                    "before it (within 0.02% of the exact value on the real pools).")
     rat.add_argument("files", metavar="FILE", nargs="+")
     rat.add_argument("--by", choices=("source", "prefix"),
                      help="also R per value of the records' source field (prefix: the part "
@@ -154,9 +183,9 @@ def _build_parser() -> argparse.ArgumentParser:
                     "scores, fits quality on R (and L) and predicts the rest.")
     mon.add_argument("versions", metavar="VERSIONS.csv")
     mon.add_argument("--r-tol", type=_percentage, default=monitor.R_PCT, metavar="PCT",
-                     help=f"R is up/down beyond this %% change ({monitor.R_PCT:g})")
+                     help=f"R is up/down beyond this %% change (default {monitor.R_PCT:g})")
     mon.add_argument("--l-tol", type=_percentage, default=monitor.L_PCT, metavar="PCT",
-                     help=f"L is up/down beyond this %% change ({monitor.L_PCT:g})")
+                     help=f"L is up/down beyond this %% change (default {monitor.L_PCT:g})")
     mon.add_argument("--against", choices=monitor.AGAINST, default="previous",
                      help="compare each version with the previous one (default), or with the "
                           "first (candidate versions built from one base)")
@@ -199,6 +228,12 @@ class _ProgressBar:
             self._bar.close()
 
 
+def _template(text: str) -> str:
+    """A --template with the shell-friendly escapes \\n, \\t and \\\\ decoded."""
+    escapes = {"n": "\n", "t": "\t", "\\": "\\"}
+    return re.sub(r"\\([nt\\])", lambda m: escapes[m.group(1)], text)
+
+
 def _check_select_args(args: argparse.Namespace) -> None:
     if not args.k1 >= args.k2 >= args.k3:
         args.parser.error(f"ZIP needs k1 >= k2 >= k3, got k1={args.k1} k2={args.k2} k3={args.k3}")
@@ -215,12 +250,15 @@ def _run_select(args: argparse.Namespace) -> int:
     for path in (args.output, args.indices_out, args.report):
         if path is not None:
             atomic.check_writable(path)
-    dataset = load_dataset(args.input)
+    source = read_pool(args.input, format=args.format, text_field=args.text_field,
+                       column=args.column, template=args.template)
     bar = None if args.quiet else _ProgressBar()
     start = time.perf_counter()
     try:
-        result = select_with_stats(dataset.records, args.budget, k1=args.k1, k2=args.k2,
-                                   k3=args.k3, threads=args.threads, progress=bar)
+        result = select_with_stats(source.pool, args.budget, k1=args.k1, k2=args.k2,
+                                   k3=args.k3, threads=args.threads, progress=bar,
+                                   codec=args.codec, level=args.level,
+                                   checkpoint=args.checkpoint)
     except ValueError as exc:  # budget larger than the pool, empty pool
         raise ValueError(f"{args.input}: {exc}") from None
     finally:
@@ -228,19 +266,22 @@ def _run_select(args: argparse.Namespace) -> int:
             bar.close()
     seconds = time.perf_counter() - start
     indices = result.indices
-    r = compression_ratio([dataset.records[i] for i in indices])
+    r = compression_ratio(source.pool.take(indices))
 
-    outputs = [(args.output, selection_bytes(dataset, indices, compress=is_gzip_path(args.output)))]
-    if args.indices_out is not None:
-        outputs.append((args.indices_out, indices_bytes(indices)))
+    outputs = [(args.output, source.selection_chunks(indices,
+                                                     compress=is_gzip_path(args.output)))]
+    if args.indices_out is not None:  # record indices: a pair's members, one line each
+        outputs.append((args.indices_out, indices_bytes(source.record_indices(indices))))
     if args.report is not None:
-        from .report import report_png, selection_report
+        from .report import file_sources, report_png, selection_report
 
-        summary = selection_report(result, dataset.records, threads=args.threads)
+        summary = selection_report(result, source.pool, sources=file_sources(source),
+                                   threads=args.threads)
         outputs.append((args.report, report_png(summary, title=os.path.basename(args.input))))
     atomic.write_files(outputs)
     extra = "" if args.report is None else f" and {args.report}"
-    print(f"zipcore: selected {len(indices)} of {len(dataset)} records in {seconds:.2f} s, "
+    unit = "pairs" if source.pairs else "records"
+    print(f"zipcore: selected {len(indices)} of {len(source)} {unit} in {seconds:.2f} s, "
           f"R = {r:.4f}, wrote {args.output}{extra}", file=sys.stderr)
     return 0
 
@@ -249,7 +290,10 @@ def _ratio_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     options = _ratio_options(args)
     rows = []
     for path in args.files:  # one dataset in memory at a time
-        records = load_dataset(path).records
+        if args.by is None:  # streamed: the samples' bytes only, no per-record objects
+            records = read_pool(path, format="record", pairs=False).pool
+        else:
+            records = load_dataset(path).records
         row = {"file": path, **ratio.dataset_ratio(records, **options).as_dict()}
         if args.by is not None:
             row["sources"] = [

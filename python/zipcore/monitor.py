@@ -3,21 +3,21 @@
 The entropy law (arXiv 2407.06645): model quality falls as the training data's compression
 ratio R rises, and at about equal R a higher first-epoch training loss L signals less consistent
 data. So when a training set is updated version by version, each version is compared with the
-one before it (the CSV's row order):
+one before it in the CSV (or with the first, ``against="first"``):
 
 ========  ==========================  =====================================================
 flag      when                        meaning
 ========  ==========================  =====================================================
 RISK      R up and L up               more redundant and less consistent: the pattern the
                                       paper's incremental-update study saw before a drop
-R-UP      R up, L not up or not given more redundant (duplicates, templates, near-copies)
+R-UP      R up, L not up (or no L)    more redundant (duplicates, templates, near-copies)
 L-UP      R steady, L up              less consistent at about equal redundancy
 MIXED     R down, L up                denser but less consistent: the net effect is unclear
 GAIN      R down, L steady or down    denser at no cost in consistency: expected gain
 R-DOWN    R down, L not given         denser; give L to check consistency
 ========  ==========================  =====================================================
 
-"Up" means more than ``r_pct`` (default 1 %) above the previous version's value for R,
+"Up" means more than ``r_pct`` (default 1 %) above the compared version's value for R,
 ``l_pct`` (default 0.5 %) for L; "down" as much below; anything in between is steady.
 RISK, R-UP, L-UP and MIXED are warnings.
 
@@ -39,8 +39,9 @@ import numpy as np
 
 from . import atomic
 from ._core import ZipcoreError
+from .quality_fit import QualityFit, fit_quality
 from .ratio import RatioResult, dataset_ratio
-from .records import load_dataset
+from .readers import read_pool
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -49,7 +50,6 @@ R_PCT = 1.0
 """Default: R is up (down) when more than 1 % above (below) the previous version's."""
 L_PCT = 0.5
 """Default: L is up (down) when more than 0.5 % above (below) the previous version's."""
-MIN_SCORED = 3
 WARNINGS = ("RISK", "R-UP", "L-UP", "MIXED")
 
 _MEANING = {
@@ -92,41 +92,13 @@ class VersionReport:
     loss: Optional[float]
     quality: Optional[float]
     ratio_change_pct: Optional[float] = None
-    """100 * (R / previous R - 1); None for the first version."""
+    """100 * (R / R before - 1), "before" being the previous version (or the first, with
+    ``against="first"``); None for the first version."""
     loss_change_pct: Optional[float] = None
-    """100 * (L / previous L - 1); None where either L is missing."""
+    """100 * (L / L before - 1); None where either L is missing."""
     flag: str = ""
     explanation: str = ""
     predicted_quality: Optional[float] = None
-
-
-@dataclass
-class QualityFit:
-    """quality ~ intercept + sum(coefficient * term), least squares over the scored versions."""
-
-    terms: list[str]
-    """``["R"]`` or ``["R", "L"]``."""
-    intercept: float
-    coefficients: list[float]
-    versions: list[str]
-    rms_error: float
-    """Root mean square of the residuals (in-sample)."""
-    loo_rms_error: Optional[float]
-    """Root mean square error of leave-one-out predictions: the error to expect on a new
-    version. None when a version cannot be left out (too few points for the terms)."""
-    r_squared: Optional[float]
-
-    def predict(self, ratio: float, loss: Optional[float]) -> Optional[float]:
-        values = {"R": ratio, "L": loss}
-        if any(values[t] is None for t in self.terms):
-            return None
-        return self.intercept + sum(c * values[t] for c, t in zip(self.coefficients, self.terms))
-
-    def formula(self) -> str:
-        text = f"quality = {self.intercept:.4g}"
-        for coefficient, term in zip(self.coefficients, self.terms):
-            text += f" {'-' if coefficient < 0 else '+'} {abs(coefficient):.4g}*{term}"
-        return text
 
 
 @dataclass
@@ -267,76 +239,16 @@ def flag_versions(versions: Sequence[VersionReport], r_pct: float = R_PCT,
         now.explanation = _explain(now.flag, now, before) if now.flag else ""
 
 
-# --- quality fit ----------------------------------------------------------------------------
-
-def _design(rows: Sequence[VersionReport], terms: Sequence[str]) -> np.ndarray:
-    columns = [np.ones(len(rows))]
-    for term in terms:
-        columns.append(np.array([r.ratio if term == "R" else r.loss for r in rows], dtype=float))
-    return np.column_stack(columns)
-
-
-def _lstsq(x: np.ndarray, y: np.ndarray) -> Optional[np.ndarray]:
-    if np.linalg.matrix_rank(x) < x.shape[1]:
-        return None
-    return np.linalg.lstsq(x, y, rcond=None)[0]
-
-
-def _loo_rms(x: np.ndarray, y: np.ndarray) -> Optional[float]:
-    errors = []
-    for i in range(len(y)):
-        keep = np.arange(len(y)) != i
-        beta = _lstsq(x[keep], y[keep])
-        if beta is None:
-            return None
-        errors.append(float(x[i] @ beta - y[i]))
-    return math.sqrt(sum(e * e for e in errors) / len(errors))
-
-
-def fit_quality(versions: Sequence[VersionReport]) -> tuple[Optional[QualityFit], str]:
-    """Least-squares fit of quality on R (and L); returns the fit (or None) and a note.
-
-    R and L are both used when at least four scored versions all have L (three points would
-    fit three parameters exactly, leaving no error to report); otherwise R alone.
-    """
-    scored = [v for v in versions if v.quality is not None]
-    if len(scored) < MIN_SCORED:
-        return None, (f"no quality fit: it needs at least {MIN_SCORED} versions with a quality "
-                      f"score, {len(scored)} given")
-    y = np.array([v.quality for v in scored], dtype=float)
-    candidates = [["R"]]
-    if all(v.loss is not None for v in scored) and len(scored) >= MIN_SCORED + 1:
-        candidates.insert(0, ["R", "L"])
-    for terms in candidates:
-        x = _design(scored, terms)
-        beta = _lstsq(x, y)
-        if beta is None:
-            continue
-        residuals = x @ beta - y
-        total = float(np.sum((y - y.mean()) ** 2))
-        fit = QualityFit(
-            terms=list(terms), intercept=float(beta[0]), coefficients=[float(b) for b in beta[1:]],
-            versions=[v.version for v in scored],
-            rms_error=math.sqrt(float(np.mean(residuals ** 2))),
-            loo_rms_error=_loo_rms(x, y),
-            r_squared=1.0 - float(np.sum(residuals ** 2)) / total if total > 0 else None)
-        why = ("" if terms == ["R", "L"] else
-               "; L left out: fitting it too needs 4 or more scored versions, all with L"
-               if len(candidates) == 1 else "; L left out: R and L do not vary independently")
-        return fit, (f"least squares on {' and '.join(terms)} over {len(scored)} scored versions "
-                     f"({', '.join(fit.versions)}){why}")
-    return None, "no quality fit: R does not vary across the scored versions"
-
-
 # --- the whole run --------------------------------------------------------------------------
 
 def measure(spec: VersionSpec, **ratio_options: Any) -> VersionReport:
     """Loads one version's dataset and computes its R (options as ``dataset_ratio``)."""
-    records = load_dataset(spec.path).records
-    result: RatioResult = dataset_ratio(records, **ratio_options)
+    pool = read_pool(spec.path, format="record", pairs=False).pool  # streamed, bytes only
+    result: RatioResult = dataset_ratio(pool, **ratio_options)
     return VersionReport(version=spec.version, path=os.fspath(spec.path), samples=result.samples,
                          bytes=result.bytes, compressed=result.compressed, ratio=result.ratio,
-                         codec=result.codec, method=result.method, loss=spec.loss, quality=spec.quality)
+                         codec=result.codec, method=result.method, loss=spec.loss,
+                         quality=spec.quality)
 
 
 def _check_pct(name: str, value: float) -> float:
@@ -397,7 +309,7 @@ def format_report(result: MonitorResult) -> str:
     """The table, every flag in words, and the quality fit, as printed by ``zipcore monitor``."""
     versions = result.versions
     quality = any(v.quality is not None for v in versions)
-    width = max(7, *(len(v.version) for v in versions))
+    width = max([7] + [len(v.version) for v in versions])
     lines = [f"{'version':<{width}} {'samples':>9} {'bytes':>13} {'R':>7} {'dR':>7} {'L':>8} "
              f"{'dL':>7}" + (f" {'quality':>8}" if quality else "") + "  flag"]
     for v in versions:

@@ -1,7 +1,8 @@
-"""The entropy law's R for whole datasets: raw bytes / compressed bytes of the group ``[s0, s1, ...]``.
+"""The entropy law's R for whole datasets: raw bytes / compressed bytes of the group.
 
-The group is framed exactly as ZIP frames it (``../shared/SPEC.md``): ``b"[" + b", ".join(r_i) + b"]"``
-with a record's bytes ``repr(record)`` in UTF-8. Three ways to compress it:
+The group ``[s0, s1, ...]`` is framed exactly as ZIP frames it (``../shared/SPEC.md``):
+``b"[" + b", ".join(r_i) + b"]"`` with a record's bytes ``repr(record)`` in UTF-8. Three ways
+to compress it:
 
 * ``exact`` zlib: one zlib-9 stream over the whole group, equal byte for byte to
   ``len(zlib.compress(group, 9))`` (and so to :func:`zipcore.compression_ratio`). One core.
@@ -30,6 +31,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Iterable, Optional, Sequence
 
+import numpy as np
+
 from ._info import available_cores
 from ._pool import EncodedPool, sample_bytes
 
@@ -49,7 +52,7 @@ MIN_CHUNK_SIZE = 256 << 10
 PARALLEL_BOUND = 0.001
 """Stated bound on ``|parallel / exact - 1|`` of the compressed size (so of R) for chunks of at
 least ``MIN_CHUNK_SIZE``. Measured on the seven real files in ../shared/data: at most 0.016 %
-with the default 1 MiB chunks, 0.05 % with 256 KiB chunks."""
+with the default 1 MiB chunks, 0.053 % with 256 KiB chunks."""
 
 ZSTD_LEVEL = 3
 """zstd's own default level."""
@@ -95,7 +98,27 @@ class SourceRatio(RatioResult):
 
 def group_bytes(samples: Any) -> bytes:
     """The framed group ``b"[" + b", ".join(sample_bytes) + b"]"`` that ZIP compresses."""
+    if isinstance(samples, EncodedPool):
+        return _pool_group_bytes(samples)
     return b"[" + b", ".join(_sample_list(samples)) + b"]"
+
+
+def _pool_group_bytes(pool: EncodedPool) -> bytearray:
+    # One allocation the size of the group: a GB-scale pool is not copied sample by sample.
+    n = len(pool)
+    offsets = pool.offsets
+    data = memoryview(np.ascontiguousarray(pool.data)).cast("B")
+    out = bytearray(int(offsets[-1]) + 2 * max(n - 1, 0) + 2)
+    out[0:1] = b"["
+    pos = 1
+    for i, (start, end) in enumerate(zip(offsets[:-1].tolist(), offsets[1:].tolist())):
+        if i:
+            out[pos:pos + 2] = b", "
+            pos += 2
+        out[pos:pos + end - start] = data[start:end]
+        pos += end - start
+    out[pos:pos + 1] = b"]"
+    return out
 
 
 def _sample_list(samples: Any) -> list[bytes]:
@@ -244,13 +267,22 @@ def _check_chunk(chunk_size: int) -> int:
     return chunk_size
 
 
-def _check_options(codec: str, level: int) -> None:
+def _codec_level(codec: str, level: Optional[int]) -> int:
+    """The level to use; as ``zipcore.select``: zlib is level 9 only, zstd 1..22 (default 3)."""
     if codec not in CODECS:
         raise ValueError(f"codec must be one of {', '.join(CODECS)}, got {codec!r}")
-    if codec == "zstd":
-        high = require_zstandard().MAX_COMPRESSION_LEVEL
-        if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= high:
-            raise ValueError(f"zstd level must be an integer in 1..{high}, got {level!r}")
+    if level is None:
+        return 9 if codec == "zlib" else ZSTD_LEVEL
+    if isinstance(level, bool) or not isinstance(level, int):
+        raise TypeError(f"level must be an integer, got {type(level).__name__}")
+    if codec == "zlib":
+        if level != 9:
+            raise ValueError(f"the zlib ratio is zlib-9 only (the paper's R), got level {level}")
+        return level
+    high = require_zstandard().MAX_COMPRESSION_LEVEL
+    if not 1 <= level <= high:
+        raise ValueError(f"zstd level must be in 1..{high}, got {level}")
+    return level
 
 
 # --- public API ------------------------------------------------------------------------------
@@ -259,7 +291,7 @@ def dataset_ratio(
     samples: Any,
     *,
     codec: str = "zlib",
-    level: int = ZSTD_LEVEL,
+    level: Optional[int] = None,
     exact: Optional[bool] = None,
     exact_limit: int = EXACT_LIMIT,
     chunk_size: int = CHUNK_SIZE,
@@ -269,7 +301,8 @@ def dataset_ratio(
 
     Args:
         samples: dict records (framed as ``repr``), ``str``, ``bytes``, or an ``EncodedPool``.
-        codec: ``"zlib"`` (level 9, as the paper and ZIP) or ``"zstd"`` (at ``level``).
+        codec: ``"zlib"`` (level 9, as the paper and ZIP) or ``"zstd"``.
+        level: zlib: 9 only; zstd: 1..22, default 3.
         exact: zlib only. ``True`` always compresses one stream, ``False`` always takes the
             parallel path, ``None`` decides by size: exact up to ``exact_limit`` bytes.
         chunk_size: bytes per chunk of the parallel path (at least 256 KiB).
@@ -289,13 +322,13 @@ def _ratios_of_bytes(
     groups: Sequence[tuple[bytes, int]],
     *,
     codec: str = "zlib",
-    level: int = ZSTD_LEVEL,
+    level: Optional[int] = None,
     exact: Optional[bool] = None,
     exact_limit: int = EXACT_LIMIT,
     chunk_size: int = CHUNK_SIZE,
     threads: Optional[int] = None,
 ) -> list[RatioResult]:
-    _check_options(codec, level)
+    level = _codec_level(codec, level)
     chunk_size = _check_chunk(chunk_size)
     if exact is not None and not isinstance(exact, bool):
         raise TypeError(f"exact must be True, False or None, got {exact!r}")

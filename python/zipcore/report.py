@@ -10,6 +10,7 @@ cheap next to the selection itself.
 from __future__ import annotations
 
 import os
+import sys
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Optional, Sequence, Union
@@ -46,12 +47,11 @@ class SelectionReport:
     selection_share: list[float]
 
 
-def _source_groups(samples: Sequence[Any], chosen: Sequence[int]) -> tuple[list[str], list[float],
-                                                                             list[float]]:
-    if isinstance(samples, EncodedPool):  # bytes only: no sources to tell apart
-        names = [NO_SOURCE] * len(samples)
-    else:
-        names = [source_of(s) for s in samples]
+def _source_groups(names: Sequence[str], chosen: Sequence[int]) -> tuple[list[str], list[float],
+                                                                          list[float]]:
+    """Source groups (at most MAX_SOURCES), largest first; their shares of the pool and of the
+    selection."""
+    names = list(names)
     if len(set(names)) > MAX_SOURCES:
         names = [source_prefix(n) for n in names]
     pool = Counter(names)
@@ -61,23 +61,56 @@ def _source_groups(samples: Sequence[Any], chosen: Sequence[int]) -> tuple[list[
         pool = Counter(names)
     picked = Counter(names[i] for i in chosen)
     order = sorted(pool, key=lambda n: (n == OTHER, -pool[n], n))
-    total = max(len(samples), 1)
+    total = max(len(names), 1)
     return (order, [pool[n] / total for n in order],
             [picked[n] / max(len(chosen), 1) for n in order])
 
 
-def selection_report(result: SelectionResult, samples: Sequence[Any], *,
-                     threads: Optional[int] = None) -> SelectionReport:
-    """The report's numbers for ``result``, a selection from ``samples`` (dicts, str or bytes).
+def sample_sources(samples: Sequence[Any]) -> list[str]:
+    """Each sample's ``source`` (``(none)`` for records without one, str, bytes and pools)."""
+    if isinstance(samples, EncodedPool):  # bytes only
+        return [NO_SOURCE] * len(samples)
+    return [source_of(s) for s in samples]
 
-    ``threads`` is for the pool's own R (default: the selection's thread count).
+
+def file_sources(pool_file: Any) -> Optional[list[str]]:
+    """Each sample's ``source`` for a pool read by :func:`zipcore.readers.read_pool`.
+
+    The pool keeps only sample bytes, so the JSON or JSONL file is parsed once more, streaming,
+    keeping only the source of each record (a preference pair takes its first record's).
+    None for Parquet.
+    """
+    from .readers import iter_json_list, iter_jsonl
+
+    if pool_file.kind not in ("json", "jsonl"):
+        return None
+    records = iter_json_list(pool_file.path) if pool_file.kind == "json" else iter_jsonl(
+        pool_file.path)
+    per_record = [sys.intern(source_of(record)) for record, _, _ in records]
+    if pool_file.groups is None:
+        return per_record
+    return [per_record[int(first)] for first in pool_file.groups[:-1]]
+
+
+def selection_report(result: SelectionResult, samples: Sequence[Any], *,
+                     sources: Optional[Sequence[str]] = None,
+                     threads: Optional[int] = None) -> SelectionReport:
+    """The report's numbers for ``result``, a selection from ``samples`` (dicts, str, bytes or
+    a pool).
+
+    ``sources``: each sample's source label, for the source mix (default: the records'
+    ``source`` fields). ``threads`` is for the pool's own R (default: the selection's count).
     """
     indices = [int(i) for i in result.indices]
     if len(indices) and not 0 <= min(indices) <= max(indices) < len(samples):
         raise ValueError(f"the selection has indices outside the {len(samples)} samples given: "
                          "pass the samples the selection was made from")
     ends = [int(r["selected"]) for r in result.rounds]
-    sources, pool_share, selection_share = _source_groups(samples, indices)
+    if sources is None:
+        sources = sample_sources(samples)
+    elif len(sources) != len(samples):
+        raise ValueError(f"sources has {len(sources)} labels for {len(samples)} samples")
+    sources, pool_share, selection_share = _source_groups(sources, indices)
     return SelectionReport(
         rounds=[int(r["round"]) for r in result.rounds],
         selected=ends,
@@ -92,6 +125,8 @@ def selection_report(result: SelectionResult, samples: Sequence[Any], *,
 def report_png(report: SelectionReport, *, title: str = "ZIP selection") -> bytes:
     """The report as a PNG image (needs matplotlib)."""
     require_matplotlib("the selection report")
+    from matplotlib.ticker import MaxNLocator
+
     from ._plot import new_figure, png_bytes
 
     figure = new_figure(8.0, 7.5)
@@ -103,6 +138,7 @@ def report_png(report: SelectionReport, *, title: str = "ZIP selection") -> byte
              label="selection so far")
     top.axhline(report.pool_ratio, color="#9e9e9e", linestyle="--",
                 label=f"whole pool ({report.pool_ratio:.3f})")
+    top.set_title("R of the selection after each round", fontsize=9)
     top.set_xlabel("samples selected (end of each round)")
     top.set_ylabel("R (zlib-9)")
     top.legend(fontsize=8, loc="best")
@@ -112,10 +148,17 @@ def report_png(report: SelectionReport, *, title: str = "ZIP selection") -> byte
     middle.bar(rounds, report.stage2_seconds, color="#64b5f6", label="stage 2 (coarse)")
     middle.bar(rounds, report.stage3_seconds, bottom=report.stage2_seconds, color="#1565c0",
                label="stage 3 (fine)")
+    middle.set_title("time per round and stage", fontsize=9)
     middle.set_xlabel("round (0 = stage 1)")
+    middle.xaxis.set_major_locator(MaxNLocator(integer=True))
     middle.set_ylabel("seconds")
     middle.legend(fontsize=8, loc="best")
 
+    if report.sources == [NO_SOURCE]:
+        bottom.set_axis_off()
+        bottom.text(0.5, 0.5, "no source mix: the samples carry no source field",
+                    ha="center", va="center", fontsize=9, transform=bottom.transAxes)
+        return png_bytes(figure)
     y = list(range(len(report.sources)))
     bottom.barh([i - 0.2 for i in y], [100 * s for s in report.pool_share], height=0.4,
                 color="#9e9e9e", label="pool")
@@ -123,17 +166,19 @@ def report_png(report: SelectionReport, *, title: str = "ZIP selection") -> byte
                 color="#1565c0", label="selection")
     bottom.set_yticks(y, report.sources, fontsize=8)
     bottom.invert_yaxis()
+    bottom.set_title("source mix: selection against pool", fontsize=9)
     bottom.set_xlabel("share of samples (%)")
     bottom.legend(fontsize=8, loc="best")
     return png_bytes(figure)
 
 
 def write_selection_report(path: PathLike, result: SelectionResult, samples: Sequence[Any], *,
-                           title: str = "ZIP selection", threads: Optional[int] = None) -> None:
+                           sources: Optional[Sequence[str]] = None, title: str = "ZIP selection",
+                           threads: Optional[int] = None) -> None:
     """Writes the selection report PNG for ``result`` (from ``select_with_stats(samples, ...)``).
 
     Atomic, like every zipcore output. Needs matplotlib (``pip install 'zipcore[plot]'``).
     """
     require_matplotlib("the selection report")
-    atomic.write_file(path, report_png(selection_report(result, samples, threads=threads),
-                                       title=title))
+    summary = selection_report(result, samples, sources=sources, threads=threads)
+    atomic.write_file(path, report_png(summary, title=title))

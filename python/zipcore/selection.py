@@ -9,7 +9,7 @@ from typing import Any, Callable, Optional, Sequence, Union
 
 import numpy as np
 
-from . import _core, checkpoint as _checkpoint
+from . import _core, atomic, checkpoint as _checkpoint
 from ._info import available_cores
 from ._pool import EncodedPool, encode_pool
 
@@ -109,11 +109,17 @@ def select_with_stats(
     codec: str = "zlib",
     level: Optional[int] = None,
     checkpoint: Optional[Union[str, "os.PathLike[str]"]] = None,
+    report: Optional[Union[str, "os.PathLike[str]"]] = None,
 ) -> SelectionResult:
     """Like :func:`select`, but also returns per-stage and per-round timings.
 
     ``rounds`` covers the rounds this call ran (after a resume, the ones after the checkpoint).
     """
+    if report is not None:  # fail before the run, not after it
+        from ._plot import require_matplotlib
+
+        require_matplotlib("report=")
+        atomic.check_writable(report)
     pool = _as_pool(samples)
     budget, k1, k2, k3 = _check_parameters(budget, k1, k2, k3, len(pool))
     codec, level = _codec_level(codec, level)
@@ -129,7 +135,7 @@ def select_with_stats(
 
     raw = _core.select(pool.data, pool.offsets, budget, k1, k2, k3, _thread_count(threads),
                        codec, level, progress, resume, on_round)
-    return SelectionResult(
+    result = SelectionResult(
         indices=raw["indices"],
         threads=raw["threads"],
         wall_seconds=raw["wall_seconds"],
@@ -137,6 +143,13 @@ def select_with_stats(
         stage1=dict(raw["stage1"]),
         rounds=[dict(r) for r in raw["rounds"]],
     )
+    if report is not None:
+        from .report import write_selection_report
+
+        # The records themselves when we still have them: their `source` fields give the mix.
+        write_selection_report(report, result, samples if hasattr(samples, "__len__") else pool,
+                               threads=threads)
+    return result
 
 
 def select(
@@ -151,6 +164,7 @@ def select(
     codec: str = "zlib",
     level: Optional[int] = None,
     checkpoint: Optional[Union[str, "os.PathLike[str]"]] = None,
+    report: Optional[Union[str, "os.PathLike[str]"]] = None,
 ) -> np.ndarray:
     """Selects ``budget`` samples by ZIP, the reference's three-stage greedy compression selector.
 
@@ -172,13 +186,15 @@ def select(
         checkpoint: a file path. The run's state is written there atomically after every round;
             if the file exists, the run resumes from it and returns exactly what an uninterrupted
             run returns. A checkpoint from another pool, parameters, codec or version is an error.
+        report: a PNG path: a picture of the run (R of the selection per round, time per stage,
+            source mix against the pool). Needs matplotlib (``pip install 'zipcore[plot]'``).
 
     The GIL is released for the whole run; Ctrl-C raises KeyboardInterrupt within about 0.1 s
     of the current evaluation finishing.
     """
     return select_with_stats(samples, budget, k1=k1, k2=k2, k3=k3, threads=threads,
                              progress=progress, codec=codec, level=level,
-                             checkpoint=checkpoint).indices
+                             checkpoint=checkpoint, report=report).indices
 
 
 def compression_ratio(samples: Sequence[Any]) -> float:
@@ -200,6 +216,7 @@ def candidate_ratios(
     codec: str = "zlib",
     level: Optional[int] = None,
     checkpoint: Optional[Union[str, "os.PathLike[str]"]] = None,
+    report: Optional[Union[str, "os.PathLike[str]"]] = None,
 ) -> np.ndarray:
     """For each candidate c, the ratio of the group ``selected + [c]`` (float64).
 
