@@ -70,6 +70,7 @@ def run_stream(args: argparse.Namespace, output: Path, phases: Phases) -> dict:
     source = read_pool(args.pool)
     phases.mark("read")
     result = select_with_stats(source.pool, args.budget, k1=args.k1, k2=args.k2, k3=args.k3,
+                               codec=args.codec, level=args.level,
                                threads=args.threads)
     phases.mark("select")
     ratio = compression_ratio(source.pool.take(result.indices))
@@ -86,6 +87,7 @@ def run_load(args: argparse.Namespace, output: Path, phases: Phases) -> dict:
     dataset = load_dataset(args.pool)
     phases.mark("read")
     result = select_with_stats(dataset.records, args.budget, k1=args.k1, k2=args.k2,
+                               codec=args.codec, level=args.level,
                                k3=args.k3, threads=args.threads)
     phases.mark("select")
     ratio = compression_ratio([dataset.records[i] for i in result.indices])
@@ -106,6 +108,8 @@ def main() -> None:
     parser.add_argument("--k2", type=int, default=200)
     parser.add_argument("--k3", type=int, default=100)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--codec", choices=("zlib", "zstd"), default="zlib")
+    parser.add_argument("--level", type=int, default=None)
     parser.add_argument("--output", type=Path,
                         help="where the selection goes (default: a temporary file, removed)")
     parser.add_argument("--json", type=Path, help="also write the result line here")

@@ -21,13 +21,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import machine_facts  # noqa: E402
 
 import zipcore  # noqa: E402
-from zipcore.records import load_dataset  # noqa: E402
+from zipcore.readers import read_pool  # noqa: E402
 
 
 def run_once(records, args, threads: int) -> dict:
     start = time.perf_counter()
     result = zipcore.select_with_stats(records, args.budget, k1=args.k1, k2=args.k2, k3=args.k3,
-                                       threads=threads)
+                                       threads=threads, codec=args.codec, level=args.level)
     seconds = time.perf_counter() - start
     evaluations = result.stage1["evaluations"] + sum(
         r["stage2"]["evaluations"] + r["stage3"]["evaluations"] for r in result.rounds)
@@ -56,11 +56,13 @@ def main() -> None:
     parser.add_argument("--k3", type=int, default=100)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--repeat", type=int, default=1, help="runs per thread count; best kept")
+    parser.add_argument("--codec", choices=("zlib", "zstd"), default="zlib")
+    parser.add_argument("--level", type=int, default=None)
     parser.add_argument("--json", type=Path, help="write the full results here")
     args = parser.parse_args()
 
     t = time.perf_counter()
-    records = load_dataset(args.pool).records
+    records = read_pool(args.pool).pool
     print(f"loaded {len(records)} samples in {time.perf_counter() - t:.1f} s", file=sys.stderr)
 
     runs = []
@@ -77,7 +79,8 @@ def main() -> None:
         "machine": machine_facts(),
         "command": " ".join(["python"] + sys.argv),
         "pool": str(args.pool), "samples": len(records),
-        "params": {"budget": args.budget, "k1": args.k1, "k2": args.k2, "k3": args.k3},
+        "params": {"budget": args.budget, "k1": args.k1, "k2": args.k2, "k3": args.k3,
+                   "codec": args.codec, "level": args.level},
         "same_selection_for_all_thread_counts": same,
         "runs": [{k: v for k, v in r.items() if k != "indices"} | {"speedup": base / r["seconds"]}
                  for r in runs],

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from . import monitor, ratio, report
+from . import distributed, monitor, ratio, report
 from ._core import ZipcoreError
 from ._info import build_info
 from .pool import Pool

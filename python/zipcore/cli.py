@@ -156,6 +156,11 @@ def _build_parser() -> argparse.ArgumentParser:
                      help="save the run's state here after every round; if FILE exists, "
                           "resume from it (same input and parameters required)")
     sel.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    sel.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS|local",
+                     help="select on a Ray cluster in shards, then merge (zipcore[ray]): no "
+                          "value joins RAY_ADDRESS or the cluster 'ray start' began here, else "
+                          "starts one; 'local' starts a new local one; or ray://HOST:10001. "
+                          "INPUT must be readable by the workers")
     sel.set_defaults(run=_run_select, parser=sel)
 
     rat = commands.add_parser(
@@ -244,6 +249,11 @@ def _check_select_args(args: argparse.Namespace) -> None:
 
 def _run_select(args: argparse.Namespace) -> int:
     _check_select_args(args)
+    if args.ray is not None:  # sharded on a Ray cluster: zipcore.distributed
+        from .distributed import require_ray, run_command
+
+        _require(require_ray)
+        return run_command(args)
     # Checked before loading and selecting, which can take a long time.
     if args.report is not None:
         _require(require_matplotlib, "--report")

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every published benchmark in sequence on an otherwise idle machine; results in bench/out/.
+# About 25 minutes on 2 cores. Numbers are copied into bench/RESULTS.md by hand, with the date.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+py=${PYTHON:-.venv/bin/python}
+out=bench/out
+mkdir -p "$out"
+data=../shared/data
+[ -f "$out/pool_300k.jsonl" ] || "$py" bench/make_pool.py --samples 300000 -o "$out/pool_300k.jsonl"
+[ -f "$out/pool_1m.jsonl" ] || "$py" bench/make_pool.py --samples 1000000 -o "$out/pool_1m.jsonl"
+
+# Core workload (issue 2): 5K real pool, budget 500, k 2000/200/100, zlib exact, 1 and 2 threads.
+"$py" bench/bench_select.py $data/pool_real_5k.json --budget 500 --k1 2000 --k2 200 --k3 100 \
+  --threads 1 2 --repeat 2 --json $out/select_5k_zlib.json
+"$py" bench/bench_select.py $data/pool_real_5k.json --budget 500 --k1 2000 --k2 200 --k3 100 \
+  --threads 1 2 --repeat 2 --codec zstd --level 3 --json $out/select_5k_zstd3.json
+# The reference's strategy, first two rounds (per-round growth).
+"$py" bench/reference_style.py $data/pool_real_5k.json --budget 500 --k1 2000 --k2 200 --k3 100 \
+  --processes 2 --rounds 2 --json $out/reference_5k.json
+# Paper scale: 300K pool, budget 10K, paper k's, 2 threads.
+"$py" bench/bench_select.py $out/pool_300k.jsonl --budget 10000 --threads 2 --json $out/select_300k_zlib.json
+# 1M pool, both codecs, peak RSS.
+/usr/bin/time -v "$py" bench/bench_memory.py $out/pool_1m.jsonl --budget 10000 --threads 2 --codec zstd \
+  --json $out/memory_1m_zstd.json 2> $out/memory_1m_zstd.time
+/usr/bin/time -v "$py" bench/bench_memory.py $out/pool_1m.jsonl --budget 10000 --threads 2 --codec zlib \
+  --json $out/memory_1m_zlib.json 2> $out/memory_1m_zlib.time

@@ -1,0 +1,182 @@
+"""zipcore.distributed end to end on a real local Ray instance (ray.init(num_cpus=2)).
+
+The pools are slices of the real pool_real_5k.json written as JSON, JSONL and Parquet. Small
+k's keep each run to a second or two; the Ray instance is started once for the module.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import zipcore
+from zipcore import cli, distributed
+
+K = {"k1": 120, "k2": 24, "k3": 8}
+FLAGS = ["--k1", "120", "--k2", "24", "--k3", "8"]
+BUDGET = 30
+
+# Ray Data's DataContext warns about its own defaults of deprecated fields when it is created.
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.data.context")
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    ray = pytest.importorskip("ray")
+    pytest.importorskip("ray.data")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR",
+             object_store_memory=150 * 1024 * 1024)
+    ray.data.DataContext.get_current().enable_progress_bars = False
+    yield ray
+    ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def records(real_pool) -> list[dict]:
+    return real_pool("pool", 0, 400)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory, records) -> dict[str, Path]:
+    """The 400 records as JSONL, as a JSON list, and split in two: JSONL (first 250) and
+    Parquet (the other 150)."""
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    folder = tmp_path_factory.mktemp("distributed")
+    paths = {"jsonl": folder / "pool.jsonl", "json": folder / "pool.json",
+             "head": folder / "head.jsonl", "tail": folder / "tail.parquet"}
+    paths["jsonl"].write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    paths["json"].write_text(json.dumps(records), encoding="utf-8")
+    paths["head"].write_text("".join(json.dumps(r) + "\n" for r in records[:250]),
+                             encoding="utf-8")
+    pq.write_table(pa.Table.from_pylist(records[250:]), paths["tail"], row_group_size=64)
+    return paths
+
+
+# --- without Ray -----------------------------------------------------------------------------
+
+def test_import_zipcore_never_imports_ray():
+    code = ("import sys, zipcore, zipcore.cli, zipcore.distributed; "
+            "assert 'ray' not in sys.modules, 'ray imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_missing_ray_says_how_to_install(monkeypatch, tmp_path, capsys):
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError
+    with pytest.raises(ImportError, match=r"pip install 'zipcore\[ray\]'"):
+        distributed.select(tmp_path / "pool.jsonl", 3)
+    status = cli.main(["select", str(tmp_path / "pool.jsonl"), "-o", str(tmp_path / "out"),
+                       "--budget", "3", "--ray"])
+    assert status == 2
+    assert "pip install 'zipcore[ray]'" in capsys.readouterr().err
+
+
+def test_shard_of_is_a_fixed_balanced_hash():
+    indices = np.arange(100_000)
+    shards = distributed.shard_of(indices, 0, 8)
+    assert shards.dtype == np.int64 and shards.min() == 0 and shards.max() == 7
+    assert np.bincount(shards).min() > 12_000  # uniform: 12,500 expected each
+    assert np.array_equal(shards, distributed.shard_of(indices, 0, 8))
+    assert not np.array_equal(shards, distributed.shard_of(indices, 1, 8))
+    assert distributed.shard_of(indices[:4], 0, 8).tolist() == [7, 4, 7, 4]  # pinned: portable
+    assert not distributed.shard_of(indices, 5, 1).any()
+
+
+def test_default_per_shard_leaves_the_merge_room():
+    # Picking 1000 with k2/k3 = 2 uses up 2000 samples of the merge's pool: keep twice that.
+    assert [distributed.default_per_shard(1000, s) for s in (2, 4, 8)] == [2000, 1000, 500]
+    assert distributed.default_per_shard(30, 3, 24, 8) == 60
+
+
+# --- on Ray ----------------------------------------------------------------------------------
+
+def test_one_shard_equals_select(ray_cluster, files, records):
+    expected = zipcore.select(records, BUDGET, **K)
+    result = distributed.select_with_stats(files["jsonl"], BUDGET, shards=1, **K)
+    assert result.indices.dtype == np.int64
+    assert result.indices.tolist() == expected.tolist()
+    assert (result.samples, result.shards, result.shard_sizes) == (400, 1, [400])
+
+
+def test_files_concatenate_in_order_jsonl_and_parquet(ray_cluster, files, records):
+    expected = zipcore.select(records, BUDGET, codec="zstd", **K)
+    got = distributed.select([files["head"], files["tail"]], BUDGET, shards=1, codec="zstd",
+                             **K)
+    assert got.tolist() == expected.tolist()
+
+
+def test_ray_dataset_rows_and_column(ray_cluster, files, records):
+    rows = ray_cluster.data.read_parquet(str(files["tail"]))
+    assert distributed.select(rows, 12, shards=1, **K).tolist() == \
+        zipcore.select(records[250:], 12, **K).tolist()
+    texts = [r["conversations"][-1]["value"] for r in records]
+    column = ray_cluster.data.from_items([{"text": t} for t in texts], override_num_blocks=3)
+    assert distributed.select(column, BUDGET, shards=1, column="text", **K).tolist() == \
+        zipcore.select(texts, BUDGET, **K).tolist()
+
+
+def test_sharded_selection_is_deterministic(ray_cluster, files, records):
+    first = distributed.select_with_stats(files["jsonl"], BUDGET, shards=3, per_shard=20,
+                                          seed=7, **K)
+    again = distributed.select(files["jsonl"], BUDGET, shards=3, per_shard=20, seed=7, **K)
+    assert first.indices.tolist() == again.tolist()
+    assert len(set(again.tolist())) == BUDGET and 0 <= again.min() and again.max() < 400
+    owner = distributed.shard_of(np.arange(400), 7, 3)
+    assert first.shard_sizes == np.bincount(owner, minlength=3).tolist()
+    assert first.candidates == 60 and first.per_shard == 20
+    # Every shard keeps all of its samples: the merge sees the whole pool, as select does.
+    everything = distributed.select(files["jsonl"], 200, shards=3, per_shard=200, seed=7, **K)
+    assert everything.tolist() == zipcore.select(records, 200, **K).tolist()
+
+
+def test_killed_task_is_retried_and_result_unchanged(ray_cluster, files, tmp_path):
+    markers = tmp_path / "markers"
+    markers.mkdir()
+
+    def kill_first_attempt(stage: str, shard: int, folder: str = str(markers)) -> None:
+        marker = os.path.join(folder, f"{stage}-{shard}")
+        if not os.path.exists(marker):
+            open(marker, "w").close()
+            os._exit(1)  # the worker process dies; Ray reruns the task elsewhere
+
+    options = dict(shards=3, per_shard=20, seed=3, **K)
+    expected = distributed.select(files["jsonl"], BUDGET, **options)
+    got = distributed.select(files["jsonl"], BUDGET, _fault_hook=kill_first_attempt, **options)
+    assert sorted(os.listdir(markers)) == ["merge-0", "shard-0", "shard-1", "shard-2"]
+    assert got.tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize("name,output", [("json", "out.json"), ("jsonl", "out.jsonl.gz")])
+def test_cli_ray_writes_what_the_local_cli_writes(ray_cluster, files, tmp_path, name, output,
+                                                  capsys):
+    def run(folder: str, *extra: str) -> tuple[bytes, bytes]:
+        (tmp_path / folder).mkdir()
+        out, idx = tmp_path / folder / output, tmp_path / folder / "indices.txt"
+        args = ["select", str(files[name]), "-o", str(out), "--budget", str(BUDGET), *FLAGS,
+                "--indices-out", str(idx), "-q", *extra]
+        assert cli.main(args) == 0, capsys.readouterr().err
+        return out.read_bytes(), idx.read_bytes()
+
+    assert run("ray", "--ray") == run("local")
+    assert "on Ray (1 shard)" in capsys.readouterr().err
+
+
+def test_errors_name_the_problem(ray_cluster, files, tmp_path, capsys):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"conversations": []}\n{"conversations": [}\n', encoding="utf-8")
+    with pytest.raises(zipcore.ZipcoreError, match=r"bad\.jsonl:2:"):
+        distributed.select([files["head"], bad], 3, shards=2, **K)
+    with pytest.raises(ValueError, match="larger than the pool"):
+        distributed.select(files["tail"], 151, shards=1, **K)
+    with pytest.raises(ValueError, match="fewer than the budget"):
+        distributed.select(files["jsonl"], BUDGET, shards=2, per_shard=10, **K)
+    status = cli.main(["select", str(files["jsonl"]), "-o", str(tmp_path / "o.jsonl"),
+                       "--budget", "3", "--checkpoint", str(tmp_path / "c.npz"), "--ray"])
+    assert status == 2 and "--checkpoint is not available with --ray" in capsys.readouterr().err
