@@ -2,7 +2,7 @@
 
 RSS (resident pages from /proc/self/statm) is read after a warm-up, which lets the allocator,
 OpenMP's thread pool and each thread's codec state reach their steady size, and again after
-10,000 selections plus 2,500 calls that raise. A leak of even 500 bytes a call would pass the
+10,000 selections plus 2,500 calls that raise. A leak of 500 bytes a call would go over the
 bound; dev/lsan_check.py (LeakSanitizer, in dev/sanitize.sh) finds smaller ones.
 """
 
@@ -17,13 +17,21 @@ import pytest
 
 import zipcore
 
-pytestmark = pytest.mark.skipif(not Path("/proc/self/statm").exists(),
-                                reason="RSS is read from Linux's /proc/self/statm")
+pytestmark = [
+    pytest.mark.skipif(not Path("/proc/self/statm").exists(),
+                       reason="RSS is read from Linux's /proc/self/statm"),
+    pytest.mark.skipif("libasan" in os.environ.get("LD_PRELOAD", ""),
+                       reason="ASan's quarantine keeps freed memory resident; under "
+                              "dev/sanitize.sh, dev/lsan_check.py checks for leaks instead"),
+]
 
 CALLS = 10_000
+RATIO_CALLS = 4_000
 WARMUP = 400
 RSS_BOUND = 5 << 20
-"""Bytes RSS may grow over the measured calls; measured growth is 0-200 KB (docs/reliability.md)."""
+"""Bytes RSS may grow over the measured calls. Measured (docs/reliability.md): 4-68 KB for the
+selections, 0-8 KB for the ratio calls; once, when a worker thread first got work after the
+warm-up, 660 KB, flat from there over 120,000 calls."""
 
 K = dict(k1=6, k2=4, k3=2)
 
@@ -67,10 +75,16 @@ def failing_call(i: int, pool: list[str], threads: int) -> None:
             zipcore.select(pool, 21, threads=threads, **K)
 
 
+def threads_for(i: int) -> int:
+    """Mostly 1: on a loaded 2-core machine an OpenMP team's spinning workers make a tiny
+    multi-threaded call some 20 times slower, and this is a test of memory, not of speed."""
+    return (1, 1, 1, 2, 1, 1, 1, 3)[i % 8]
+
+
 def run_calls(count: int, pool: list[str], expected: dict[str, list[int]]) -> None:
     for i in range(count):
         codec = ("zlib", "zstd")[i % 2]
-        threads = 1 + (i // 2) % 2
+        threads = threads_for(i // 2)
         got = zipcore.select(pool, 3, codec=codec, threads=threads, **K)
         assert got.tolist() == expected[codec]
         if i % 4 == 0:
@@ -100,16 +114,17 @@ def test_repeated_ratio_calls_do_not_grow_rss(tiny_pool):
     def calls(count: int) -> None:
         for i in range(count):
             codec = ("zlib", "zstd")[i % 2]
-            got = zipcore.candidate_ratios(selected, candidates, codec=codec, threads=1 + i % 3)
+            got = zipcore.candidate_ratios(selected, candidates, codec=codec,
+                                           threads=threads_for(i // 2))
             assert np.array_equal(got, expected[codec])
             assert zipcore.compression_ratio(tiny_pool) == whole
 
     calls(WARMUP)
     gc.collect()
     before = rss_bytes()
-    calls(CALLS // 2)
+    calls(RATIO_CALLS)
     gc.collect()
     growth = rss_bytes() - before
-    print(f"RSS growth over {CALLS // 2} candidate_ratios + compression_ratio pairs: "
+    print(f"RSS growth over {RATIO_CALLS} candidate_ratios + compression_ratio pairs: "
           f"{growth / 1024:.0f} KB")
     assert growth < RSS_BOUND, f"RSS grew by {growth / 2**20:.1f} MB"
