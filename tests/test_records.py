@@ -292,3 +292,18 @@ def test_check_writable_creates_nothing(tmp_path):
     assert os.listdir(tmp_path) == []
     with pytest.raises(FileNotFoundError, match="cannot write output"):
         atomic.check_writable(tmp_path / "missing" / "out.json")
+
+
+def test_json_python_cannot_build_is_a_positioned_error(tmp_path):
+    # Valid JSON that Python's json refuses: nesting past the recursion limit, a huge integer.
+    from zipcore.readers import read_pool
+
+    for name, text in (("deep.json", "[" + "[" * 5000 + "]" * 5000 + "]"),
+                       ("deep.jsonl", "{\"a\": " + "[" * 5000 + "]" * 5000 + "}\n"),
+                       ("big.json", "[{\"a\": " + "1" * 5000 + "}]"),
+                       ("big.jsonl", "{\"id\": 1}\n{\"a\": " + "1" * 5000 + "}\n")):
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        for reader in (load_dataset, read_pool):
+            with pytest.raises(ZipcoreError, match=rf"{name}:\d+:\d+: this value"):
+                reader(path)

@@ -25,7 +25,7 @@ import numpy as np
 
 from ._core import ZipcoreError
 from .formats import json_type
-from .records import is_gzip_path
+from .records import is_gzip_path, unreadable_value
 
 PathLike = Union[str, "os.PathLike[str]"]
 Span = tuple[dict, int, int]
@@ -210,6 +210,8 @@ class _ListParser:
                 cut = exc.pos >= len(self.text) - _NEAR_END or exc.msg.startswith("Unterminated")
                 if not (cut and self._more(at_least=len(self.text) - self.pos)):
                     raise self._error(exc.pos, exc.msg) from None
+            except (RecursionError, ValueError) as exc:
+                raise self._error(self.pos, unreadable_value(exc)) from None
 
     def records(self) -> Iterator[Span]:
         self._more()
@@ -277,6 +279,9 @@ def iter_jsonl(path: PathLike) -> Iterator[Span]:
                     value, end = _DECODER.raw_decode(text, start)
                 except json.JSONDecodeError as exc:
                     raise ZipcoreError(f"{reader.path}:{number}:{exc.colno}: {exc.msg}") from None
+                except (RecursionError, ValueError) as exc:
+                    raise ZipcoreError(f"{reader.path}:{number}:{start + 1}: "
+                                       + unreadable_value(exc)) from None
                 if not isinstance(value, dict):
                     raise ZipcoreError(f"{reader.path}:{number}:{start + 1}: "
                                        + _not_an_object("this line", value))

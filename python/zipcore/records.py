@@ -44,6 +44,13 @@ def is_gzip_path(path: PathLike) -> bool:
     return os.fspath(path).endswith(".gz")
 
 
+def unreadable_value(exc: BaseException) -> str:
+    """The message for valid JSON that Python's json cannot turn into objects."""
+    if isinstance(exc, RecursionError):
+        return "this value is nested too deeply to read"
+    return f"this value cannot be read ({exc})"  # e.g. an integer of more than 4300 digits
+
+
 def _position(text: str, pos: int) -> tuple[int, int]:
     """1-based line and column (in characters) of offset ``pos``, counted as json does."""
     line = text.count("\n", 0, pos) + 1
@@ -113,6 +120,8 @@ def _parse_json_list(path: PathLike, text: str, pos: int) -> tuple[list, list]:
             value, pos = _DECODER.raw_decode(text, start)
         except json.JSONDecodeError as exc:
             raise _syntax_error(path, exc.lineno, exc.colno, exc.msg) from None
+        except (RecursionError, ValueError) as exc:
+            raise _syntax_error(path, *_position(text, start), unreadable_value(exc)) from None
         if not isinstance(value, dict):
             line, column = _position(text, start)
             raise _not_an_object(path, line, column, f"element {len(records)}", value)
@@ -152,6 +161,8 @@ def _parse_jsonl(path: PathLike, text: str) -> tuple[list, list]:
             value, end = _DECODER.raw_decode(line, start)
         except json.JSONDecodeError as exc:
             raise _syntax_error(path, number, exc.colno, exc.msg) from None
+        except (RecursionError, ValueError) as exc:
+            raise _syntax_error(path, number, start + 1, unreadable_value(exc)) from None
         if not isinstance(value, dict):
             raise _not_an_object(path, number, start + 1, "this line", value)
         rest = _skip_whitespace(line, end)
