@@ -89,6 +89,23 @@ zipcore::RunHooks python_hooks(const py::object& progress, std::exception_ptr& e
   return hooks;
 }
 
+// Runs `work` with the GIL released. Afterwards (GIL held again) rethrows the Python error a hook
+// kept, which is why the engine stopped, or else the engine's own error.
+template <typename Work>
+void run_without_gil(const std::exception_ptr& python_error, Work&& work) {
+  std::exception_ptr engine_error;
+  {
+    py::gil_scoped_release nogil;
+    try {
+      work();
+    } catch (...) {
+      engine_error = std::current_exception();
+    }
+  }
+  if (python_error) std::rethrow_exception(python_error);
+  if (engine_error) std::rethrow_exception(engine_error);
+}
+
 py::dict stage_dict(const zipcore::StageReport& s) {
   py::dict d;
   d["seconds"] = s.seconds;
@@ -186,18 +203,10 @@ py::dict run_select(const py::buffer& data, Offsets offsets, std::int64_t budget
     };
   }
   zipcore::SelectReport report;
-  std::exception_ptr engine_error;
-  {
-    py::gil_scoped_release nogil;
-    try {
-      report = zipcore::zip_select(pool.view, params, hooks, resume_state ? &*resume_state : nullptr,
-                                   round_callback);
-    } catch (...) {
-      engine_error = std::current_exception();
-    }
-  }
-  if (python_error) std::rethrow_exception(python_error);
-  if (engine_error) std::rethrow_exception(engine_error);
+  run_without_gil(python_error, [&] {
+    report = zipcore::zip_select(pool.view, params, hooks, resume_state ? &*resume_state : nullptr,
+                                 round_callback);
+  });
   if (!progress.is_none()) {
     const std::int64_t total = zipcore::planned_evaluations(pool.view.size(), params);
     const int rounds = report.rounds.empty() ? 0 : report.rounds.back().round;
@@ -237,24 +246,16 @@ py::array_t<double> candidate_ratios(const py::buffer& data, Offsets offsets, In
 
   std::exception_ptr python_error;
   const zipcore::RunHooks hooks = python_hooks(py::none(), python_error);
-  std::exception_ptr engine_error;
-  {
-    py::gil_scoped_release nogil;
-    try {
-      auto group = zipcore::make_group_scorer(options);
-      for (py::ssize_t i = 0; i < anchor.size(); ++i) group->append(pool.view.sample(anchor.data()[i]));
-      group->prepare();
-      zipcore::ParallelRunner runner(threads, hooks);
-      zipcore::Progress progress;
-      runner.run(static_cast<std::int64_t>(n), [&](std::int64_t i) {
-        out[i] = group->ratio_with(pool.view.sample(cand[i]));
-      }, progress);
-    } catch (...) {
-      engine_error = std::current_exception();
-    }
-  }
-  if (python_error) std::rethrow_exception(python_error);
-  if (engine_error) std::rethrow_exception(engine_error);
+  run_without_gil(python_error, [&] {
+    auto group = zipcore::make_group_scorer(options);
+    for (py::ssize_t i = 0; i < anchor.size(); ++i) group->append(pool.view.sample(anchor.data()[i]));
+    group->prepare();
+    zipcore::ParallelRunner runner(threads, hooks);
+    zipcore::Progress progress;
+    runner.run(static_cast<std::int64_t>(n), [&](std::int64_t i) {
+      out[i] = group->ratio_with(pool.view.sample(cand[i]));
+    }, progress);
+  });
   return ratios;
 }
 

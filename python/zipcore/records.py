@@ -17,6 +17,7 @@ from typing import Any, Iterable, Union
 
 from ._core import ZipcoreError
 from .atomic import write_file
+from .formats import json_type
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -85,21 +86,9 @@ def _skip_whitespace(text: str, pos: int) -> int:
 
 def _not_an_object(path: PathLike, line: int, column: int, what: str, value: Any) -> ZipcoreError:
     return ZipcoreError(
-        f"{os.fspath(path)}:{line}:{column}: {what} is a JSON {_json_type(value)}, "
+        f"{os.fspath(path)}:{line}:{column}: {what} is a JSON {json_type(value)}, "
         "expected an object (a record such as {\"conversations\": [...]})"
     )
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, bool):
-        return "boolean"
-    if value is None:
-        return "null"
-    return "number"
 
 
 def _syntax_error(path: PathLike, line: int, column: int, message: str) -> ZipcoreError:
