@@ -1,5 +1,6 @@
 #include "group_stream.hpp"
 
+#include <atomic>
 #include <string>
 
 #include "errors.hpp"
@@ -15,6 +16,14 @@ constexpr std::size_t kSinkBytes = 64 * 1024;
 const std::uint8_t kOpen[] = {'['};
 const std::uint8_t kSeparator[] = {',', ' '};
 const std::uint8_t kClose[] = {']'};
+constexpr ByteSpan kOpenSpan{kOpen, 1};
+constexpr ByteSpan kSeparatorSpan{kSeparator, 2};
+constexpr ByteSpan kNothing{kOpen, 0};
+constexpr ByteSpan kCloseSpan{kClose, 1};
+
+std::atomic<bool> g_verify_shortcut{false};
+std::atomic<std::uint64_t> g_shortcut_evaluations{0};
+std::atomic<std::uint64_t> g_plain_evaluations{0};
 
 void init_stream(z_stream& stream) {
   stream = z_stream{};
@@ -61,9 +70,14 @@ int deflate_all(z_stream& stream, const std::uint8_t* data, std::size_t size, in
   return rc;
 }
 
+void set_shortcut_verification(bool on) { g_verify_shortcut = on; }
+
+ShortcutCounts shortcut_counts() { return {g_shortcut_evaluations.load(), g_plain_evaluations.load()}; }
+
 GroupStream::GroupStream() : sink_(kSinkBytes) {
   init_stream(stream_);
   deflate_all(stream_, kOpen, sizeof kOpen, Z_NO_FLUSH, sink_);
+  resumed_.append(kOpenSpan);
 }
 
 GroupStream::~GroupStream() { deflateEnd(&stream_); }
@@ -72,27 +86,40 @@ void GroupStream::clear() {
   deflateReset(&stream_);
   members_ = 0;
   deflate_all(stream_, kOpen, sizeof kOpen, Z_NO_FLUSH, sink_);
+  resumed_.clear();
+  resumed_.append(kOpenSpan);
 }
 
 void GroupStream::append(ByteSpan member) {
-  if (members_ > 0) deflate_all(stream_, kSeparator, sizeof kSeparator, Z_NO_FLUSH, sink_);
+  if (members_ > 0) {
+    deflate_all(stream_, kSeparator, sizeof kSeparator, Z_NO_FLUSH, sink_);
+    resumed_.append(kSeparatorSpan);
+  }
   if (member.size) deflate_all(stream_, member.data, member.size, Z_NO_FLUSH, sink_);
+  resumed_.append(member);
   ++members_;
 }
 
-z_stream& GroupStream::copy_into(EvalScratch& scratch) const {
-  scratch.arena_.recycle();
-  // The copy's allocations come from the arena. The copy is never passed to deflateEnd: the
-  // arena is recycled wholesale before the next copy.
-  ArenaScope scope(scratch.arena_);
-  const int rc = deflateCopy(&scratch.copy_, const_cast<z_stream*>(&stream_));
-  if (rc == Z_MEM_ERROR) throw std::bad_alloc();
-  if (rc != Z_OK) throw DataError("deflateCopy failed with code " + std::to_string(rc));
-  return scratch.copy_;
-}
+z_stream& GroupStream::copy_into(EvalScratch& scratch) const { return scratch.copy_of(stream_); }
 
 GroupSizes GroupStream::sizes_with(ByteSpan candidate, EvalScratch& scratch) const {
-  return finish_with(copy_into(scratch), members_ > 0, candidate, scratch.sink_);
+  const bool separated = members_ > 0;
+  const GroupSizes grown{stream_.total_in + (separated ? 2u : 0u) + candidate.size + 1u, 0};
+  std::uint64_t compressed = 0;
+  if (resumed_.compressed_size_with({separated ? kSeparatorSpan : kNothing, candidate, kCloseSpan},
+                                    scratch, compressed)) {
+    if (g_verify_shortcut) {
+      const GroupSizes plain = finish_with(copy_into(scratch), separated, candidate, scratch.sink_);
+      if (plain.raw != grown.raw || plain.compressed != compressed) {
+        throw DataError("internal error: the zlib shortcut sized a group at " + std::to_string(compressed) +
+                        " bytes, zlib at " + std::to_string(plain.compressed));
+      }
+    }
+    g_shortcut_evaluations.fetch_add(1, std::memory_order_relaxed);
+    return {grown.raw, compressed};
+  }
+  g_plain_evaluations.fetch_add(1, std::memory_order_relaxed);
+  return finish_with(copy_into(scratch), separated, candidate, scratch.sink_);
 }
 
 GroupSizes GroupStream::sizes_as_is(EvalScratch& scratch) const {
@@ -109,6 +136,17 @@ GroupSizes GroupStream::finish() {
 EvalScratch::EvalScratch() : sink_(kSinkBytes) { init_stream(fresh_); }
 
 EvalScratch::~EvalScratch() { deflateEnd(&fresh_); }
+
+z_stream& EvalScratch::copy_of(const z_stream& source) {
+  arena_.recycle();
+  // The copy's allocations come from the arena. The copy is never passed to deflateEnd: the
+  // arena is recycled wholesale before the next copy.
+  ArenaScope scope(arena_);
+  const int rc = deflateCopy(&copy_, const_cast<z_stream*>(&source));
+  if (rc == Z_MEM_ERROR) throw std::bad_alloc();
+  if (rc != Z_OK) throw DataError("deflateCopy failed with code " + std::to_string(rc));
+  return copy_;
+}
 
 GroupSizes EvalScratch::sizes_alone(ByteSpan sample) {
   deflateReset(&fresh_);

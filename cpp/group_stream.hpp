@@ -13,7 +13,9 @@
 
 #include <zlib.h>
 
+#include "deflate_tokens.hpp"
 #include "pool_view.hpp"
+#include "resumed_parse.hpp"
 #include "zlib_arena.hpp"
 
 namespace zipcore {
@@ -41,6 +43,9 @@ class GroupStream {
   // Appends one member: ", " (unless first) and its bytes.
   void append(ByteSpan member);
   std::size_t members() const { return members_; }
+  // Readies the shortcut evaluation (resumed_parse.hpp) after changes; sizes_with is exact either
+  // way, but slower until this is called.
+  void prepare() { resumed_.update(); }
 
   // Sizes of the group plus `candidate`, from a copy of this stream; this stream is unchanged.
   GroupSizes sizes_with(ByteSpan candidate, EvalScratch& scratch) const;
@@ -54,6 +59,7 @@ class GroupStream {
   z_stream& copy_into(EvalScratch& scratch) const;
 
   z_stream stream_{};
+  ResumedParse resumed_;  // the same input, for the shortcut
   std::size_t members_ = 0;
   std::vector<std::uint8_t> sink_;  // compressed output is only counted, never kept
 };
@@ -70,13 +76,31 @@ class EvalScratch {
   // Sizes of the one-member group [sample] (stage 1), without any state copy.
   GroupSizes sizes_alone(ByteSpan sample);
 
+  // A copy of `source` in this scratch's arena, valid until the next copy. Never deflateEnd it.
+  z_stream& copy_of(const z_stream& source);
+  // Buffers for compressed output that is kept, and for the tokens read back from it.
+  std::vector<std::uint8_t>& output() { return output_; }
+  std::vector<DeflateToken>& tokens() { return tokens_; }
+
  private:
   friend class GroupStream;
   Arena arena_;
   z_stream copy_{};
   z_stream fresh_{};
   std::vector<std::uint8_t> sink_;
+  std::vector<std::uint8_t> output_;
+  std::vector<DeflateToken> tokens_;
 };
+
+// Checks every shortcut evaluation against the plain one and throws on a difference (tests).
+void set_shortcut_verification(bool on);
+
+// Candidate evaluations since the process started, by path (benchmarks and tests).
+struct ShortcutCounts {
+  std::uint64_t shortcut = 0;
+  std::uint64_t plain = 0;
+};
+ShortcutCounts shortcut_counts();
 
 // The calling thread's scratch, created on first use and kept for the thread's lifetime, so the
 // arena's pages stay mapped and warm across calls.

@@ -11,6 +11,7 @@ class ZlibGroupScorer final : public GroupScorer {
   void clear() override { stream_.clear(); }
   void append(ByteSpan member) override { stream_.append(member); }
   std::size_t members() const override { return stream_.members(); }
+  void prepare() override { stream_.prepare(); }
   double ratio_with(ByteSpan candidate) const override;
   double ratio_alone(ByteSpan sample) const override;
   double current_ratio() const override;

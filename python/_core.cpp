@@ -294,4 +294,10 @@ PYBIND11_MODULE(_core, m) {
   m.def("candidate_ratios", &candidate_ratios, py::arg("data"), py::arg("offsets"), py::arg("anchor"),
         py::arg("candidates"), py::arg("threads"), py::arg("codec"), py::arg("level"));
   m.def("build_info", &build_info);
+  m.def("_set_shortcut_verification", &zipcore::set_shortcut_verification, py::arg("on"),
+        "Tests only: check every shortcut zlib evaluation against the plain one.");
+  m.def("_shortcut_counts", [] {
+    const zipcore::ShortcutCounts counts = zipcore::shortcut_counts();
+    return py::make_tuple(counts.shortcut, counts.plain);
+  }, "zlib candidate evaluations so far: (by the shortcut, by a plain state copy).");
 }

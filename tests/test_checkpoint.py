@@ -16,13 +16,15 @@ import pytest
 import zipcore
 from zipcore import checkpoint as checkpoint_module
 
-PARAMS = dict(budget=240, k1=500, k2=40, k3=12)
+PARAMS = dict(budget=450, k1=2000, k2=60, k3=15)
+# The run must outlast the kill window below (a few seconds here): the example pool three times.
+COPIES = 3
 
 
 @pytest.fixture(scope="module")
 def records():
     with open(zipcore.EXAMPLE_POOL, encoding="utf-8") as handle:
-        return json.load(handle)[:900]
+        return json.load(handle) * COPIES
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +34,7 @@ def uninterrupted(records):
 
 CHILD = textwrap.dedent("""
     import json, sys, zipcore
-    records = json.load(open(zipcore.EXAMPLE_POOL, encoding="utf-8"))[:900]
+    records = json.load(open(zipcore.EXAMPLE_POOL, encoding="utf-8")) * {copies}
     zipcore.select(records, {budget}, k1={k1}, k2={k2}, k3={k3}, threads=2, checkpoint=sys.argv[1])
 """)
 
@@ -45,7 +47,7 @@ def _rounds_in(path) -> int:
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_sigkill_then_resume_equals_uninterrupted_run(tmp_path, records, uninterrupted, seed):
     path = tmp_path / "run.npz"
-    child = subprocess.Popen([sys.executable, "-c", CHILD.format(**PARAMS), str(path)])
+    child = subprocess.Popen([sys.executable, "-c", CHILD.format(**PARAMS, copies=COPIES), str(path)])
     try:
         deadline = time.monotonic() + 60
         while not path.exists():  # wait for the first round's checkpoint
