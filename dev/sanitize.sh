@@ -43,6 +43,8 @@ mkdir -p "$logs"
 # (the process still stops, with exit status 86), so that one raised in a subprocess whose exit
 # status a test does not look at is still found by check_logs.
 export LD_PRELOAD="$asan_rt $ubsan_rt" PYTHONMALLOC=malloc
+# Tests that start Ray skip themselves under this flag (see tests/test_distributed.py).
+export ZIPCORE_SANITIZED=1
 export ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:exitcode=86:log_path=$root/$logs/asan"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$root/$logs/ubsan"
 

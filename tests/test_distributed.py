@@ -28,6 +28,11 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.data.con
 
 @pytest.fixture(scope="module")
 def ray_cluster():
+    if os.environ.get("ZIPCORE_SANITIZED"):
+        # Ray's own worker binary is not ASan-clean (a use-after-free in its setproctitle, seen
+        # in some runs) and would fail the sanitizer run for a bug that is not ours. The engine
+        # code these tests drive through Ray is sanitized by the rest of the suite.
+        pytest.skip("Ray workers are not run under the sanitizers (dev/sanitize.sh)")
     ray = pytest.importorskip("ray")
     pytest.importorskip("ray.data")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR",
