@@ -1,9 +1,11 @@
 #include "group_stream.hpp"
 
 #include <atomic>
+#include <stdexcept>
 #include <string>
 
 #include "errors.hpp"
+#include "parallel.hpp"
 
 namespace zipcore {
 namespace {
@@ -74,7 +76,7 @@ void set_shortcut_verification(bool on) { g_verify_shortcut = on; }
 
 ShortcutCounts shortcut_counts() { return {g_shortcut_evaluations.load(), g_plain_evaluations.load()}; }
 
-GroupStream::GroupStream() : sink_(kSinkBytes) {
+GroupStream::GroupStream(int threads) : threads_(threads), sink_(kSinkBytes) {
   init_stream(stream_);
   deflate_all(stream_, kOpen, sizeof kOpen, Z_NO_FLUSH, sink_);
   resumed_.append(kOpenSpan);
@@ -85,6 +87,7 @@ GroupStream::~GroupStream() { deflateEnd(&stream_); }
 void GroupStream::clear() {
   deflateReset(&stream_);
   members_ = 0;
+  appended_.clear();
   deflate_all(stream_, kOpen, sizeof kOpen, Z_NO_FLUSH, sink_);
   resumed_.clear();
   resumed_.append(kOpenSpan);
@@ -92,17 +95,34 @@ void GroupStream::clear() {
 
 void GroupStream::append(ByteSpan member) {
   if (members_ > 0) {
-    deflate_all(stream_, kSeparator, sizeof kSeparator, Z_NO_FLUSH, sink_);
+    appended_.insert(appended_.end(), kSeparator, kSeparator + sizeof kSeparator);
     resumed_.append(kSeparatorSpan);
   }
-  if (member.size) deflate_all(stream_, member.data, member.size, Z_NO_FLUSH, sink_);
+  appended_.insert(appended_.end(), member.data, member.data + member.size);
   resumed_.append(member);
   ++members_;
 }
 
-z_stream& GroupStream::copy_into(EvalScratch& scratch) const { return scratch.copy_of(stream_); }
+void GroupStream::prepare() {
+  run_both(threads_, [this] { flush_appended(); }, [this] { resumed_.update(); });
+}
+
+void GroupStream::flush_appended() {
+  if (!appended_.empty()) deflate_all(stream_, appended_.data(), appended_.size(), Z_NO_FLUSH, sink_);
+  appended_.clear();
+}
+
+void GroupStream::require_prepared() const {
+  if (!appended_.empty()) throw std::logic_error("GroupStream: prepare() was not called after append()");
+}
+
+z_stream& GroupStream::copy_into(EvalScratch& scratch) const {
+  require_prepared();
+  return scratch.copy_of(stream_);
+}
 
 GroupSizes GroupStream::sizes_with(ByteSpan candidate, EvalScratch& scratch) const {
+  require_prepared();
   const bool separated = members_ > 0;
   const GroupSizes grown{stream_.total_in + (separated ? 2u : 0u) + candidate.size + 1u, 0};
   std::uint64_t compressed = 0;
@@ -128,11 +148,6 @@ GroupSizes GroupStream::sizes_as_is(EvalScratch& scratch) const {
   return {static_cast<std::uint64_t>(copy.total_in), static_cast<std::uint64_t>(copy.total_out)};
 }
 
-GroupSizes GroupStream::finish() {
-  deflate_all(stream_, kClose, sizeof kClose, Z_FINISH, sink_);
-  return {static_cast<std::uint64_t>(stream_.total_in), static_cast<std::uint64_t>(stream_.total_out)};
-}
-
 EvalScratch::EvalScratch() : sink_(kSinkBytes) { init_stream(fresh_); }
 
 EvalScratch::~EvalScratch() { deflateEnd(&fresh_); }
@@ -152,6 +167,27 @@ GroupSizes EvalScratch::sizes_alone(ByteSpan sample) {
   deflateReset(&fresh_);
   deflate_all(fresh_, kOpen, sizeof kOpen, Z_NO_FLUSH, sink_);
   return finish_with(fresh_, false, sample, sink_);
+}
+
+GroupSizes whole_pool_sizes(const PoolView& pool) {
+  z_stream stream;
+  init_stream(stream);
+  std::vector<std::uint8_t> sink(kSinkBytes);
+  try {
+    deflate_all(stream, kOpen, sizeof kOpen, Z_NO_FLUSH, sink);
+    for (std::size_t i = 0; i < pool.size(); ++i) {
+      if (i > 0) deflate_all(stream, kSeparator, sizeof kSeparator, Z_NO_FLUSH, sink);
+      const ByteSpan sample = pool.sample(i);
+      if (sample.size) deflate_all(stream, sample.data, sample.size, Z_NO_FLUSH, sink);
+    }
+    deflate_all(stream, kClose, sizeof kClose, Z_FINISH, sink);
+  } catch (...) {
+    deflateEnd(&stream);
+    throw;
+  }
+  const GroupSizes sizes{static_cast<std::uint64_t>(stream.total_in), static_cast<std::uint64_t>(stream.total_out)};
+  deflateEnd(&stream);
+  return sizes;
 }
 
 EvalScratch& thread_scratch() {

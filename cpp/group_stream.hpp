@@ -33,7 +33,8 @@ class EvalScratch;
 // safe to read (copy_finish) from many threads at once while unchanged.
 class GroupStream {
  public:
-  GroupStream();
+  // `threads`: how many threads prepare() may use (2 lets its two updates run side by side).
+  explicit GroupStream(int threads = 1);
   ~GroupStream();
   GroupStream(const GroupStream&) = delete;
   GroupStream& operator=(const GroupStream&) = delete;
@@ -43,22 +44,27 @@ class GroupStream {
   // Appends one member: ", " (unless first) and its bytes.
   void append(ByteSpan member);
   std::size_t members() const { return members_; }
-  // Readies the shortcut evaluation (resumed_parse.hpp) after changes; sizes_with is exact either
-  // way, but slower until this is called.
-  void prepare() { resumed_.update(); }
+  // Brings the deflate stream and the shortcut (resumed_parse.hpp) up to date after appends.
+  // Must be called before sizes_with or sizes_as_is once the group has changed.
+  void prepare();
 
   // Sizes of the group plus `candidate`, from a copy of this stream; this stream is unchanged.
   GroupSizes sizes_with(ByteSpan candidate, EvalScratch& scratch) const;
   // Sizes of the group as it is, from a copy of this stream.
   GroupSizes sizes_as_is(EvalScratch& scratch) const;
-  // Sizes of the group as it is, finishing this stream (it must be cleared before reuse).
-  GroupSizes finish();
 
  private:
   // Copies this stream into the scratch's arena-backed z_stream.
   z_stream& copy_into(EvalScratch& scratch) const;
+  // Feeds the deflate stream what append() queued.
+  void flush_appended();
+  void require_prepared() const;
 
+  int threads_;
   z_stream stream_{};
+  // Appended bytes the deflate stream has not seen yet: prepare() feeds them while the shortcut
+  // updates, both being serial work between two parallel scoring passes.
+  std::vector<std::uint8_t> appended_;
   ResumedParse resumed_;  // the same input, for the shortcut
   std::size_t members_ = 0;
   std::vector<std::uint8_t> sink_;  // compressed output is only counted, never kept
@@ -105,6 +111,10 @@ ShortcutCounts shortcut_counts();
 // The calling thread's scratch, created on first use and kept for the thread's lifetime, so the
 // arena's pages stay mapped and warm across calls.
 EvalScratch& thread_scratch();
+
+// Sizes of the group of every sample of `pool`, in pool order, compressed in one pass (what
+// zipcore.compression_ratio reports). Keeps no copy of the input, whatever the pool's size.
+GroupSizes whole_pool_sizes(const PoolView& pool);
 
 // Feeds `size` bytes into `stream` with `flush`, discarding output into `sink`. Returns the last
 // deflate() result. Throws DataError on a zlib error.

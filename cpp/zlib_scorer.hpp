@@ -8,6 +8,7 @@ namespace zipcore {
 
 class ZlibGroupScorer final : public GroupScorer {
  public:
+  explicit ZlibGroupScorer(int threads) : stream_(threads) {}
   void clear() override { stream_.clear(); }
   void append(ByteSpan member) override { stream_.append(member); }
   std::size_t members() const override { return stream_.members(); }

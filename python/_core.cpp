@@ -221,9 +221,7 @@ py::tuple group_sizes(const py::buffer& data, Offsets offsets) {
   zipcore::GroupSizes sizes;
   {
     py::gil_scoped_release nogil;
-    zipcore::GroupStream group;
-    for (std::size_t i = 0; i < pool.view.size(); ++i) group.append(pool.view.sample(i));
-    sizes = group.finish();
+    sizes = zipcore::whole_pool_sizes(pool.view);
   }
   return py::make_tuple(sizes.raw, sizes.compressed);
 }
