@@ -1,6 +1,7 @@
 #include "deflate_tokens.hpp"
 
 #include <array>
+#include <iterator>
 
 namespace zipcore {
 namespace {
@@ -11,10 +12,6 @@ constexpr int kLiteralLengthPeekBits = 9;  // the longest fixed literal/length c
 constexpr std::array<std::uint16_t, 29> kLengthBase = {3,  4,  5,  6,  7,  8,  9,  10,  11,  13,
                                                        15, 17, 19, 23, 27, 31, 35, 43,  51,  59,
                                                        67, 83, 99, 115, 131, 163, 195, 227, 258};
-constexpr std::array<std::uint8_t, 29> kLengthExtraBits = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2,
-                                                           2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
-constexpr std::array<std::uint8_t, 30> kDistanceExtraBits = {0, 0, 0, 0, 1, 1, 2, 2,  3,  3,  4,  4,  5,  5,  6,
-                                                             6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13};
 
 unsigned reverse_bits(unsigned code, int length) {
   unsigned reversed = 0;
@@ -103,10 +100,10 @@ BlockEnd read_block(BitReader& bits, std::vector<DeflateToken>& tokens) {
     }
     if (symbol == kEndOfBlock) break;
     const unsigned length_index = symbol - 257u;
-    if (length_index >= kLengthBase.size()) return BlockEnd::unreadable;
+    if (length_index >= std::size(kLengthBase)) return BlockEnd::unreadable;
     const unsigned length = kLengthBase[length_index] + bits.take(kLengthExtraBits[length_index]);
     const std::uint8_t distance = table.distance[bits.take(5)];
-    if (distance >= kDistanceExtraBits.size()) return BlockEnd::unreadable;
+    if (distance >= std::size(kDistanceExtraBits)) return BlockEnd::unreadable;
     bits.take(kDistanceExtraBits[distance]);
     tokens.push_back({symbol, distance, static_cast<std::uint16_t>(length)});
     if (bits.overran()) return BlockEnd::unreadable;

@@ -16,6 +16,12 @@ namespace zipcore {
 
 constexpr std::uint8_t kNoDistance = 0xFF;
 
+// RFC 1951, 3.2.5: extra bits after each length code (257..285) and each distance code (0..29).
+inline constexpr std::uint8_t kLengthExtraBits[29] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2,
+                                                      2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
+inline constexpr std::uint8_t kDistanceExtraBits[30] = {0, 0, 0, 0, 1, 1, 2, 2,  3,  3,  4,  4,  5,  5,  6,
+                                                        6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13};
+
 struct DeflateToken {
   std::uint16_t literal_length = 0;    // 0..255 a literal byte, 257..285 a length code
   std::uint8_t distance = kNoDistance; // distance code 0..29 of a match
