@@ -221,9 +221,10 @@ def candidate_ratios(
     """For each candidate c, the ratio of the group ``selected + [c]`` (float64).
 
     This is ZIP's stage-2 score, computed the way the engine does it: the selection is
-    prepared once, and each candidate is scored from that state (zlib: a copy of the deflate
-    state finished with the candidate, exactly ``len(b) / len(zlib.compress(b, 9))``; zstd: the
-    candidate compressed with the selection as dictionary).
+    prepared once, and each candidate is scored from that state (zlib: exactly
+    ``len(b) / len(zlib.compress(b, 9))``, from a copy of a deflate state that resumes the
+    selection's parse, see the README's Exactness section; zstd: the candidate compressed with
+    the selection as dictionary).
     """
     codec, level = _codec_level(codec, level)
     selected_pool = _as_pool(selected)
