@@ -1,5 +1,6 @@
 #include "group_stream.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <stdexcept>
 #include <string>
@@ -10,9 +11,6 @@
 namespace zipcore {
 namespace {
 
-constexpr int kLevel = 9;
-constexpr int kWindowBits = 15;
-constexpr int kMemLevel = 8;
 constexpr std::size_t kSinkBytes = 64 * 1024;
 
 const std::uint8_t kOpen[] = {'['};
@@ -31,9 +29,8 @@ void init_stream(z_stream& stream) {
   stream = z_stream{};
   stream.zalloc = zlib_alloc;
   stream.zfree = zlib_free;
-  const int rc = deflateInit2(&stream, kLevel, Z_DEFLATED, kWindowBits, kMemLevel, Z_DEFAULT_STRATEGY);
-  if (rc == Z_MEM_ERROR) throw std::bad_alloc();
-  if (rc != Z_OK) throw DataError("deflateInit2 failed with code " + std::to_string(rc));
+  check_zlib(deflateInit2(&stream, kZlibLevel, Z_DEFLATED, kZlibWindowBits, kZlibMemLevel, Z_DEFAULT_STRATEGY),
+             "deflateInit2");
 }
 
 // Finishes a stream that has seen the group's members: the candidate (with its separator when the
@@ -49,27 +46,52 @@ GroupSizes finish_with(z_stream& stream, bool needs_separator, ByteSpan candidat
 
 }  // namespace
 
-int deflate_all(z_stream& stream, const std::uint8_t* data, std::size_t size, int flush,
-                std::vector<std::uint8_t>& sink) {
-  // avail_in is 32-bit: feed huge samples in slices (the split does not change the output).
+namespace {
+
+// The one feeding loop. Output goes to `out` from `used` on; unless `keep`, it is overwritten
+// (only zlib's total_out counts it) and `out` never grows.
+std::size_t feed(z_stream& stream, const std::uint8_t* data, std::size_t size, int flush,
+                 std::vector<std::uint8_t>& out, std::size_t used, bool keep) {
+  // avail_in is 32-bit: feed huge inputs in slices (the split does not change the output).
   constexpr std::size_t kSlice = std::size_t{1} << 30;
-  int rc = Z_OK;
+  constexpr std::size_t kMinRoom = 4096;
   do {
     const std::size_t slice = size < kSlice ? size : kSlice;
-    const bool last = slice == size;
+    const int mode = slice == size ? flush : Z_NO_FLUSH;
     stream.next_in = const_cast<Bytef*>(data);
     stream.avail_in = static_cast<uInt>(slice);
-    const int mode = last ? flush : Z_NO_FLUSH;
+    int rc = Z_OK;
     do {
-      stream.next_out = sink.data();
-      stream.avail_out = static_cast<uInt>(sink.size());
+      if (!keep) used = 0;
+      if (out.size() - used < kMinRoom) out.resize(out.size() * 2 + kMinRoom);
+      const std::size_t room = std::min<std::size_t>(out.size() - used, kSlice);
+      stream.next_out = out.data() + used;
+      stream.avail_out = static_cast<uInt>(room);
       rc = deflate(&stream, mode);
       if (rc == Z_STREAM_ERROR) throw DataError("deflate failed (stream error)");
+      used += room - stream.avail_out;
     } while (stream.avail_out == 0 || (mode == Z_FINISH && rc != Z_STREAM_END));
     data += slice;
     size -= slice;
   } while (size > 0);
-  return rc;
+  return keep ? used : 0;
+}
+
+}  // namespace
+
+void check_zlib(int rc, const char* what) {
+  if (rc == Z_MEM_ERROR) throw std::bad_alloc();
+  if (rc != Z_OK) throw DataError(std::string(what) + " failed with code " + std::to_string(rc));
+}
+
+void deflate_all(z_stream& stream, const std::uint8_t* data, std::size_t size, int flush,
+                 std::vector<std::uint8_t>& sink) {
+  feed(stream, data, size, flush, sink, 0, false);
+}
+
+std::size_t deflate_collect(z_stream& stream, const std::uint8_t* data, std::size_t size, int flush,
+                            std::vector<std::uint8_t>& out, std::size_t used) {
+  return feed(stream, data, size, flush, out, used, true);
 }
 
 void set_shortcut_verification(bool on) { g_verify_shortcut = on; }
@@ -124,19 +146,19 @@ z_stream& GroupStream::copy_into(EvalScratch& scratch) const {
 GroupSizes GroupStream::sizes_with(ByteSpan candidate, EvalScratch& scratch) const {
   require_prepared();
   const bool separated = members_ > 0;
-  const GroupSizes grown{stream_.total_in + (separated ? 2u : 0u) + candidate.size + 1u, 0};
+  const std::uint64_t raw = stream_.total_in + (separated ? 2u : 0u) + candidate.size + 1u;
   std::uint64_t compressed = 0;
   if (resumed_.compressed_size_with({separated ? kSeparatorSpan : kNothing, candidate, kCloseSpan},
                                     scratch, compressed)) {
     if (g_verify_shortcut) {
       const GroupSizes plain = finish_with(copy_into(scratch), separated, candidate, scratch.sink_);
-      if (plain.raw != grown.raw || plain.compressed != compressed) {
+      if (plain.raw != raw || plain.compressed != compressed) {
         throw DataError("internal error: the zlib shortcut sized a group at " + std::to_string(compressed) +
                         " bytes, zlib at " + std::to_string(plain.compressed));
       }
     }
     g_shortcut_evaluations.fetch_add(1, std::memory_order_relaxed);
-    return {grown.raw, compressed};
+    return {raw, compressed};
   }
   g_plain_evaluations.fetch_add(1, std::memory_order_relaxed);
   return finish_with(copy_into(scratch), separated, candidate, scratch.sink_);
@@ -157,9 +179,7 @@ z_stream& EvalScratch::copy_of(const z_stream& source) {
   // The copy's allocations come from the arena. The copy is never passed to deflateEnd: the
   // arena is recycled wholesale before the next copy.
   ArenaScope scope(arena_);
-  const int rc = deflateCopy(&copy_, const_cast<z_stream*>(&source));
-  if (rc == Z_MEM_ERROR) throw std::bad_alloc();
-  if (rc != Z_OK) throw DataError("deflateCopy failed with code " + std::to_string(rc));
+  check_zlib(deflateCopy(&copy_, const_cast<z_stream*>(&source)), "deflateCopy");
   return copy_;
 }
 

@@ -20,6 +20,12 @@
 
 namespace zipcore {
 
+// The reference's zlib settings, zlib.compress(b, 9): level 9, window bits 15, memory level 8.
+// Every stream that stands in for it (resumed_parse.hpp included) must use them.
+constexpr int kZlibLevel = 9;
+constexpr int kZlibWindowBits = 15;
+constexpr int kZlibMemLevel = 8;
+
 // Raw and compressed byte counts of one group.
 struct GroupSizes {
   std::uint64_t raw = 0;
@@ -116,9 +122,17 @@ EvalScratch& thread_scratch();
 // zipcore.compression_ratio reports). Keeps no copy of the input, whatever the pool's size.
 GroupSizes whole_pool_sizes(const PoolView& pool);
 
-// Feeds `size` bytes into `stream` with `flush`, discarding output into `sink`. Returns the last
-// deflate() result. Throws DataError on a zlib error.
-int deflate_all(z_stream& stream, const std::uint8_t* data, std::size_t size, int flush,
-                std::vector<std::uint8_t>& sink);
+// Feeds `size` bytes into `stream` with `flush`, discarding the output into `sink` (zlib's
+// total_out still counts it). Throws DataError on a zlib error.
+void deflate_all(z_stream& stream, const std::uint8_t* data, std::size_t size, int flush,
+                 std::vector<std::uint8_t>& sink);
+
+// Like deflate_all, but keeps the output: appends it to `out` from `used` on and returns the new
+// `used`. `out` only grows.
+std::size_t deflate_collect(z_stream& stream, const std::uint8_t* data, std::size_t size, int flush,
+                            std::vector<std::uint8_t>& out, std::size_t used);
+
+// Throws std::bad_alloc for Z_MEM_ERROR and DataError naming `what` for any other result but Z_OK.
+void check_zlib(int rc, const char* what);
 
 }  // namespace zipcore

@@ -1,17 +1,11 @@
 #include "resumed_parse.hpp"
 
-#include <string>
-
-#include "errors.hpp"
 #include "group_stream.hpp"
 #include "zlib_arena.hpp"
 
 namespace zipcore {
 namespace {
 
-constexpr int kLevel = 9;
-constexpr int kRawWindowBits = -15;  // raw deflate: the group's header and trailer are added by hand
-constexpr int kMemLevel = 8;
 constexpr std::uint64_t kWindowBytes = 32 * 1024;
 // zlib decides the token at position p from bytes up to p + 258 (the longest match) and holds it
 // back one position (lazy matching); it parses p only once 262 bytes follow it. A match that starts
@@ -22,43 +16,15 @@ constexpr std::uint64_t kZlibTrailerBytes = 4;
 // Keep the input buffer from growing without bound: drop what lies this far before the dictionary.
 constexpr std::uint64_t kTrimSlackBytes = 256 * 1024;
 
-void check_rc(int rc, const char* what) {
-  if (rc == Z_MEM_ERROR) throw std::bad_alloc();
-  if (rc != Z_OK) throw DataError(std::string(what) + " failed with code " + std::to_string(rc));
-}
-
 }  // namespace
-
-std::size_t deflate_collect(z_stream& stream, const std::uint8_t* data, std::size_t size, int flush,
-                            std::vector<std::uint8_t>& out, std::size_t used) {
-  constexpr std::size_t kSlice = std::size_t{1} << 30;  // avail_in is 32-bit
-  constexpr std::size_t kMinRoom = 4096;
-  do {
-    const std::size_t slice = size < kSlice ? size : kSlice;
-    const int mode = slice == size ? flush : Z_NO_FLUSH;
-    stream.next_in = const_cast<Bytef*>(data);
-    stream.avail_in = static_cast<uInt>(slice);
-    int rc = Z_OK;
-    do {
-      if (out.size() - used < kMinRoom) out.resize(out.size() * 2 + kMinRoom);
-      const std::size_t room = std::min<std::size_t>(out.size() - used, kSlice);
-      stream.next_out = out.data() + used;
-      stream.avail_out = static_cast<uInt>(room);
-      rc = deflate(&stream, mode);
-      if (rc == Z_STREAM_ERROR) throw DataError("deflate failed (stream error)");
-      used += room - stream.avail_out;
-    } while (stream.avail_out == 0 || (mode == Z_FINISH && rc != Z_STREAM_END));
-    data += slice;
-    size -= slice;
-  } while (size > 0);
-  return used;
-}
 
 ResumedParse::ResumedParse() {
   primed_.zalloc = zlib_alloc;
   primed_.zfree = zlib_free;
   // Z_FIXED changes how blocks are encoded, never which tokens the matcher picks.
-  check_rc(deflateInit2(&primed_, kLevel, Z_DEFLATED, kRawWindowBits, kMemLevel, Z_FIXED), "deflateInit2");
+  // Raw deflate (negative window bits): the group's header and trailer are counted by hand.
+  check_zlib(deflateInit2(&primed_, kZlibLevel, Z_DEFLATED, -kZlibWindowBits, kZlibMemLevel, Z_FIXED),
+             "deflateInit2");
   clear();
 }
 
@@ -72,7 +38,7 @@ void ResumedParse::clear() {
   bits_before_block_ = kZlibHeaderBits;
   exact_ = true;
   dirty_ = false;
-  check_rc(deflateReset(&primed_), "deflateReset");
+  check_zlib(deflateReset(&primed_), "deflateReset");
 }
 
 void ResumedParse::append(ByteSpan bytes) {
@@ -127,7 +93,7 @@ bool ResumedParse::advance(const std::vector<DeflateToken>& tokens) {
 }
 
 void ResumedParse::prime() {
-  check_rc(deflateReset(&primed_), "deflateReset");
+  check_zlib(deflateReset(&primed_), "deflateReset");
   fed_bytes_ = 0;
   primed_holds_all_ = true;
   const std::uint64_t dictionary_start = resume_at_ > kWindowBytes ? resume_at_ - kWindowBytes : 0;
@@ -137,7 +103,7 @@ void ResumedParse::prime() {
   }
   const std::uint64_t length = resume_at_ - dictionary_start;
   if (length > 0) {
-    check_rc(deflateSetDictionary(&primed_, recent_.data() + (dictionary_start - recent_start_),
+    check_zlib(deflateSetDictionary(&primed_, recent_.data() + (dictionary_start - recent_start_),
                                   static_cast<uInt>(length)),
              "deflateSetDictionary");
   }
@@ -152,7 +118,7 @@ void ResumedParse::feed_unfed() {
   fed_bytes_ += added.size;
   unsigned pending_bytes = 0;
   int pending_bits = 0;
-  check_rc(deflatePending(&primed_, &pending_bytes, &pending_bits), "deflatePending");
+  check_zlib(deflatePending(&primed_, &pending_bytes, &pending_bits), "deflatePending");
   primed_holds_all_ = primed_.total_out == 0 && pending_bytes == 0 && pending_bits == 0;
 }
 

@@ -76,9 +76,4 @@ class ResumedParse {
   bool dirty_ = false;
 };
 
-// Feeds `size` bytes into `stream` with `flush` and appends all output to `out` from `used` on;
-// returns the new `used`. `out` only grows.
-std::size_t deflate_collect(z_stream& stream, const std::uint8_t* data, std::size_t size, int flush,
-                            std::vector<std::uint8_t>& out, std::size_t used);
-
 }  // namespace zipcore
