@@ -90,24 +90,22 @@ def _has(*keys: str) -> Callable[[Mapping], Optional[str]]:
     return check
 
 
-def _has_list(key: str) -> Callable[[Mapping], Optional[str]]:
+def _has_field_of_type(key: str, kind: type, json_name: str) -> Callable[[Mapping], Optional[str]]:
     def check(record: Mapping) -> Optional[str]:
         if key not in record:
             return f"has no {key!r} field"
-        if not isinstance(record[key], list):
-            return f"has {key!r} as a JSON {json_type(record[key])}, not an array"
+        if not isinstance(record[key], kind):
+            return f"has {key!r} as a JSON {json_type(record[key])}, not {json_name}"
         return None
     return check
+
+
+def _has_list(key: str) -> Callable[[Mapping], Optional[str]]:
+    return _has_field_of_type(key, list, "an array")
 
 
 def _has_string(key: str) -> Callable[[Mapping], Optional[str]]:
-    def check(record: Mapping) -> Optional[str]:
-        if key not in record:
-            return f"has no {key!r} field"
-        if not isinstance(record[key], str):
-            return f"has {key!r} as a JSON {json_type(record[key])}, not a string"
-        return None
-    return check
+    return _has_field_of_type(key, str, "a string")
 
 
 def _no_check(record: Mapping) -> Optional[str]:
