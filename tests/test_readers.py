@@ -211,23 +211,23 @@ def test_a_changed_input_is_not_reread(tmp_path, records):
         source.record_indices([40])
 
 
+def _with_peak_memory(call):
+    """(call(), peak bytes Python allocated during it)."""
+    tracemalloc.start()
+    try:
+        result = call()
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def test_reading_holds_the_pool_not_the_records(tmp_path, real_pool):
     records = real_pool("pool", 0, 3000)
     path = _write(tmp_path / "in.jsonl", "".join(json.dumps(r) + "\n" for r in records))
-    tracemalloc.start()
-    try:
-        source = read_pool(path)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    source, peak = _with_peak_memory(lambda: read_pool(path))
     # The pool's bytes (grown by about 1/8 at a time) plus a few MiB: no per-record objects.
     assert peak < 1.3 * source.pool.nbytes + (4 << 20), (peak, source.pool.nbytes)
-    tracemalloc.start()
-    try:
-        dataset = load_dataset(path)
-        _, whole = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    dataset, whole = _with_peak_memory(lambda: load_dataset(path))
     assert len(dataset) == len(source)
     assert whole > 2 * peak
 
