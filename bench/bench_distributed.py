@@ -29,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_quality import distinct_prompts, xz_ratio  # noqa: E402
 from machine import machine_facts  # noqa: E402
+from selection_args import add_selection_args  # noqa: E402
 
 import zipcore  # noqa: E402
 from zipcore import distributed  # noqa: E402
@@ -78,11 +79,7 @@ def markdown(rows: list[dict]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("pool", type=Path)
-    parser.add_argument("--budget", type=int, default=1000)
-    parser.add_argument("--k1", type=int, default=10000)
-    parser.add_argument("--k2", type=int, default=200)
-    parser.add_argument("--k3", type=int, default=100)
+    add_selection_args(parser, budget=1000)
     parser.add_argument("--codec", default="zstd")
     parser.add_argument("--level", type=int, default=None)
     parser.add_argument("--shards", type=int, nargs="+", default=[1, 2, 4, 8])

@@ -29,6 +29,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from selection_args import add_selection_args  # noqa: E402
 
 
 def memory_mib() -> dict:
@@ -99,14 +100,10 @@ def run_load(args: argparse.Namespace, output: Path, phases: Phases) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("pool", type=Path, help="JSON list or JSONL pool (make_pool.py writes one)")
+    add_selection_args(parser, budget=1000, pool_help="JSON list or JSONL pool (make_pool.py writes one)")
     parser.add_argument("--samples", type=int,
                         help="build POOL with this many samples first if it does not exist")
     parser.add_argument("--reader", choices=("stream", "load"), default="stream")
-    parser.add_argument("--budget", type=int, default=1000)
-    parser.add_argument("--k1", type=int, default=10000)
-    parser.add_argument("--k2", type=int, default=200)
-    parser.add_argument("--k3", type=int, default=100)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--codec", choices=("zlib", "zstd"), default="zlib")
     parser.add_argument("--level", type=int, default=None)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import machine_facts  # noqa: E402
+from selection_args import add_selection_args  # noqa: E402
 
 import zipcore  # noqa: E402
 from zipcore.records import load_dataset  # noqa: E402
@@ -47,11 +48,7 @@ def measure(name, records, indices, seconds) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("pool", type=Path)
-    parser.add_argument("--budget", type=int, default=1000)
-    parser.add_argument("--k1", type=int, default=10000)
-    parser.add_argument("--k2", type=int, default=200)
-    parser.add_argument("--k3", type=int, default=100)
+    add_selection_args(parser, budget=1000)
     parser.add_argument("--levels", type=int, nargs="*", default=[1, 3, 9, 19])
     parser.add_argument("--no-zlib", action="store_true", help="skip the (slow) exact zlib run")
     parser.add_argument("--threads", type=int, default=None)

@@ -19,6 +19,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import machine_facts  # noqa: E402
+from selection_args import add_selection_args  # noqa: E402
 
 import zipcore  # noqa: E402
 from zipcore.readers import read_pool  # noqa: E402
@@ -54,11 +55,7 @@ def run_once(records, args, threads: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("pool", type=Path)
-    parser.add_argument("--budget", type=int, required=True)
-    parser.add_argument("--k1", type=int, default=10000)
-    parser.add_argument("--k2", type=int, default=200)
-    parser.add_argument("--k3", type=int, default=100)
+    add_selection_args(parser)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--repeat", type=int, default=1, help="runs per thread count; best kept")
     parser.add_argument("--codec", choices=("zlib", "zstd"), default="zlib")

@@ -23,6 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import machine_facts  # noqa: E402
+from selection_args import add_selection_args  # noqa: E402
 
 from zipcore.records import load_dataset  # noqa: E402
 
@@ -72,11 +73,7 @@ def run(samples: list[bytes], budget: int, k1: int, k2: int, k3: int, processes:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("pool", type=Path)
-    parser.add_argument("--budget", type=int, required=True)
-    parser.add_argument("--k1", type=int, default=10000)
-    parser.add_argument("--k2", type=int, default=200)
-    parser.add_argument("--k3", type=int, default=100)
+    add_selection_args(parser)
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=2, help="stop after this many rounds")
     parser.add_argument("--json", type=Path)
