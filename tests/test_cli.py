@@ -16,18 +16,13 @@ import pytest
 import zipcore
 from zipcore import cli
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 K = {"budget": 8, "k1": 20, "k2": 10, "k3": 4}
 FLAGS = ["--budget", "8", "--k1", "20", "--k2", "10", "--k3", "4"]
 
 
 @pytest.fixture(scope="module")
-def records() -> list[dict]:
-    path = DATA / "gsm8k.json"
-    if not path.exists():
-        pytest.skip(f"shared data not found at {path}")
-    with open(path, encoding="utf-8") as handle:
-        return json.load(handle)[:60]
+def records(real_pool) -> list[dict]:
+    return real_pool("gsm8k", 0, 60)
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,8 @@ from zipcore import jsonstream
 from zipcore.readers import iter_json_list, iter_jsonl, locate, read_pool, sniff
 from zipcore.records import load_dataset, selection_bytes
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+from conftest import DATA_DIR
+
 KS = dict(k1=12, k2=8, k3=3)
 
 # Source text json.dumps would not write back: exponent, trailing zero, escapes beside raw
@@ -83,7 +84,7 @@ def test_jsonl_stream_equals_a_whole_file_load(tmp_path, raw_items, gz):
     ("pref_alpaca_eval_gpt4_annotations.json.gz", 300),
 ])
 def test_real_files_stream_like_json_load(tmp_path, name, stop):
-    path = DATA / name
+    path = DATA_DIR / name
     if not path.exists():
         pytest.skip(f"shared data not found at {path}")
     if stop is None:

@@ -13,7 +13,6 @@ import pytest
 from zipcore import ZipcoreError, atomic
 from zipcore.records import Dataset, load_dataset, write_indices, write_selection
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 # Records whose source text differs from what json.dumps would write back (exponent,
 # trailing zero, escapes next to raw non-ASCII, odd spacing): only a byte-exact copy keeps them.
@@ -24,12 +23,8 @@ ODD_RAW = [
 
 
 @pytest.fixture(scope="module")
-def real_records() -> list[dict]:
-    path = DATA / "pool_real_5k.json"
-    if not path.exists():
-        pytest.skip(f"shared data not found at {path}")
-    with open(path, encoding="utf-8") as handle:
-        return json.load(handle)[:60]
+def real_records(real_pool) -> list[dict]:
+    return real_pool("pool", 0, 60)
 
 
 @pytest.fixture
