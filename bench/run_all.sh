@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every published benchmark in sequence on an otherwise idle machine; results in bench/out/.
-# About 25 minutes on 2 cores. Numbers are copied into bench/RESULTS.md by hand, with the date.
+# Runs the benchmarks of sections 1-4 of bench/RESULTS.md in sequence on an otherwise idle machine;
+# results in bench/out/. About 35 minutes on 2 cores. Sections 5 (Ray) and 6 (dataset R) give
+# their commands in docs/distributed.md and docs/entropy_law.md. Numbers are copied into bench/RESULTS.md by hand, with the date.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 py=${PYTHON:-.venv/bin/python}
@@ -15,6 +16,16 @@ data=../shared/data
   --threads 1 2 --repeat 2 --json $out/select_5k_zlib.json
 "$py" bench/bench_select.py $data/pool_real_5k.json --budget 500 --k1 2000 --k2 200 --k3 100 \
   --threads 1 2 --repeat 2 --codec zstd --level 3 --json $out/select_5k_zstd3.json
+# Where a zstd evaluation's time goes (the scorer's zstd calls, outside the engine).
+"$py" -c "import json; [print(repr(r)) for r in json.load(open('$data/pool_real_5k.json'))]" \
+  > $out/samples_5k.txt
+g++ -O2 -g bench/zstd_eval_cost.cpp /usr/lib/x86_64-linux-gnu/libzstd.a -o $out/zstd_eval_cost
+$out/zstd_eval_cost $out/samples_5k.txt 50 100 500 | tee $out/zstd_eval_cost.txt
+# zstd quality (AlpacaEval 40 models, budget 1000) and rank agreement with one-shot compression.
+"$py" bench/bench_quality.py $data/alpaca_eval_outputs_40models.json.gz --budget 1000 \
+  --levels 1 3 9 19 --json $out/quality.json
+"$py" bench/bench_rank_agreement.py $data/pool_real_5k.json --level 3 --trials 3 \
+  --json $out/rank_agreement.json
 # The reference's strategy, first two rounds (per-round growth).
 "$py" bench/reference_style.py $data/pool_real_5k.json --budget 500 --k1 2000 --k2 200 --k3 100 \
   --processes 2 --rounds 2 --json $out/reference_5k.json
