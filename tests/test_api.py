@@ -232,6 +232,11 @@ def test_candidate_ratios_input_errors():
         zipcore.candidate_ratios("abc", ["a"])
     with pytest.raises(ValueError, match="threads"):
         zipcore.candidate_ratios(["a"], ["b"], threads=0)
+    # Scoring is one call, with nothing to resume or report: such options are refused, not ignored.
+    with pytest.raises(TypeError, match="checkpoint"):
+        zipcore.candidate_ratios(["a"], ["b"], checkpoint="run.npz")
+    with pytest.raises(TypeError, match="report"):
+        zipcore.candidate_ratios(["a"], ["b"], report="r.png")
 
 
 # --- results ------------------------------------------------------------------------------------

@@ -215,8 +215,6 @@ def candidate_ratios(
     threads: Optional[int] = None,
     codec: str = "zlib",
     level: Optional[int] = None,
-    checkpoint: Optional[Union[str, "os.PathLike[str]"]] = None,
-    report: Optional[Union[str, "os.PathLike[str]"]] = None,
 ) -> np.ndarray:
     """For each candidate c, the ratio of the group ``selected + [c]`` (float64).
 
