@@ -12,7 +12,6 @@ kind; this script keeps drawing new ones. Fails on the first difference and save
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import random
 import sys
@@ -24,6 +23,7 @@ from conftest import DATA_DIR  # noqa: E402  (honours ZIPCORE_DATA)
 import oracle  # noqa: E402
 
 import zipcore  # noqa: E402
+from zipcore.records import load_dataset  # noqa: E402
 
 POOLS = [
     "code_alpaca.json",
@@ -33,12 +33,6 @@ POOLS = [
     "alpaca_eval_outputs_40models.json.gz",
     "pool_real_5k.json",
 ]
-
-
-def load_records(path: Path) -> list:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as f:
-        return json.load(f)
 
 
 def random_pool(pools: list[list], rng: random.Random) -> list:
@@ -60,7 +54,7 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=DATA_DIR)
     args = parser.parse_args()
 
-    pools = [load_records(args.data / name) for name in POOLS]
+    pools = [list(load_dataset(args.data / name).records) for name in POOLS]
     rng = random.Random(args.seed)
     deadline = time.monotonic() + args.seconds
     runs = 0
