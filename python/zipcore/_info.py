@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 import zlib
 from typing import Any
 
@@ -29,3 +30,29 @@ def build_info() -> dict[str, Any]:
     info["zlib_exact"] = info["zlib_linked"] == zlib.ZLIB_RUNTIME_VERSION
     info["default_threads"] = available_cores()
     return info
+
+
+def warn_if_zlib_inexact() -> None:
+    """Warns (a RuntimeWarning) when ``zlib_exact`` is false: what differs and what it costs.
+
+    Called once, when zipcore is imported. A wheel loads the system zlib (``libz.so.1``), normally
+    the one Python's ``zlib`` module runs too; a Python with a zlib of its own (a conda or
+    statically linked Python, zlib-ng) is where the two part.
+    """
+    info = build_info()
+    if info["zlib_exact"]:
+        return
+    warnings.warn(
+        f"zipcore: the engine runs zlib {info['zlib_linked']} but Python's zlib module runs zlib "
+        f"{info['zlib_python']}: with codec='zlib', compressed sizes can differ from "
+        "zlib.compress(data, 9), so ratios and selections may differ from the reference script's "
+        "(codec='zstd' is not affected). For exact selections, build zipcore from source against "
+        "the zlib this Python uses (pip install --no-binary zipcore zipcore); "
+        "zipcore.build_info() shows both versions.",
+        RuntimeWarning,
+        stacklevel=2,
+    )
+
+
+# Runs once per process: the package imports this module once, on `import zipcore`.
+warn_if_zlib_inexact()
