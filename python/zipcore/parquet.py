@@ -1,7 +1,8 @@
 """Parquet pools (needs pyarrow): samples from a text column, a template, or rows as records.
 
-Read with ``iter_batches``, so memory holds one batch besides the pool: a text column is
-appended a batch at a time from Arrow's value buffer (no per-row Python objects); a template or
+Read with ``iter_batches``, so memory holds one batch besides the pool: a text column (string or
+binary, dictionary-encoded too) is appended a batch at a time from Arrow's value buffer (no
+per-row Python objects; a binary value's bytes as they are); a template or
 rows-as-records make each batch's rows Python dicts, one batch at a time. Errors name the file
 and the row (counted from 0, like record indices). A selection is written back with every column,
 in selection order, by ``take`` on the batches that hold the selected rows.
@@ -9,7 +10,7 @@ in selection order, by ``take`` on the batches that hold the selected rows.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 import numpy as np
 
@@ -39,6 +40,8 @@ def _open_parquet(pa: Any, pq: Any, path: str) -> Any:
 
 def _text_column(pa: Any, path: str, schema: Any, name: str) -> None:
     kind = schema.field(name).type
+    if pa.types.is_dictionary(kind):  # dictionary-encoded text, decoded batch by batch
+        kind = kind.value_type
     if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)
             or pa.types.is_binary(kind) or pa.types.is_large_binary(kind)):
         raise ZipcoreError(f"{path}: column {name!r} holds {kind}, not text: name a string "
@@ -60,7 +63,7 @@ def read_parquet(path: str, format: str, text_field: str, template: Optional[str
             raise ZipcoreError(f"{path}: no column {name!r}; the columns are {names}")
     if text:
         _text_column(pa, path, schema, text)
-    columns = None if wanted is None else wanted + (["pair_id"] if pairs else [])
+    columns = None if wanted is None else wanted + (["pair_id", "label"] if pairs else [])
     encoder = PoolEncoder(format if text is None else "auto", template=template, pairs=pairs)
     fast = text is not None and not pairs
     row = 0
@@ -85,6 +88,8 @@ def read_parquet(path: str, format: str, text_field: str, template: Optional[str
 def _add_text_batch(pa: Any, encoder: PoolEncoder, batch: Any, name: str, row: int,
                     pairs: bool) -> None:
     values = batch.column(name)
+    if pa.types.is_dictionary(values.type):
+        values = values.dictionary_decode()
     if values.null_count:
         first = int(np.argmax(values.is_null().to_numpy(zero_copy_only=False)))
         raise RecordError(row + first, f"has {name!r} null")
@@ -92,9 +97,23 @@ def _add_text_batch(pa: Any, encoder: PoolEncoder, batch: Any, name: str, row: i
         data, offsets = _arrow_chunk(pa, values, row)
         encoder.add_samples(data, offsets)
         return
-    keys = batch.column("pair_id").to_pylist()
-    for value, key in zip(values.to_pylist(), keys):
-        encoder.add_sample(value.encode("utf-8") if isinstance(value, str) else value, key)
+    keys, labels = batch.column("pair_id").to_pylist(), batch.column("label").to_pylist()
+    for value, key, label in zip(values.to_pylist(), keys, labels):
+        encoder.add_sample(value.encode("utf-8") if isinstance(value, str) else value, key,
+                           label)
+
+
+def iter_parquet_rows(path: str, columns: Optional[list[str]] = None) -> Iterator[dict]:
+    """The rows of a Parquet file as dicts, a batch at a time; ``columns``: only those of
+    them the file has (rows of no column are empty dicts)."""
+    pa, pq = _require_parquet()
+    parquet = _open_parquet(pa, pq, path)
+    if columns is not None:
+        columns = [name for name in columns if name in parquet.schema_arrow.names]
+        if not columns:
+            return (dict() for _ in range(parquet.metadata.num_rows))
+    return (row for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=columns)
+            for row in batch.to_pylist())
 
 
 def parquet_selection(path: str, rows: np.ndarray) -> memoryview:
