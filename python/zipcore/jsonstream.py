@@ -19,7 +19,7 @@ import json
 import os
 import re
 import zlib
-from typing import Any, BinaryIO, Iterator, Union
+from typing import Any, BinaryIO, Iterator, Optional, Union
 
 import numpy as np
 
@@ -121,7 +121,8 @@ def _not_an_object(what: str, value: Any) -> str:
             "(a record such as {\"conversations\": [...]})")
 
 
-def _utf8_error(path: PathLike, offset: int, exc: UnicodeDecodeError) -> ZipcoreError:
+def utf8_error(path: PathLike, offset: int, exc: UnicodeDecodeError) -> ZipcoreError:
+    """The error for text that is not UTF-8 at byte ``offset`` of the (decompressed) file."""
     return positioned(path, offset, f"not valid UTF-8 (byte 0x{exc.object[exc.start]:02x}: "
                                      f"{exc.reason})")
 
@@ -145,7 +146,7 @@ class _TextChunks:
             try:
                 text = self.decoder.decode(raw, final=not raw)
             except UnicodeDecodeError as exc:
-                raise _utf8_error(self.reader.path, self.fed - pending + exc.start, exc) from None
+                raise utf8_error(self.reader.path, self.fed - pending + exc.start, exc) from None
             self.fed += len(raw)
             if self.first and text:
                 self.first = False
@@ -155,8 +156,9 @@ class _TextChunks:
                 return text
 
 
-class _ListParser:
-    """Yields the objects of a JSON list one by one, with their byte spans.
+class _Parser:
+    """Yields the objects of a JSON list (or of the list under a key of a top-level object) one
+    by one, with their byte spans.
 
     ``text[pos:]`` is the unparsed part of a window over the file; ``pos_byte`` is the file
     offset of ``text[pos]``. A record cut by the window's end is parsed again once the window
@@ -170,6 +172,7 @@ class _ListParser:
         self.pos = 0
         self.pos_byte = 0
         self.eof = False
+        self.list_fields: list[str] = []  # members(): the top-level keys whose values are lists
 
     def _more(self, at_least: int = 0) -> bool:
         if self.eof:
@@ -213,49 +216,129 @@ class _ListParser:
             except (RecursionError, ValueError) as exc:
                 raise self._error(self.pos, unreadable_value(exc)) from None
 
-    def records(self) -> Iterator[Span]:
+    def _begin(self) -> None:
         self._more()
         self.pos_byte = self.chunks.skipped
         self._skip_whitespace()
-        if not self.text.startswith("[", self.pos):
-            raise self._error(self.pos, "expected a JSON list '['")
+
+    def _found(self) -> str:
+        return "the end of the file" if self.pos >= len(self.text) else repr(self.text[self.pos])
+
+    def _list(self, records: bool) -> Iterator[Span]:
+        """The elements of the list opening at ``pos``, which ends after its ``]``. records:
+        each must be an object, yielded with its span; else they are parsed and dropped, one
+        at a time."""
         self._advance(self.pos + 1)
         self._skip_whitespace()
         if self.text.startswith("]", self.pos):
-            return self._check_end()
+            self._advance(self.pos + 1)
+            return
         index = 0
         while True:
             value, end = self._decode()
-            if not isinstance(value, dict):
+            if records and not isinstance(value, dict):
                 raise self._error(self.pos, _not_an_object(f"element {index}", value))
             start = self.pos_byte
             self._advance(end)
-            yield value, start, self.pos_byte
+            if records:
+                yield value, start, self.pos_byte
             self._skip_whitespace()
             if self.text.startswith(",", self.pos):
                 self._advance(self.pos + 1)
                 self._skip_whitespace()
             elif self.text.startswith("]", self.pos):
-                return self._check_end()
+                self._advance(self.pos + 1)
+                return
             else:
-                found = ("the end of the file" if self.pos >= len(self.text)
-                         else repr(self.text[self.pos]))
                 raise self._error(self.pos, f"expected ',' or ']' after element {index}, "
-                                            f"found {found}")
+                                            f"found {self._found()}")
             index += 1
 
-    def _check_end(self) -> None:
+    def records(self) -> Iterator[Span]:
+        """The objects of a top-level list."""
+        self._begin()
+        if not self.text.startswith("[", self.pos):
+            raise self._error(self.pos, "expected a JSON list '['")
+        yield from self._list(records=True)
+        self._check_end("extra data after the closing ']'")
+
+    def members(self, records_key: Optional[str]) -> Iterator[Span]:
+        """The objects of the list under ``records_key`` in a top-level object (None: none);
+        the object's other values are parsed and dropped, lists one element at a time.
+        Afterwards ``list_fields`` holds the keys whose values are lists."""
+        self._begin()
+        if not self.text.startswith("{", self.pos):
+            if self.text.startswith("[", self.pos):
+                raise self._error(self.pos, f"records_key={records_key!r} needs a JSON object "
+                                            "at the top level, this file is a JSON list")
+            raise self._error(self.pos, f"expected a JSON object '{{', found {self._found()}")
+        seen = False
         self._advance(self.pos + 1)
         self._skip_whitespace()
+        more = not self.text.startswith("}", self.pos)
+        while more:
+            key, end = self._name()
+            if key == records_key and seen:
+                raise self._error(self.pos, f"the top-level key {key!r} appears twice")
+            self._advance(end)
+            self._colon()
+            if self.text.startswith("[", self.pos):
+                self.list_fields.append(key)
+                yield from self._list(records=key == records_key)
+            else:
+                value, end = self._decode()
+                if key == records_key:
+                    raise self._error(self.pos, f"{key!r} is a JSON {json_type(value)}, not a "
+                                                "list of records")
+                self._advance(end)
+            seen = seen or key == records_key
+            more = self._next_member()
+        self._advance(self.pos + 1)
+        self._check_end("extra data after the top-level object")
+        if records_key is not None and not seen:
+            raise ZipcoreError(f"{self.path}: no top-level key {records_key!r}; its list "
+                               f"fields: {_quoted(self.list_fields)}")
+
+    def _check_end(self, message: str) -> None:
+        self._skip_whitespace()
         if self.pos < len(self.text):
-            raise self._error(self.pos, "extra data after the closing ']'")
+            raise self._error(self.pos, message)
+
+    def _name(self) -> tuple[str, int]:
+        """The member name at ``pos`` and where it ends (json's messages for a bad one)."""
+        if not self.text.startswith('"', self.pos):
+            raise self._error(self.pos, "Expecting property name enclosed in double quotes")
+        return self._decode()
+
+    def _colon(self) -> None:
+        self._skip_whitespace()
+        if not self.text.startswith(":", self.pos):
+            raise self._error(self.pos, "Expecting ':' delimiter")
+        self._advance(self.pos + 1)
+        self._skip_whitespace()
+
+    def _next_member(self) -> bool:
+        """Passes the ``,`` after a member (True) or stops at the closing ``}`` (False)."""
+        self._skip_whitespace()
+        if self.text.startswith(",", self.pos):
+            self._advance(self.pos + 1)
+            self._skip_whitespace()
+            return True
+        if self.text.startswith("}", self.pos):
+            return False
+        raise self._error(self.pos, "Expecting ',' delimiter")
+
+
+def _quoted(names: list[str]) -> str:
+    """``'a', 'b'`` (``none`` for no names), for messages."""
+    return ", ".join(repr(name) for name in names) or "none"
 
 
 def iter_json_list(path: PathLike) -> Iterator[Span]:
     """The objects of a JSON list file (``.gz`` read through gzip), one at a time, each with
     the byte span of its source text. Holds about 1 MiB of text (more for a larger record)."""
     with _Reader(path) as reader:
-        yield from _ListParser(reader).records()
+        yield from _Parser(reader).records()
 
 
 def iter_jsonl(path: PathLike) -> Iterator[Span]:
@@ -264,6 +347,7 @@ def iter_jsonl(path: PathLike) -> Iterator[Span]:
     Lines split on ``\\n`` only (``\\r`` before it is whitespace); blank lines are skipped."""
     with _Reader(path) as reader:
         offset = 0
+        first = True
         for number, line in enumerate(reader.lines(), start=1):
             size = len(line)
             body = line[:-1] if line.endswith(b"\n") else line
@@ -272,12 +356,14 @@ def iter_jsonl(path: PathLike) -> Iterator[Span]:
             try:
                 text = body.decode("utf-8")
             except UnicodeDecodeError as exc:
-                raise _utf8_error(path, offset + skip + exc.start, exc) from None
+                raise utf8_error(path, offset + skip + exc.start, exc) from None
             start = _WHITESPACE.match(text).end()
             if start < len(text):
                 try:
                     value, end = _DECODER.raw_decode(text, start)
                 except json.JSONDecodeError as exc:
+                    if first and exc.pos >= len(text):  # the first object goes on past its line
+                        raise _one_object(reader.path) from None
                     raise ZipcoreError(f"{reader.path}:{number}:{exc.colno}: {exc.msg}") from None
                 except (RecursionError, ValueError) as exc:
                     raise ZipcoreError(f"{reader.path}:{number}:{start + 1}: "
@@ -291,7 +377,62 @@ def iter_jsonl(path: PathLike) -> Iterator[Span]:
                                        "record (JSONL needs one object per line)")
                 # Only ASCII whitespace surrounds the record: characters there are bytes.
                 yield value, offset + skip + start, offset + skip + len(body) - (len(text) - end)
+                first = False
             offset += size
+
+
+def iter_records(path: PathLike, kind: str, records_key: Optional[str] = None
+                 ) -> Iterator[Span]:
+    """The records of a file :func:`sniff` calls ``kind`` (``json`` or ``jsonl``), each with
+    the byte span of its source text: the objects of a JSON list, of the list under
+    ``records_key`` in a top-level object, or of JSONL lines.
+
+    A file that is one JSON object is refused unless ``records_key`` names its list (see
+    :mod:`zipcore.readers` for the rule): an object that goes on past its first line, or the
+    only line of a file not named ``.jsonl``.
+    """
+    if records_key is not None:
+        with _Reader(path) as reader:
+            yield from _Parser(reader).members(records_key)
+        return
+    if kind == "json":
+        yield from iter_json_list(path)
+        return
+    lines = iter_jsonl(path)
+    first = next(lines, None)
+    second = next(lines, None)
+    if first is not None and second is None and not _named_jsonl(path):
+        raise _not_records(path, [key for key, value in first[0].items()
+                                  if isinstance(value, list)], one_line=True)
+    yield from (span for span in (first, second) if span is not None)
+    yield from lines
+
+
+def _named_jsonl(path: PathLike) -> bool:
+    name = os.fspath(path).lower()
+    return (name[:-len(".gz")] if name.endswith(".gz") else name).endswith(".jsonl")
+
+
+def _one_object(path: PathLike) -> ZipcoreError:
+    """The error for a file that is one JSON object over several lines: positioned where its
+    syntax is wrong, else naming its list fields."""
+    with _Reader(path) as reader:
+        parser = _Parser(reader)
+        for _ in parser.members(None):
+            pass
+    return _not_records(path, parser.list_fields, one_line=False)
+
+
+def _not_records(path: PathLike, list_fields: list[str], one_line: bool) -> ZipcoreError:
+    what = f"{os.fspath(path)}: the top level is a JSON object, not a list of records"
+    if not list_fields:
+        return ZipcoreError(f"{what}, and it has no list field; a file of records is a JSON "
+                            "list ([{...}, ...]) or JSONL (one object a line; a file of one "
+                            "record must be named .jsonl)")
+    key = list_fields[0] if len(list_fields) == 1 else "KEY"
+    return ZipcoreError(f"{what}; its list fields: {_quoted(list_fields)}. Name the list with "
+                        f"--records-key {key} (records_key= in Python)"
+                        + (", or name the file .jsonl if it is one record" if one_line else ""))
 
 
 def sniff(path: PathLike) -> str:

@@ -9,6 +9,20 @@ byte for byte, all fields kept, in selection order, streamed into an atomic outp
 - JSON list and JSONL (``.gz`` too): :mod:`zipcore.jsonstream`, never a whole-file ``json.load``.
 - Parquet (needs pyarrow): :mod:`zipcore.parquet`, found by its magic bytes.
 
+What a JSON file holds is told by its content, the name helping in one case only:
+
+- first non-blank character ``[``: a JSON list of records;
+- ``{`` with ``records_key`` given: ONE top-level object, whose list under that key holds the
+  records (``{"data": [...], ...}``), read as a stream like a list: the other members are
+  parsed and dropped (lists one element at a time); the key must appear once. A selection is
+  written as a JSON list of the selected records, as for list input, each byte for byte;
+- ``{`` without ``records_key``: JSONL, one object a line, unless the file is one object that
+  wraps the records, which is refused with an error naming its list fields (so that ``--budget
+  1`` never "selects" the whole wrapper): an object that goes on past its first line (never
+  JSONL), or a file of exactly one line not named ``.jsonl``/``.jsonl.gz`` (a ``.json`` file
+  holding one object is a wrapper far more often than a one-record dataset; name such a file
+  ``.jsonl``). Two or more objects, one a line, are JSONL whatever the name.
+
 Malformed input raises ``ZipcoreError`` naming the file and ``line:column`` (JSON, JSONL) or the
 row (Parquet, counted from 0 like record indices).
 """
@@ -19,6 +33,7 @@ import gzip
 import os
 import zlib
 from array import array
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Optional, Union
 
@@ -26,14 +41,16 @@ import numpy as np
 
 from . import atomic
 from ._core import ZipcoreError
-from .formats import PoolEncoder, RecordError
-from .jsonstream import iter_json_list, iter_jsonl, locate, positioned, sniff
+from ._pool import checked_indices
+from .formats import PoolEncoder, RecordError, resolve_format
+from .jsonstream import iter_json_list, iter_jsonl, iter_records, locate, positioned, sniff
 from .pool import Pool
 from .records import is_gzip_path
 
 PathLike = Union[str, "os.PathLike[str]"]
 
-__all__ = ["PoolFile", "iter_json_list", "iter_jsonl", "locate", "read_pool", "sniff"]
+__all__ = ["PoolFile", "iter_json_list", "iter_jsonl", "iter_records", "locate", "read_pool",
+           "sniff"]
 
 
 @dataclass
@@ -54,6 +71,7 @@ class PoolFile:
     groups: Optional[np.ndarray]
     gzip: bool
     stamp: tuple[int, int]  # (size, mtime_ns) when read: a changed input is not re-read
+    records_key: Optional[str] = None  # the top-level key whose list holds the records
 
     def __len__(self) -> int:
         return len(self.pool)
@@ -64,10 +82,7 @@ class PoolFile:
 
     def record_indices(self, samples: Iterable[Any]) -> np.ndarray:
         """The file's record indices (int64) of ``samples``, in order, pair members together."""
-        chosen = np.asarray(samples, dtype=np.int64).reshape(-1)
-        if len(chosen) and not (0 <= chosen.min() and chosen.max() < len(self)):
-            bad = chosen[(chosen < 0) | (chosen >= len(self))][0]
-            raise IndexError(f"index {bad} is out of range for {len(self)} samples")
+        chosen = checked_indices(samples, len(self))
         if self.groups is None:
             return chosen
         starts = self.groups[chosen]
@@ -89,6 +104,18 @@ class PoolFile:
         raw = self._raw_records(rows)
         chunks = _json_list_chunks(raw) if self.kind == "json" else _jsonl_chunks(raw)
         return _gzip_chunks(chunks) if compress else chunks
+
+    def iter_records(self, columns: Optional[list[str]] = None) -> Iterator[Mapping]:
+        """The file's records again, in file order, as parsed dicts (streamed).
+
+        ``columns``: Parquet reads only these columns (those the file has); JSON records are
+        parsed whole."""
+        self._check_unchanged()
+        if self.kind == "parquet":
+            from .parquet import iter_parquet_rows
+
+            return iter_parquet_rows(self.path, columns)
+        return (record for record, _, _ in iter_records(self.path, self.kind, self.records_key))
 
     def write_selection(self, path: PathLike, samples: Iterable[Any]) -> None:
         """Writes the selected records in the input's format, in selection order, each exactly
@@ -153,32 +180,33 @@ def _gzip_chunks(chunks: Iterable[bytes]) -> Iterator[bytes]:
     yield compressor.flush()
 
 
-def read_pool(path: PathLike, *, format: str = "auto", text_field: str = "text",
+def read_pool(path: PathLike, *, format: str = "auto", text_field: Optional[str] = None,
               column: Optional[str] = None, template: Optional[str] = None,
-              pairs: Optional[bool] = None) -> PoolFile:
+              pairs: Optional[bool] = None, records_key: Optional[str] = None) -> PoolFile:
     """Reads a JSON list, JSONL (``.gz`` too) or Parquet file into a :class:`PoolFile`.
 
     Args:
+        path: a ``str``, ``bytes`` (as ``os`` functions take them) or ``os.PathLike`` path.
         format: a record format of :mod:`zipcore.formats` (``auto`` detects it).
-        text_field: the string field of ``format="text"``.
+        text_field: samples are this string field of each record: format ``text`` (given, it
+            is never ignored; not given, ``text`` is format text's field).
         column: the text column whose values are the samples (for JSON records, the same as
-            ``format="text", text_field=column``).
-        template: samples rendered as ``template.format_map(record)`` (fields name record
-            fields or Parquet columns), e.g. ``"{instruction}\\n{output}"``.
-        pairs: keep preference pairs together (None: when the records have ``pair_id`` and
-            ``label``).
+            ``text_field=column``).
+        template: samples rendered from ``template``'s plain ``{field}`` names (fields name
+            record fields or Parquet columns), e.g. ``"{instruction}\\n{output}"``.
+        pairs: keep preference pairs together (None: when the first record has ``pair_id``
+            and ``label``; see :mod:`zipcore.formats` for what a pair must be).
+        records_key: JSON only: the records are the list under this key of the file's
+            top-level object (``{"data": [...]}``); see the module docstring.
     """
-    path = os.fspath(path)
-    if column is not None and template is not None:
-        raise ValueError("give a column or a template, not both")
-    if column is not None:
-        if format not in ("auto", "text"):
-            raise ValueError(f"a column chooses the sample bytes itself: leave the format at "
-                             f"'auto' (got {format!r})")
-        format, text_field = "text", column
+    path = os.fsdecode(path)
+    format, text_field = resolve_format(format, text_field=text_field, column=column,
+                                        template=template)
     stamp = _stamp(path)
     kind = sniff(path)
     if kind == "parquet":
+        if records_key is not None:
+            raise ValueError(f"records_key is for JSON files; {path} is Parquet")
         from .parquet import read_parquet
 
         pool, groups, records, name = read_parquet(path, format, text_field, template, pairs)
@@ -186,7 +214,7 @@ def read_pool(path: PathLike, *, format: str = "auto", text_field: str = "text",
     encoder = PoolEncoder(format, text_field=text_field, template=template, pairs=pairs)
     spans = array("q")
     try:
-        for record, start, end in (iter_json_list(path) if kind == "json" else iter_jsonl(path)):
+        for record, start, end in iter_records(path, kind, records_key):
             spans.append(start)
             spans.append(end)
             encoder.add(record)
@@ -194,5 +222,7 @@ def read_pool(path: PathLike, *, format: str = "auto", text_field: str = "text",
     except RecordError as exc:
         raise positioned(path, spans[2 * exc.index], str(exc)) from None
     span_array = np.frombuffer(spans, dtype=np.int64).reshape(-1, 2)
+    if records_key is not None:
+        kind = "json"  # the selection is written as a JSON list
     return PoolFile(path, kind, encoder.format, pool, encoder.records, span_array, groups,
-                    is_gzip_path(path), stamp)
+                    is_gzip_path(path), stamp, records_key)
