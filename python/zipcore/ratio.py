@@ -33,8 +33,11 @@ from typing import Any, Callable, Iterable, Optional, Sequence
 
 import numpy as np
 
+from ._core import ZipcoreError
 from ._info import available_cores
 from ._pool import EncodedPool, sample_bytes
+from .formats import json_text, json_type
+from .readers import read_pool
 
 CODECS = ("zlib", "zstd")
 
@@ -61,8 +64,15 @@ WINDOW = 32 << 10  # deflate's window: what a chunk is primed with
 _PIECE = 1 << 20  # the exact stream is fed in pieces, so its output never piles up in memory
 _ZLIB_HEADER = b"\x78\xda"  # zlib header for window bits 15, level 9
 _ZLIB_OVERHEAD = 6  # the 2-byte header and the 4-byte Adler-32 trailer
-NO_SOURCE = "(none)"
-"""The group of records that have no ``source`` field."""
+NO_SOURCE = "(no source)"
+"""The label of the group of records that have no ``source`` field (and of str, bytes and pool
+samples)."""
+
+SourceKey = tuple[str, str]
+"""What a record is grouped under: (``"string"``, the source) for a string source, (its JSON type,
+its JSON text) for any other (``("number", "3")``, ``("null", "null")``), ``("none", "")``
+without one: keys of different kinds never collide (``3`` is not ``"3"``, a source literally
+``"(no source)"`` is not a missing one)."""
 
 
 @dataclass(frozen=True)
@@ -98,9 +108,15 @@ class SourceRatio(RatioResult):
 
 def group_bytes(samples: Any) -> bytes:
     """The framed group ``b"[" + b", ".join(sample_bytes) + b"]"`` that ZIP compresses."""
+    return _framed(samples)[0]
+
+
+def _framed(samples: Any) -> tuple[Any, int]:
+    """The framed group and its number of samples (``samples`` may be any iterable)."""
     if isinstance(samples, EncodedPool):
-        return _pool_group_bytes(samples)
-    return b"[" + b", ".join(_sample_list(samples)) + b"]"
+        return _pool_group_bytes(samples), len(samples)
+    items = _sample_list(samples)
+    return b"[" + b", ".join(items) + b"]", len(items)
 
 
 def _pool_group_bytes(pool: EncodedPool) -> bytearray:
@@ -300,7 +316,8 @@ def dataset_ratio(
     """R of a whole dataset, the group ``[s0, s1, ...]`` (see the module docstring).
 
     Args:
-        samples: dict records (framed as ``repr``), ``str``, ``bytes``, or an ``EncodedPool``.
+        samples: dict records (framed as ``repr``), ``str``, ``bytes`` (any iterable of them),
+            or an ``EncodedPool``; at least one (ZipcoreError: R of no samples is undefined).
         codec: ``"zlib"`` (level 9, as the paper and ZIP) or ``"zstd"``.
         level: zlib: 9 only; zstd: 1..22, default 3.
         exact: zlib only. ``True`` always compresses one stream, ``False`` always takes the
@@ -314,8 +331,14 @@ def dataset_ratio(
 
 
 def dataset_ratios(groups: Iterable[Any], **options: Any) -> list[RatioResult]:
-    """:func:`dataset_ratio` of several groups at once, all their jobs on one thread pool."""
-    return _ratios_of_bytes([(group_bytes(g), len(g)) for g in groups], **options)
+    """:func:`dataset_ratio` of several groups at once, all their jobs on one thread pool.
+
+    ZipcoreError for an empty group: R (bytes / compressed bytes) of no samples is undefined,
+    and the 2-byte group ``[]`` would give a made-up 0.2."""
+    framed = [_framed(g) for g in groups]
+    if any(n == 0 for _, n in framed):
+        raise ZipcoreError("there are no samples: R of an empty group is undefined")
+    return _ratios_of_bytes(framed, **options)
 
 
 def _ratios_of_bytes(
@@ -330,18 +353,39 @@ def _ratios_of_bytes(
 ) -> list[RatioResult]:
     level = _codec_level(codec, level)
     chunk_size = _check_chunk(chunk_size)
+    if isinstance(exact_limit, bool) or not isinstance(exact_limit, int):
+        raise TypeError(f"exact_limit must be an integer number of bytes, got {exact_limit!r}")
+    if exact_limit < 0:
+        raise ValueError(f"exact_limit must be a non-negative number of bytes, got {exact_limit}")
     if exact is not None and not isinstance(exact, bool):
         raise TypeError(f"exact must be True, False or None, got {exact!r}")
     plans = [_plan(data, n, codec, level, exact, exact_limit, chunk_size) for data, n in groups]
     return _execute(plans, _threads(threads))
 
 
+def source_key(sample: Any, prefix: bool = False) -> SourceKey:
+    """The :data:`SourceKey` a sample is grouped under; ``prefix`` cuts a string source at its
+    first ``/`` (:func:`source_prefix`)."""
+    if not (isinstance(sample, Mapping) and "source" in sample):
+        return ("none", "")
+    value = sample["source"]
+    if isinstance(value, str):
+        return ("string", source_prefix(value) if prefix else value)
+    return (json_type(value), json_text(value))
+
+
+def source_label(key: SourceKey) -> str:
+    """How a group is shown: a string source as it is, ``(no source)``, or another value's JSON
+    text with its type (``3 (JSON number)``, ``null (JSON null)``)."""
+    kind, text = key
+    if kind == "string":
+        return text
+    return NO_SOURCE if kind == "none" else f"{text} (JSON {kind})"
+
+
 def source_of(sample: Any) -> str:
-    """The ``source`` a record is grouped under (``(none)`` without one, or for str/bytes)."""
-    if isinstance(sample, Mapping) and "source" in sample:
-        value = sample["source"]
-        return value if isinstance(value, str) else repr(value)
-    return NO_SOURCE
+    """The label of the ``source`` a record is grouped under (:func:`source_label`)."""
+    return source_label(source_key(sample))
 
 
 def source_prefix(source: str) -> str:
@@ -349,23 +393,52 @@ def source_prefix(source: str) -> str:
     return source.split("/", 1)[0]
 
 
-def ratio_by_source(samples: Sequence[Any], *, prefix: bool = False,
+def ratio_by_source(samples: Iterable[Any], *, prefix: bool = False,
                     **options: Any) -> list[SourceRatio]:
     """R of each ``source``'s records, framed and compressed as a group of their own.
 
-    Sorted by R, most redundant first (ties by name). ``prefix=True`` groups by the part of
-    the source before the first ``/`` (``gsm8k/train`` and ``gsm8k/test`` together). Options
-    as :func:`dataset_ratio`; the groups share one thread pool.
+    Grouped by :func:`source_key`, shown by :func:`source_label`; sorted by R, most redundant
+    first (ties by label). ``prefix=True`` groups string sources by the part before the first
+    ``/`` (``gsm8k/train`` and ``gsm8k/test`` together). Options as :func:`dataset_ratio`; the
+    groups share one thread pool.
     """
-    members: dict[str, list[Any]] = {}
+    members: dict[SourceKey, list[Any]] = {}
     for sample in samples:
-        key = source_of(sample)
-        members.setdefault(source_prefix(key) if prefix else key, []).append(sample)
-    names = list(members)
-    results = dataset_ratios([members[name] for name in names], **options)
-    rows = [SourceRatio(r.samples, r.bytes, r.compressed, r.codec, r.method, name)
-            for name, r in zip(names, results)]
+        members.setdefault(source_key(sample, prefix), []).append(sample)
+    return _source_rows(list(members), dataset_ratios(list(members.values()), **options))
+
+
+def _source_rows(keys: list[SourceKey], results: list[RatioResult]) -> list[SourceRatio]:
+    rows = [SourceRatio(r.samples, r.bytes, r.compressed, r.codec, r.method, source_label(key))
+            for key, r in zip(keys, results)]
     return sorted(rows, key=lambda row: (-row.ratio, row.source))
+
+
+def file_ratios(path: Any, *, by: Optional[str] = None, records_key: Optional[str] = None,
+                **options: Any) -> tuple[RatioResult, Optional[list[SourceRatio]]]:
+    """R of a JSON list, JSONL or Parquet file, and with ``by`` of each source's records.
+
+    Every record is one sample, framed as ``repr(record)`` (Parquet: each row as a dict). The
+    file is read as a stream (:func:`zipcore.read_pool`, ``records_key`` as there); with
+    ``by="source"`` (or ``"prefix"``, as :func:`ratio_by_source`'s ``prefix=True``) it is read
+    once more for the sources only (Parquet: the ``source`` column). Options as
+    :func:`dataset_ratio`. Returns the file's result and the source groups (None without
+    ``by``). ZipcoreError naming the file when it has no records.
+    """
+    if by not in (None, "source", "prefix"):
+        raise ValueError(f"by must be None, 'source' or 'prefix', got {by!r}")
+    source = read_pool(path, format="record", pairs=False, records_key=records_key)
+    if not len(source):
+        raise ZipcoreError(f"{source.path}: no records: R of an empty file is undefined")
+    if by is None:
+        return dataset_ratio(source.pool, **options), None
+    members: dict[SourceKey, list[int]] = {}
+    for i, record in enumerate(source.iter_records(columns=["source"])):
+        members.setdefault(source_key(record, by == "prefix"), []).append(i)
+    keys = list(members)
+    results = dataset_ratios([source.pool] + [source.pool.take(members[k]) for k in keys],
+                             **options)
+    return results[0], _source_rows(keys, results[1:])
 
 
 def running_ratios(samples: Any, order: Sequence[int], ends: Iterable[int]) -> list[float]:

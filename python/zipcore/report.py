@@ -73,20 +73,15 @@ def sample_sources(samples: Sequence[Any]) -> list[str]:
     return [source_of(s) for s in samples]
 
 
-def file_sources(pool_file: Any) -> Optional[list[str]]:
+def file_sources(pool_file: Any) -> list[str]:
     """Each sample's ``source`` for a pool read by :func:`zipcore.readers.read_pool`.
 
-    The pool keeps only sample bytes, so the JSON or JSONL file is parsed once more, streaming,
-    keeping only the source of each record (a preference pair takes its first record's).
-    None for Parquet.
+    The pool keeps only sample bytes, so the file is read once more, streaming, keeping only
+    the source of each record (Parquet: only the ``source`` column); a preference pair takes
+    its first record's.
     """
-    from .readers import iter_json_list, iter_jsonl
-
-    if pool_file.kind not in ("json", "jsonl"):
-        return None
-    records = iter_json_list(pool_file.path) if pool_file.kind == "json" else iter_jsonl(
-        pool_file.path)
-    per_record = [sys.intern(source_of(record)) for record, _, _ in records]
+    per_record = [sys.intern(source_of(record))
+                  for record in pool_file.iter_records(columns=["source"])]
     if pool_file.groups is None:
         return per_record
     return [per_record[int(first)] for first in pool_file.groups[:-1]]
