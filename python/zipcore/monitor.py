@@ -29,6 +29,7 @@ quality of the versions without a score.
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 from dataclasses import asdict, dataclass, field
@@ -40,8 +41,8 @@ import numpy as np
 from . import atomic
 from ._core import ZipcoreError
 from .quality_fit import QualityFit, fit_quality
-from .ratio import RatioResult, dataset_ratio
-from .readers import read_pool
+from .jsonstream import utf8_error
+from .ratio import file_ratios
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -75,6 +76,8 @@ class VersionSpec:
     path: Path
     loss: Optional[float] = None
     quality: Optional[float] = None
+    where: str = ""
+    """The CSV file and line it came from (``versions.csv:3``), for messages."""
 
 
 @dataclass
@@ -157,9 +160,14 @@ def read_versions(csv_path: PathLike) -> list[VersionSpec]:
     Paths are relative to the CSV's folder. Empty loss or quality cells mean "not measured".
     """
     csv_path = Path(csv_path)
-    with open(csv_path, encoding="utf-8-sig", newline="") as handle:
-        rows = [(number, row) for number, row in enumerate(csv.reader(handle), start=1)
-                if any(cell.strip() for cell in row)]
+    data = csv_path.read_bytes()  # a few lines: read at once, decoded with the error positioned
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise utf8_error(csv_path, exc.start, exc) from None
+    rows = [(number, row) for number, row in enumerate(
+                csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline="")), start=1)
+            if any(cell.strip() for cell in row)]
     if not rows:
         raise ZipcoreError(f"{csv_path}: empty; expected a header row version,path[,loss]"
                            "[,quality] and one row per version")
@@ -177,7 +185,7 @@ def read_versions(csv_path: PathLike) -> list[VersionSpec]:
             raise ZipcoreError(f"{where}: version {version!r} appears twice")
         specs.append(VersionSpec(version, csv_path.parent / path,
                                  _number(cells.get("loss", ""), "loss", where, positive=True),
-                                 _number(cells.get("quality", ""), "quality", where)))
+                                 _number(cells.get("quality", ""), "quality", where), where))
     if not specs:
         raise ZipcoreError(f"{csv_path}: no versions after the header row")
     return specs
@@ -242,9 +250,17 @@ def flag_versions(versions: Sequence[VersionReport], r_pct: float = R_PCT,
 # --- the whole run --------------------------------------------------------------------------
 
 def measure(spec: VersionSpec, **ratio_options: Any) -> VersionReport:
-    """Loads one version's dataset and computes its R (options as ``dataset_ratio``)."""
-    pool = read_pool(spec.path, format="record", pairs=False).pool  # streamed, bytes only
-    result: RatioResult = dataset_ratio(pool, **ratio_options)
+    """Reads one version's dataset, streamed, and computes its R (options as
+    ``dataset_ratio``). A missing, unreadable or empty dataset is a ZipcoreError naming the
+    CSV line, the version and the dataset's path."""
+    where = f"{spec.where}: " if spec.where else ""
+    try:
+        result, _ = file_ratios(spec.path, **ratio_options)
+    except OSError as exc:
+        raise ZipcoreError(f"{where}version {spec.version!r}: {os.fspath(spec.path)}: "
+                           f"{exc.strerror or exc}") from None
+    except ZipcoreError as exc:  # names the dataset's path (and line) already
+        raise ZipcoreError(f"{where}version {spec.version!r}: {exc}") from None
     return VersionReport(version=spec.version, path=os.fspath(spec.path), samples=result.samples,
                          bytes=result.bytes, compressed=result.compressed, ratio=result.ratio,
                          codec=result.codec, method=result.method, loss=spec.loss,
