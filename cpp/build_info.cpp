@@ -12,6 +12,7 @@ EngineBuildInfo engine_build_info() {
   info.zlib_compiled = ZLIB_VERSION;
   info.zlib_linked = zlibVersion();
   info.zstd = ZSTD_versionString();
+  info.zstd_max_level = ZSTD_maxCLevel();
 #ifdef ZIPCORE_HAVE_OPENMP
   info.openmp = true;
 #endif

@@ -10,6 +10,7 @@ struct EngineBuildInfo {
   std::string zlib_compiled;  // ZLIB_VERSION of the headers
   std::string zlib_linked;    // zlibVersion() of the library loaded at run time
   std::string zstd;           // ZSTD_versionString() of the library loaded at run time
+  int zstd_max_level = 0;     // ZSTD_maxCLevel(): the codec="zstd" levels are 1..this
   bool openmp = false;
   int default_threads = 1;
   std::string compiler;

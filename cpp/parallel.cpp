@@ -19,8 +19,11 @@ bool ParallelRunner::poll_due() {
 }
 
 void ParallelRunner::poll_now(const Progress& progress) {
+  const bool go_on = !hooks_.poll || hooks_.poll(progress);
+  // The interval counts from the hook's return: a progress callback slower than the interval
+  // would otherwise be called again after every evaluation.
   last_poll_ = Clock::now();
-  if (hooks_.poll && !hooks_.poll(progress)) throw Cancelled();
+  if (!go_on) throw Cancelled();
 }
 
 void ParallelRunner::checkpoint(const Progress& progress) {

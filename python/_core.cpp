@@ -27,14 +27,19 @@ namespace {
 using Offsets = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>;
 using Indices = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>;
 
-// A pool over a caller's byte buffer and offsets, without copying either.
+// A pool over a caller's byte buffer, without copying it. The offsets are copied (8 bytes a
+// sample) and validated here, with the GIL held: the engine then runs without the GIL, and a
+// caller's thread that rewrote a shared offsets array meanwhile would point it outside the
+// buffer. The bytes themselves are read in place; the buffer export keeps them alive and
+// stops numpy or bytearray from resizing them, so a concurrent writer can change results but
+// never make the engine read outside the buffer.
 struct BoundPool {
   py::buffer_info data;
-  Offsets offsets;
+  std::vector<std::int64_t> offsets;
   PoolView view;
 
-  BoundPool(const py::buffer& buffer, Offsets offs)
-      : data(request_bytes(buffer)), offsets(std::move(offs)), view(make_view(data, offsets)) {}
+  BoundPool(const py::buffer& buffer, const Offsets& offs)
+      : data(request_bytes(buffer)), offsets(copy_offsets(offs)), view(make_view(data, offsets)) {}
 
   static py::buffer_info request_bytes(const py::buffer& buffer) {
     py::buffer_info info = buffer.request();
@@ -46,12 +51,16 @@ struct BoundPool {
     return info;
   }
 
-  static PoolView make_view(const py::buffer_info& data, const Offsets& offsets) {
+  static std::vector<std::int64_t> copy_offsets(const Offsets& offsets) {
     if (offsets.ndim() != 1 || offsets.size() < 1) {
       throw zipcore::InvalidArgument("offsets must be a 1-D int64 array of N+1 entries");
     }
+    return std::vector<std::int64_t>(offsets.data(), offsets.data() + offsets.size());
+  }
+
+  static PoolView make_view(const py::buffer_info& data, const std::vector<std::int64_t>& offsets) {
     return PoolView(static_cast<const std::uint8_t*>(data.ptr), static_cast<std::size_t>(data.size),
-                    offsets.data(), static_cast<std::size_t>(offsets.size() - 1));
+                    offsets.data(), offsets.size() - 1);
   }
 };
 
@@ -181,7 +190,7 @@ zipcore::LoopState state_from_dict(const py::dict& d) {
 py::dict run_select(const py::buffer& data, Offsets offsets, std::int64_t budget, std::int64_t k1,
                 std::int64_t k2, std::int64_t k3, int threads, const std::string& codec, int level,
                 const py::object& progress, const py::object& resume, const py::object& on_round) {
-  BoundPool pool(data, std::move(offsets));
+  BoundPool pool(data, offsets);
   zipcore::SelectParams params{budget, k1, k2, k3, threads, parse_codec(codec), level};
   zipcore::validate(params, pool.view.size());
   std::optional<zipcore::LoopState> resume_state;
@@ -217,7 +226,7 @@ py::dict run_select(const py::buffer& data, Offsets offsets, std::int64_t budget
 
 // (raw, compressed) sizes of the whole pool taken as one group, in pool order.
 py::tuple group_sizes(const py::buffer& data, Offsets offsets) {
-  BoundPool pool(data, std::move(offsets));
+  BoundPool pool(data, offsets);
   zipcore::GroupSizes sizes;
   {
     py::gil_scoped_release nogil;
@@ -231,7 +240,7 @@ py::tuple group_sizes(const py::buffer& data, Offsets offsets) {
 py::array_t<double> candidate_ratios(const py::buffer& data, Offsets offsets, Indices anchor,
                                      Indices candidates, int threads, const std::string& codec,
                                      int level) {
-  BoundPool pool(data, std::move(offsets));
+  BoundPool pool(data, offsets);
   check_indices(anchor, pool.view.size(), "anchor");
   check_indices(candidates, pool.view.size(), "candidate");
   const auto n = static_cast<std::size_t>(candidates.size());
@@ -263,6 +272,7 @@ py::dict build_info() {
   d["zlib_compiled"] = info.zlib_compiled;
   d["zlib_linked"] = info.zlib_linked;
   d["zstd"] = info.zstd;
+  d["zstd_max_level"] = info.zstd_max_level;
   d["openmp"] = info.openmp;
   d["default_threads"] = info.default_threads;
   d["compiler"] = info.compiler;
