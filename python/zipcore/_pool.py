@@ -55,3 +55,22 @@ def encode_pool(samples: Iterable[Any]) -> EncodedPool:
                   out=offsets[1:])
     data = np.frombuffer(b"".join(chunks), dtype=np.uint8)
     return EncodedPool(data, offsets)
+
+
+def checked_indices(indices: Any, size: int) -> np.ndarray:
+    """``indices`` as int64 positions in ``0..size-1``. Integers only: a float index such as 1.7
+    or a bool is refused rather than truncated or read as 0/1; negative indices do not wrap."""
+    values = np.asarray(indices)
+    if values.size == 0:
+        return np.empty(0, dtype=np.int64)
+    if values.dtype.kind not in "iu":
+        if values.dtype == object and all(type(v) is int for v in values.reshape(-1).tolist()):
+            values = np.array(values.reshape(-1).tolist(), dtype=object)  # ints past int64
+        else:
+            example = values.reshape(-1)[0].item()
+            raise TypeError(f"indices must be integers, got {values.dtype} (e.g. {example!r})")
+    flat = values.reshape(-1)
+    bad = (flat < 0) | (flat >= size)
+    if bad.any():
+        raise IndexError(f"index {flat[bad][0]} is out of range for {size} samples")
+    return flat.astype(np.int64)

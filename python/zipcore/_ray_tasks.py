@@ -15,7 +15,7 @@ import numpy as np
 
 from . import _core
 from .pool import Pool
-from .selection import _check_parameters
+from .params import ZipParams
 
 FaultHook = Callable[[str, int], None]
 
@@ -72,12 +72,12 @@ def select_scored(pool: Pool, scores: np.ndarray, budget: int, p: TaskParams) ->
     """``zipcore.select(pool, budget, ...)`` given the pool's stage-1 scores: the engine starts
     at round 1 from the loop state it would have reached itself (the state a checkpoint holds),
     so the selection is the same, without scoring every sample again."""
-    budget, k1, k2, k3 = _check_parameters(budget, p.k1, p.k2, p.k3, len(pool))
+    params = ZipParams(budget, p.k1, p.k2, p.k3, p.codec, p.level, p.cpus).for_pool(len(pool))
     n = len(pool)
     start = {"order": np.empty(0, dtype=np.int64), "global": scores, "alone": scores,
              "eligible": np.ones(n, dtype=np.uint8), "available": n, "rounds": 0}
-    return _core.select(pool.data, pool.offsets, budget, k1, k2, k3, p.cpus, p.codec, p.level,
-                        None, start, None)
+    return _core.select(pool.data, pool.offsets, params.budget, params.k1, params.k2, params.k3,
+                        params.threads, params.codec, params.level, None, start, None)
 
 
 def _scored_table(pool: Pool, p: TaskParams) -> Any:

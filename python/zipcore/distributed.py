@@ -45,7 +45,7 @@ import numpy as np
 from . import _ray_tasks as tasks
 from ._core import ZipcoreError
 from ._ray_tasks import FaultHook, TaskParams, shard_of
-from .selection import _check_parameters, _codec_level, _positive_int
+from .params import ZipParams, integer
 
 __all__ = ["DistributedResult", "connect", "default_per_shard", "require_ray", "select",
            "select_with_stats", "selection_output", "shard_of"]
@@ -244,7 +244,7 @@ def select_with_stats(
     codec: str = "zlib",
     level: Optional[int] = None,
     format: str = "auto",
-    text_field: str = "text",
+    text_field: Optional[str] = None,
     column: Optional[str] = None,
     template: Optional[str] = None,
     pairs: Optional[bool] = None,
@@ -254,13 +254,12 @@ def select_with_stats(
 ) -> DistributedResult:
     """Like :func:`select`, but also returns shard sizes and timings."""
     ray = require_ray()
-    budget = _positive_int("budget", budget)
-    _check_parameters(budget, k1, k2, k3, budget)  # the k's now; the pool size after reading
-    codec, level = _codec_level(codec, level)
+    params = ZipParams.build(budget, k1=k1, k2=k2, k3=k3, codec=codec, level=level, threads=1)
+    budget, codec, level = params.budget, params.codec, params.level
     for name, value in (("shards", shards), ("per_shard", per_shard),
                         ("cpus_per_task", cpus_per_task)):
         if value is not None:
-            _positive_int(name, value)
+            integer(name, value)
     seed, max_retries = operator.index(seed), operator.index(max_retries)
     connect()
     options = {"format": format, "text_field": text_field, "column": column,
@@ -273,7 +272,7 @@ def select_with_stats(
         blocks = scored.to_arrow_refs()
         counts = ray.get([ray.remote(tasks.rows).options(num_cpus=0).remote(b) for b in blocks])
         samples = int(sum(counts))
-        _check_parameters(budget, k1, k2, k3, samples)
+        params.for_pool(samples)
         shards = shards or max(1, math.ceil(samples / SHARD_SAMPLES))
         if cpus_per_task is None:
             p = TaskParams(k1, k2, k3, codec, level, _default_cpus(ray, shards), _fault_hook)
@@ -367,18 +366,13 @@ def selection_output(path: PathLike, indices: Any, *, compress: bool = False,
         raise _unwrap(ray, exc) from None
 
 
-def run_command(args: Any) -> int:
+def run_command(args: Any, params: ZipParams, outputs: dict[str, Any]) -> int:
     """``zipcore select INPUT ... --ray [ADDRESS|local]``: the selection made on Ray, the
-    output files written as without ``--ray`` (by the driver, from bytes a worker made)."""
+    output files written as without ``--ray`` (by the driver, from bytes a worker made).
+    ``params`` and ``outputs`` (``atomic.plan``'s) were checked by the command line."""
     from . import atomic
     from .records import indices_bytes, is_gzip_path
 
-    for flag, value in (("--checkpoint", args.checkpoint), ("--report", args.report)):
-        if value is not None:
-            raise ValueError(f"{flag} is not available with --ray")
-    for path in (args.output, args.indices_out):
-        if path is not None:
-            atomic.check_writable(path)
     ray = require_ray()
     if args.quiet:
         import logging
@@ -389,8 +383,8 @@ def run_command(args: Any) -> int:
     options = {"format": args.format, "text_field": args.text_field, "column": args.column,
                "template": args.template}
     try:
-        result = select_with_stats(args.input, args.budget, k1=args.k1, k2=args.k2, k3=args.k3,
-                                   codec=args.codec, level=args.level,
+        result = select_with_stats(args.input, params.budget, k1=params.k1, k2=params.k2,
+                                   k3=params.k3, codec=params.codec, level=params.level,
                                    cpus_per_task=args.threads, **options)
     except ZipcoreError:  # a bad record: the message names the file already
         raise
@@ -398,10 +392,10 @@ def run_command(args: Any) -> int:
         raise ValueError(f"{args.input}: {exc}") from None
     out = selection_output(args.input, result.indices, compress=is_gzip_path(args.output),
                            **options)
-    outputs = [(args.output, out["data"])]
+    files = [(outputs["--output"], out["data"])]
     if args.indices_out is not None:  # record indices: a pair's members, one line each
-        outputs.append((args.indices_out, indices_bytes(out["records"])))
-    atomic.write_files(outputs)
+        files.append((outputs["--indices-out"], indices_bytes(out["records"])))
+    atomic.write_files(files)
     unit = "pairs" if out["pairs"] else "records"
     print(f"zipcore: selected {len(result.indices)} of {out['samples']} {unit} on Ray "
           f"({result.shards} shard{'s' if result.shards > 1 else ''}) in "

@@ -22,7 +22,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from ._pool import EncodedPool, sample_bytes
+from ._pool import EncodedPool, checked_indices, sample_bytes
 
 
 def _read_only(values: np.ndarray) -> np.ndarray:
@@ -49,16 +49,19 @@ def _as_byte_buffer(data: Any) -> np.ndarray:
 
 
 def _as_offsets(offsets: Any) -> np.ndarray:
+    """Int64 C-contiguous offsets the pool alone can change (that is, nobody): a caller's
+    writeable array is copied (8 bytes a sample), so rewriting it later cannot move the pool's
+    sample boundaries after they were checked; read-only memory (Arrow's) is viewed in place."""
     values = np.asarray(offsets)
     if values.ndim != 1 or len(values) < 1:
         raise ValueError(f"offsets must be a 1-D array of N+1 entries, got shape {values.shape}")
     if values.dtype.kind not in "iu":
         raise TypeError(f"offsets must be integers, got {values.dtype}")
-    if values.dtype != np.int64 or not values.flags.c_contiguous:
-        if values.dtype == np.uint64 and len(values) and int(values.max()) > np.iinfo(np.int64).max:
-            raise ValueError("offsets are too large for int64")
-        values = np.ascontiguousarray(values, dtype=np.int64)  # copies the offsets only
-    return values
+    if values.dtype == np.uint64 and len(values) and int(values.max()) > np.iinfo(np.int64).max:
+        raise ValueError("offsets are too large for int64")
+    if values.dtype == np.int64 and values.flags.c_contiguous and not values.flags.writeable:
+        return values
+    return np.array(values, dtype=np.int64, order="C")  # a copy of the offsets, never the data
 
 
 def _check_offsets(offsets: np.ndarray, size: int) -> None:
@@ -105,8 +108,11 @@ class Pool(EncodedPool):
         """A pool over ``data`` (a 1-D uint8 array or any contiguous bytes-like object) and
         ``offsets`` (N+1 non-decreasing integers), without copying ``data``.
 
-        Int64 C-contiguous offsets are used as they are; other integer offsets are converted,
-        which copies the offsets (8 bytes a sample), never the data. Offsets need not start at 0:
+        Zero-copy means ``data`` is read in place for as long as the pool lives: change its
+        bytes and the pool's samples change with them (a ``select`` running meanwhile then scores
+        some old and some new bytes; it never reads outside the buffer). ``offsets`` are copied
+        (8 bytes a sample) unless they are a read-only int64 array, so the sample boundaries,
+        checked here, cannot change afterwards. Offsets need not start at 0:
         a window ``offsets[i:j+1]`` of a larger pool views that part of ``data``.
         Raises ValueError for offsets that decrease or point past the end of ``data``.
         """
@@ -201,10 +207,7 @@ class Pool(EncodedPool):
     def take(self, indices: Iterable[Any]) -> "Pool":
         """A new pool of the samples at ``indices``, in that order (copies their bytes):
         e.g. ``compression_ratio(pool.take(select(pool, ...)))``."""
-        order = np.asarray(indices, dtype=np.int64).reshape(-1)
-        if len(order) and not (0 <= order.min() and order.max() < len(self)):
-            bad = order[(order < 0) | (order >= len(self))][0]
-            raise IndexError(f"index {bad} is out of range for a pool of {len(self)}")
+        order = checked_indices(indices, len(self))
         starts, ends = self.offsets[order], self.offsets[order + 1]
         offsets = np.zeros(len(order) + 1, dtype=np.int64)
         np.cumsum(ends - starts, out=offsets[1:])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import operator
 import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Sequence, Union
@@ -10,8 +9,9 @@ from typing import Any, Callable, Optional, Sequence, Union
 import numpy as np
 
 from . import _core, atomic, checkpoint as _checkpoint
-from ._info import available_cores
+from ._core import ZipcoreError
 from ._pool import EncodedPool, encode_pool
+from .params import ZipParams, codec_level, thread_count
 
 ProgressCallback = Callable[[int, int, int, int], Any]
 """Called as ``progress(stage, round, done, total)`` about ten times a second during a run.
@@ -50,53 +50,6 @@ def _as_pool(samples: Any) -> EncodedPool:
     return encode_pool(samples)
 
 
-def _positive_int(name: str, value: Any) -> int:
-    try:
-        number = operator.index(value)
-    except TypeError:
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}") from None
-    if number <= 0:
-        raise ValueError(f"{name} must be positive, got {number}")
-    return number
-
-
-MAX_THREADS = 4096
-
-
-def _thread_count(threads: Optional[int]) -> int:
-    if threads is None:
-        return available_cores()
-    count = _positive_int("threads", threads)
-    if count > MAX_THREADS:
-        raise ValueError(f"threads must be at most {MAX_THREADS}, got {count}")
-    return count
-
-
-def _codec_level(codec: str, level: Optional[int]) -> tuple[str, int]:
-    if codec not in ("zlib", "zstd"):
-        raise ValueError(f"codec must be 'zlib' or 'zstd', got {codec!r}")
-    if level is None:
-        return codec, 9 if codec == "zlib" else 3
-    level = operator.index(level)
-    if codec == "zlib" and level != 9:
-        raise ValueError(f"the zlib codec is exact at level 9 only (the reference's), got {level}")
-    return codec, level
-
-
-def _check_parameters(budget: Any, k1: Any, k2: Any, k3: Any, pool_size: int) -> tuple[int, ...]:
-    budget, k1, k2, k3 = (_positive_int(n, v) for n, v in
-                          (("budget", budget), ("k1", k1), ("k2", k2), ("k3", k3)))
-    if not k1 >= k2 >= k3:
-        raise ValueError(f"ZIP needs k1 >= k2 >= k3, got k1={k1} k2={k2} k3={k3}")
-    if pool_size == 0:
-        raise ValueError("the pool is empty: there is nothing to select from")
-    if budget > pool_size:
-        raise ValueError(f"budget {budget} is larger than the pool ({pool_size} samples)")
-    # Every round clamps the k's to what is left anyway; clamping here keeps huge values (a way
-    # to say "no limit") inside the engine's integer range.
-    return budget, min(k1, pool_size), min(k2, pool_size), min(k3, pool_size)
-
-
 def select_with_stats(
     samples: Sequence[Any],
     budget: int,
@@ -115,26 +68,28 @@ def select_with_stats(
 
     ``rounds`` covers the rounds this call ran (after a resume, the ones after the checkpoint).
     """
+    params = ZipParams.build(budget, k1=k1, k2=k2, k3=k3, codec=codec, level=level,
+                             threads=threads)
     if report is not None:  # fail before the run, not after it
         from ._plot import require_matplotlib
 
         require_matplotlib("report=")
-        atomic.check_writable(report)
+    outputs = atomic.plan({"checkpoint=": checkpoint, "report=": report},
+                          regular_only=["checkpoint="])
     pool = _as_pool(samples)
-    budget, k1, k2, k3 = _check_parameters(budget, k1, k2, k3, len(pool))
-    codec, level = _codec_level(codec, level)
+    params = params.for_pool(len(pool))
     resume = on_round = None
     if checkpoint is not None:
-        identity = _checkpoint.run_identity(
-            pool, dict(budget=budget, k1=k1, k2=k2, k3=k3, codec=codec, level=level),
-            _core.build_info()["version"])
-        resume = _checkpoint.load(checkpoint, identity)
+        identity = _checkpoint.run_identity(pool, params.identity(),
+                                            _core.build_info()["version"])
+        resume = _checkpoint.load(checkpoint, identity, pool_size=len(pool),
+                                  budget=params.budget)
 
         def on_round(state: dict[str, Any]) -> None:
-            _checkpoint.save(checkpoint, identity, state)
+            _checkpoint.save(outputs["checkpoint="], identity, state)
 
-    raw = _core.select(pool.data, pool.offsets, budget, k1, k2, k3, _thread_count(threads),
-                       codec, level, progress, resume, on_round)
+    raw = _core.select(pool.data, pool.offsets, params.budget, params.k1, params.k2, params.k3,
+                       params.threads, params.codec, params.level, progress, resume, on_round)
     result = SelectionResult(
         indices=raw["indices"],
         threads=raw["threads"],
@@ -147,8 +102,9 @@ def select_with_stats(
         from .report import write_selection_report
 
         # The records themselves when we still have them: their `source` fields give the mix.
-        write_selection_report(report, result, samples if hasattr(samples, "__len__") else pool,
-                               threads=threads)
+        write_selection_report(outputs["report="], result,
+                               samples if hasattr(samples, "__len__") else pool,
+                               threads=params.threads)
     return result
 
 
@@ -204,6 +160,8 @@ def compression_ratio(samples: Sequence[Any]) -> float:
     ``b = b"[" + b", ".join(sample_bytes) + b"]"`` (a double, not rounded to float32).
     """
     pool = _as_pool(samples)
+    if len(pool) == 0:
+        raise ZipcoreError("there are no samples: R of an empty group is undefined")
     raw, compressed = _core.group_sizes(pool.data, pool.offsets)
     return raw / compressed
 
@@ -224,7 +182,7 @@ def candidate_ratios(
     selection's parse, see the README's Exactness section; zstd: the candidate compressed with
     the selection as dictionary).
     """
-    codec, level = _codec_level(codec, level)
+    codec, level = codec_level(codec, level)
     selected_pool = _as_pool(selected)
     candidate_pool = _as_pool(candidates)
     data = np.concatenate([selected_pool.data, candidate_pool.data])
@@ -233,4 +191,5 @@ def candidate_ratios(
     n_sel = len(selected_pool)
     anchor = np.arange(n_sel, dtype=np.int64)
     cands = np.arange(n_sel, n_sel + len(candidate_pool), dtype=np.int64)
-    return _core.candidate_ratios(data, offsets, anchor, cands, _thread_count(threads), codec, level)
+    return _core.candidate_ratios(data, offsets, anchor, cands, thread_count(threads), codec,
+                                  level)
