@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
+import warnings
 import zlib
 from collections import OrderedDict
 
 import numpy as np
+
 import pytest
 
 import oracle
 import zipcore
+from zipcore.params import THREADS_PER_CORE
 
 KS = dict(k1=20, k2=8, k3=3)
 
@@ -213,11 +216,17 @@ def test_huge_ks_are_clamped_like_any_other():
     assert zipcore.select(POOL, 3, k1=10**20, k2=10**20, k3=10**20).tolist() == expected
 
 
-def test_too_many_threads_is_a_clear_value_error():
-    # Same root cause as above: the value overflows the engine's C int and pybind11 answers with
-    # "incompatible function arguments", dumping the internal signature and the pool's bytes.
-    with pytest.raises(ValueError, match="threads"):
-        zipcore.select(POOL, 2, k1=4, k2=3, k3=2, threads=2**31)
+def test_too_many_threads_are_capped_with_a_warning():
+    # 2**31 once overflowed the engine's C int (pybind11's "incompatible function arguments",
+    # with the pool's bytes); 4,096 on 2 cores ran 40x slower. Both are capped now, and said so.
+    cap = THREADS_PER_CORE * zipcore.build_info()["default_threads"]
+    for threads in (2**31, cap + 1):
+        with pytest.warns(UserWarning, match=f"threads={threads} is more than .* using {cap}"):
+            result = zipcore.select_with_stats(POOL, 2, k1=4, k2=3, k3=2, threads=threads)
+        assert result.threads == cap
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert zipcore.select_with_stats(POOL, 2, k1=4, k2=3, k3=2, threads=cap).threads == cap
 
 
 def test_progress_must_be_callable():

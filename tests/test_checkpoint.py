@@ -112,11 +112,11 @@ def test_checkpoint_from_another_run_is_a_clear_error(tmp_path, records, change)
 def test_corrupt_checkpoint_is_a_clear_error(tmp_path, records):
     path = tmp_path / "run.npz"
     path.write_bytes(b"not a checkpoint")
-    with pytest.raises(zipcore.ZipcoreError, match="not a readable zipcore checkpoint"):
+    with pytest.raises(zipcore.ZipcoreError, match="run.npz: not a zipcore checkpoint"):
         zipcore.select(records[:50], 5, k1=20, k2=10, k3=5, checkpoint=path)
 
 
-def test_tampered_state_is_rejected_by_the_engine(tmp_path, records):
+def test_tampered_state_is_rejected_by_the_loader_and_the_engine(tmp_path, records):
     path = tmp_path / "run.npz"
     small = dict(budget=24, k1=100, k2=24, k3=12)
     zipcore.select(records[:300], **small, checkpoint=path)
@@ -125,5 +125,12 @@ def test_tampered_state_is_rejected_by_the_engine(tmp_path, records):
     arrays["eligible"][arrays["order"][0]] = 1  # a selected sample made eligible again
     arrays["available"] = np.array(int(arrays["eligible"].sum()))
     np.savez(path, **arrays)
-    with pytest.raises(ValueError, match="does not belong to this pool"):
+    with pytest.raises(zipcore.ZipcoreError, match="run.npz: damaged checkpoint .*still eligible"):
         zipcore.select(records[:300], **small, checkpoint=path)
+    # The engine's own guard, for a caller that hands it a state directly.
+    pool = zipcore.Pool.from_samples(records[:300])
+    state = {k: arrays[k] for k in ("order", "global", "alone", "eligible")}
+    state.update(available=int(arrays["available"]), rounds=int(arrays["rounds"]))
+    with pytest.raises(ValueError, match="does not belong to this pool"):
+        zipcore._core.select(pool.data, pool.offsets, 24, 100, 24, 12, 1, "zlib", 9, None,
+                             state, None)

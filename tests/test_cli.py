@@ -187,7 +187,8 @@ FAILURES = {
     "empty_file_pool": ("pool.jsonl", b"", ["--budget", "1"], ["{input}:", "pool is empty"]),
     "same_output_and_indices": ("pool.json", b'[{"id": 0}]',
                                 ["--budget", "1", "--indices-out", "{out_dir}/out.json"],
-                                ["--indices-out must differ from --output"]),
+                                ["--indices-out {out_dir}/out.json is the same file as the "
+                                 "output --output {out_dir}/out.json"]),
 }
 
 
@@ -197,7 +198,7 @@ def test_bad_input_exits_2_with_one_line_and_no_output(tmp_path, out_dir, capsys
     source = tmp_path / name
     if content is not None:
         source.write_bytes(content)
-    out = out_dir / "out.json"
+    out = out_dir / ("out" + (Path(name).suffix or ".json"))  # the input's format
     if case.startswith(("output_parent", "indices_parent")):
         (out_dir / "blocker").write_text("x")
     if case == "output_parent_is_a_file":

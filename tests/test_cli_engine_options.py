@@ -34,7 +34,7 @@ def test_bad_level_is_exit_2_with_a_message(tmp_path, real_pool, capsys):
     out = tmp_path / "sel.json"
     assert main(["select", str(path), "-o", str(out), "--codec", "zstd", "--level", "40",
                  *ARGS]) == 2
-    assert "zstd level must be 1..22" in capsys.readouterr().err
+    assert "zstd level must be in 1..22, got 40" in capsys.readouterr().err
     assert not out.exists()
 
 

@@ -62,9 +62,14 @@ def test_from_samples_of_str_bytes_and_generators():
 def test_from_buffers_is_zero_copy_and_read_only(samples):
     data, offsets = _buffers(samples)
     pool = Pool.from_buffers(data, offsets)
-    assert np.shares_memory(pool.data, data) and np.shares_memory(pool.offsets, offsets)
+    assert np.shares_memory(pool.data, data)
+    # Writeable offsets are copied: the boundaries checked here cannot be rewritten later.
+    assert not np.shares_memory(pool.offsets, offsets)
     assert not pool.data.flags.writeable and not pool.offsets.flags.writeable
-    assert data.flags.writeable  # the caller's arrays keep their flags
+    assert data.flags.writeable and offsets.flags.writeable  # the caller's keep their flags
+    frozen = offsets.copy()
+    frozen.flags.writeable = False
+    assert np.shares_memory(Pool.from_buffers(data, frozen).offsets, frozen)  # read-only: viewed
     assert Pool(data, offsets) == pool
     with pytest.raises(ValueError):
         pool.data[0] = 0

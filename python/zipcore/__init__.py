@@ -1,29 +1,57 @@
-"""zipcore: exact, fast ZIP data selection by compression (Entropy Law, arXiv 2407.06645)."""
+"""zipcore: exact, fast ZIP data selection by compression (Entropy Law, arXiv 2407.06645).
 
+``import zipcore`` loads the engine (and checks that its zlib is Python's, see ``build_info``)
+but none of the Python modules: each public name is imported on first use, so the command line
+starts fast and a Ctrl-C during start-up lands in its error boundary.
+"""
+
+from __future__ import annotations
+
+import importlib
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from . import distributed, monitor, ratio, report
 from ._core import ZipcoreError
 from ._info import build_info
-from .pool import Pool
-from .readers import PoolFile, read_pool
-from .selection import SelectionResult, candidate_ratios, compression_ratio, select, select_with_stats
 
-__version__ = build_info()["version"]
+__version__: str = build_info()["version"]
 
 EXAMPLE_POOL = Path(__file__).parent / "data" / "gsm8k_hh_rlhf_1500.json"
 """1,500 real samples (GSM8K + hh-rlhf, MIT licensed) in ShareGPT JSON, for demos."""
 
-__all__ = [
-    "EXAMPLE_POOL",
-    "Pool",
-    "PoolFile",
-    "SelectionResult",
-    "ZipcoreError",
-    "build_info",
-    "candidate_ratios",
-    "compression_ratio",
-    "read_pool",
-    "select",
-    "select_with_stats",
-]
+_PUBLIC = {
+    "Pool": "pool",
+    "PoolFile": "readers",
+    "read_pool": "readers",
+    "SelectionResult": "selection",
+    "candidate_ratios": "selection",
+    "compression_ratio": "selection",
+    "select": "selection",
+    "select_with_stats": "selection",
+}
+_MODULES = ("distributed", "monitor", "params", "ratio", "report")
+
+__all__ = ["EXAMPLE_POOL", "ZipcoreError", "build_info", *sorted(_PUBLIC)]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _PUBLIC:
+        value = getattr(importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
+    elif name in _MODULES:
+        value = importlib.import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module 'zipcore' has no attribute {name!r}")
+    globals()[name] = value  # the next lookup is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_PUBLIC) | set(_MODULES))
+
+
+if TYPE_CHECKING:  # what type checkers and IDEs see
+    from . import distributed, monitor, params, ratio, report
+    from .pool import Pool
+    from .readers import PoolFile, read_pool
+    from .selection import (SelectionResult, candidate_ratios, compression_ratio, select,
+                            select_with_stats)

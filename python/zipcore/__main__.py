@@ -1,5 +1,22 @@
-"""``python -m zipcore``: the same command line as the ``zipcore`` script."""
+"""The ``zipcore`` command (``python -m zipcore`` and the ``zipcore`` script).
 
-from .cli import main
+Ctrl-C or SIGTERM while the command line is still being imported ends the command like one
+during a run: one line, exit status 130 or 143, no traceback.
+"""
 
-raise SystemExit(main())
+from __future__ import annotations
+
+from ._stop import Terminated, sigterm_raises, stop_status
+
+
+def main() -> int:
+    with sigterm_raises():
+        try:
+            from .cli import main as run
+        except (KeyboardInterrupt, Terminated) as stop:
+            return stop_status(stop)
+        return run()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

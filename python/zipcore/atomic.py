@@ -1,71 +1,215 @@
-"""All-or-nothing file output: a reader sees the old file or the complete new one, never a part.
+"""The one output policy of every zipcore writer (selections, indices, reports, plots, checkpoints).
 
-Each file is written to a hidden temporary name in its own directory (``os.replace`` is only
-atomic within one file system), flushed to disk, then renamed over the destination. A failure
-at any point, Ctrl-C included, removes the temporary files.
+- **All or nothing.** A regular file is written under a hidden temporary name beside its target
+  (``os.replace`` is atomic only within one file system), flushed to disk, then renamed over the
+  target: a reader sees the old file or the complete new one. Any failure, Ctrl-C and SIGTERM
+  included, removes the temporary files.
+- **Checked before any work.** :func:`plan` fails at once for an output that could not be written
+  later (a missing folder, a directory, a read-only file), and for two outputs, or an output and
+  an input, that are the same file (by resolved path and by inode, so symlinks and hard links
+  count): no input is ever overwritten.
+- **Links, devices and pipes.** A symlink is written through: its target is replaced atomically
+  and the link is kept. A character device or FIFO (``-o /dev/null``, ``-o >(gzip > x.gz)``) is
+  written straight into, never replaced (no temporary file, no rename). A replaced file keeps its
+  permission bits (and, where allowed, its owner).
+- **No litter.** A temporary name says which host and process made it
+  (``.NAME.zipcore-HOST-PID-RANDOM.tmp``): one left by a killed process (SIGKILL, power loss) is
+  removed by the next write of the same target from this host once that process is gone.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import secrets
+import socket
+import stat
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Tuple, Union
+from typing import BinaryIO, Iterable, Mapping, Optional, Sequence, Tuple, Union
 
 PathLike = Union[str, "os.PathLike[str]"]
 Content = Union[bytes, bytearray, memoryview, Iterable[bytes]]
 """A file's contents: one bytes-like object, or an iterable of chunks written as they come
 (so a large output is never held whole in memory)."""
 
-
-def _cannot_write(path: PathLike, exc: OSError) -> OSError:
-    # The raw error names the temporary file, which the user never asked for.
-    return OSError(exc.errno, f"cannot write output: {exc.strerror}", os.fspath(path))
+_HOST = re.sub(r"[^A-Za-z0-9_.-]", "_", socket.gethostname()) or "host"
 
 
-class StagedFile:
-    """A destination's complete contents, on disk under a temporary name until ``commit``."""
+def _error(path: PathLike, code: int, what: str) -> OSError:
+    # Names the path the user gave, never our temporary file.
+    return OSError(code, what, os.fspath(path))
 
-    def __init__(self, path: PathLike, data: Content) -> None:
-        self.path = Path(path)
-        self.temp: Path | None = None
-        if self.path.is_dir():  # os.replace would fail only after all the work
-            raise IsADirectoryError(21, "cannot write output: is a directory", os.fspath(path))
+
+@dataclass(frozen=True)
+class Output:
+    """How one output will be written, decided (and checked) before any work."""
+
+    path: str
+    """The path as given: what messages name."""
+    target: Path
+    """Where the bytes land: the path itself, or the file a symlink resolves to."""
+    stream: bool = False
+    """A character device or FIFO: written in place, never replaced."""
+    mode: Optional[int] = None
+    """An existing file's permission bits, given to its replacement."""
+    owner: Optional[Tuple[int, int]] = None
+
+
+def output(path: PathLike, *, regular_only: bool = False) -> Output:
+    """Checks now that ``path`` can be written, and how (see the module docstring).
+
+    ``regular_only`` refuses devices and FIFOs (a checkpoint is read back, so it must be a file).
+    Raises OSError naming ``path``.
+    """
+    name = os.fspath(path)
+    try:
+        info = os.stat(name)  # follows symlinks
+    except FileNotFoundError:
+        info = None
+    except OSError as exc:
+        raise _error(name, exc.errno or errno.EIO, f"cannot write output: {exc.strerror}") from None
+    if info is not None and (stat.S_ISCHR(info.st_mode) or stat.S_ISFIFO(info.st_mode)):
+        if regular_only:
+            raise _error(name, errno.EINVAL, "must be a regular file, not a device or pipe")
+        if not os.access(name, os.W_OK):
+            raise _error(name, errno.EACCES, "cannot write output: permission denied")
+        return Output(name, Path(name), stream=True)
+    if info is not None and stat.S_ISDIR(info.st_mode):
+        raise _error(name, errno.EISDIR, "cannot write output: is a directory")
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        raise _error(name, errno.EINVAL, "cannot write output: not a regular file, device or pipe")
+    target = Path(os.path.realpath(name))
+    mode = owner = None
+    if info is not None:
+        mode = stat.S_IMODE(info.st_mode)
+        if not mode & 0o222 or not os.access(target, os.W_OK):
+            raise _error(name, errno.EACCES, "the output exists and is read-only: remove it or "
+                                             "choose another path")
+        owner = (info.st_uid, info.st_gid)
+    planned = Output(name, target, mode=mode, owner=owner)
+    _Staged(planned, b"").discard()  # proves the folder takes a new file; clears stale temps
+    return planned
+
+
+def _identity(path: PathLike) -> tuple:
+    """What makes two paths the same file: the inode when it exists, else the resolved path."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return ("path", os.path.realpath(path))
+    return ("inode", info.st_dev, info.st_ino)
+
+
+def plan(outputs: Mapping[str, Optional[PathLike]],
+         inputs: Mapping[str, Optional[PathLike]] = {},
+         *, regular_only: Sequence[str] = ()) -> dict[str, Output]:
+    """Checks a command's outputs together before any work; returns them by label.
+
+    ``outputs`` and ``inputs`` map a label the user knows (``--report``, ``checkpoint=``) to a
+    path or None (not given). Raises ValueError when two outputs, or an output and an input, are
+    the same file (a character device such as ``/dev/null`` may take several outputs), and
+    OSError for an output that cannot be written. Labels in ``regular_only`` must be regular
+    files.
+    """
+    given = {label: path for label, path in outputs.items() if path is not None}
+    planned = {label: output(path, regular_only=label in regular_only)
+               for label, path in given.items()}
+    seen: dict[tuple, tuple[str, str]] = {}
+    for label, path in inputs.items():
+        if path is not None:
+            seen.setdefault(_identity(path), (label, os.fspath(path)))
+    for label, path in given.items():
+        key = _identity(path)
+        if key in seen and not _is_device(path):
+            other_label, other_path = seen[key]
+            kind = "the input" if other_label in inputs else "the output"
+            raise ValueError(f"{label} {os.fspath(path)} is the same file as {kind} "
+                             f"{other_label} {other_path}: choose another path")
+        seen[key] = (label, os.fspath(path))
+    return planned
+
+
+def _is_device(path: PathLike) -> bool:
+    try:
+        return stat.S_ISCHR(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: alive, someone else's
+        return True
+    return True
+
+
+def remove_stale_temps(target: Path) -> None:
+    """Removes temporary files of ``target`` left by processes of this host that are gone."""
+    pattern = re.compile(re.escape(f".{target.name}.zipcore-{_HOST}-") + r"(\d+)-[0-9a-f]+\.tmp")
+    try:
+        names = os.listdir(target.parent)
+    except OSError:
+        return
+    for name in names:
+        match = pattern.fullmatch(name)
+        if match and not _process_alive(int(match.group(1))):
+            try:
+                os.unlink(target.parent / name)
+            except OSError:
+                pass
+
+
+class _Staged:
+    """A regular file's complete new contents, on disk under a temporary name until commit."""
+
+    def __init__(self, out: Output, data: Content) -> None:
+        self.out = out
+        self.temp: Optional[Path] = None
+        remove_stale_temps(out.target)
         fd = self._create_temp()
         try:
-            with os.fdopen(fd, "wb") as handle:
-                if isinstance(data, (bytes, bytearray, memoryview)):
-                    handle.write(data)
-                else:
-                    for chunk in data:
-                        handle.write(chunk)
-                handle.flush()
-                os.fsync(handle.fileno())
+            _write(os.fdopen(fd, "wb"), data, out.path, sync=True)
         except BaseException:
             self.discard()
             raise
 
     def _create_temp(self) -> int:
-        # os.open with mode 0o666 lets the umask decide permissions, as for any new file;
-        # tempfile.mkstemp would leave the output readable by its owner only.
+        # os.open with mode 0o666 lets the umask decide a new file's permissions, as for any new
+        # file; an existing file's bits are copied instead (tempfile.mkstemp would give 0o600).
+        target = self.out.target
         while True:
-            self.temp = self.path.with_name(f".{self.path.name}.{secrets.token_hex(4)}.tmp")
+            self.temp = target.with_name(
+                f".{target.name}.zipcore-{_HOST}-{os.getpid()}-{secrets.token_hex(4)}.tmp")
             try:
-                return os.open(self.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+                fd = os.open(self.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             except FileExistsError:
                 continue
             except OSError as exc:
                 self.temp = None
-                raise _cannot_write(self.path, exc) from None
+                raise _cannot_write(self.out.path, exc) from None
+            break
+        if self.out.mode is not None:
+            os.fchmod(fd, self.out.mode)
+        if self.out.owner is not None:
+            try:
+                os.fchown(fd, *self.out.owner)
+            except OSError:  # only root may give a file away; the bits were kept anyway
+                pass
+        return fd
 
     def commit(self) -> None:
         try:
-            os.replace(self.temp, self.path)
+            os.replace(self.temp, self.out.target)
         except OSError as exc:
             self.discard()
-            raise _cannot_write(self.path, exc) from None
+            raise _cannot_write(self.out.path, exc) from None
         self.temp = None
-        _sync_directory(self.path.parent)
+        _sync_directory(self.out.target.parent)
 
     def discard(self) -> None:
         if self.temp is not None:
@@ -74,6 +218,36 @@ class StagedFile:
             except FileNotFoundError:
                 pass
             self.temp = None
+
+
+def _cannot_write(path: str, exc: OSError) -> OSError:
+    return _error(path, exc.errno or errno.EIO, f"cannot write output: {exc.strerror}")
+
+
+def _write(handle: BinaryIO, data: Content, path: str, *, sync: bool) -> None:
+    """Writes ``data`` into ``handle`` and closes it; ``sync`` also flushes it to disk. Any
+    failure, at closing too (a buffered write fails when it is flushed), names ``path``:
+    ENOSPC, EFBIG, EPIPE say nothing of which output they hit."""
+    try:
+        with handle:
+            if isinstance(data, (bytes, bytearray, memoryview)):
+                handle.write(data)
+            else:
+                for chunk in data:
+                    handle.write(chunk)
+            handle.flush()
+            if sync:
+                os.fsync(handle.fileno())
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
+
+
+def _write_stream(out: Output, data: Content) -> None:
+    try:
+        handle = open(out.target, "wb")
+    except OSError as exc:
+        raise _cannot_write(out.path, exc) from None
+    _write(handle, data, out.path, sync=False)
 
 
 def _sync_directory(directory: Path) -> None:
@@ -90,21 +264,29 @@ def _sync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def write_files(files: Iterable[Tuple[PathLike, Content]]) -> None:
-    """Writes several files so that on failure none of them is left behind.
+def write_files(files: Iterable[Tuple[Union[Output, PathLike], Content]]) -> None:
+    """Writes several outputs so that on failure no regular file is left half written.
 
-    All contents are staged first, so a full disk or an unwritable directory fails before
-    any destination changes. If a rename fails midway, the files already renamed are removed
-    (their previous contents were replaced and cannot come back).
+    Regular files are staged first, so a full disk or an unwritable folder fails before any
+    target changes; devices and pipes are written next (what they received cannot be taken
+    back); then the staged files are renamed into place. If a rename fails midway, the files
+    already renamed are removed (their previous contents were replaced and cannot come back).
     """
-    staged: list[StagedFile] = []
+    staged: list[_Staged] = []
     committed: list[Path] = []
     try:
-        for path, data in files:
-            staged.append(StagedFile(path, data))
+        streams = []
+        for where, data in files:
+            out = where if isinstance(where, Output) else output(where)
+            if out.stream:
+                streams.append((out, data))
+            else:
+                staged.append(_Staged(out, data))
+        for out, data in streams:
+            _write_stream(out, data)
         for item in staged:
             item.commit()
-            committed.append(item.path)
+            committed.append(item.out.target)
     except BaseException:
         for item in staged:
             item.discard()
@@ -113,15 +295,15 @@ def write_files(files: Iterable[Tuple[PathLike, Content]]) -> None:
         raise
 
 
-def check_writable(path: PathLike) -> None:
-    """Fails now, with the error a later write would give, if ``path`` cannot be written.
-
-    For commands that work for minutes before writing: a mistyped output directory
-    should not cost the whole run.
-    """
-    StagedFile(path, b"").discard()
-
-
-def write_file(path: PathLike, data: Content) -> None:
-    """Writes ``data`` to ``path`` atomically (see the module docstring)."""
+def write_file(path: Union[Output, PathLike], data: Content, *,
+               inputs: Mapping[str, Optional[PathLike]] = {}) -> None:
+    """Writes one output (see the module docstring); ``inputs`` (label -> path) are files it
+    must not be."""
+    if not isinstance(path, Output):
+        path = plan({"output": path}, inputs)["output"]
     write_files([(path, data)])
+
+
+def check_writable(path: PathLike) -> None:
+    """Fails now, with the error a later write would give, if ``path`` cannot be written."""
+    output(path)

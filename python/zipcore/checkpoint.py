@@ -49,22 +49,70 @@ def save(path: str | os.PathLike[str], identity: dict[str, str], state: dict[str
     atomic.write_file(path, buffer.getvalue())
 
 
-def load(path: str | os.PathLike[str], identity: dict[str, str]) -> Optional[dict[str, Any]]:
-    """The saved state, or None when there is no checkpoint yet. Raises ZipcoreError when the
-    file is not a zipcore checkpoint or belongs to another pool, parameters or version."""
-    if not os.path.exists(path):
+_NPZ_MAGIC = b"PK\x03\x04"  # an .npz is a zip archive
+
+
+def load(path: str | os.PathLike[str], identity: dict[str, str], *, pool_size: int,
+         budget: int) -> Optional[dict[str, Any]]:
+    """The saved state, or None when there is no checkpoint yet. Raises ZipcoreError naming the
+    file when it is not a zipcore checkpoint, is damaged, or belongs to another pool, parameters
+    or version."""
+    name = os.fspath(path)
+    if not os.path.exists(name):
         return None
     try:
-        with np.load(path, allow_pickle=False) as saved:
-            stored = {k[len("meta_"):]: str(saved[k]) for k in saved.files if k.startswith("meta_")}
-            state = {name: saved[name] for name in _STATE_ARRAYS}
-            state.update({name: int(saved[name]) for name in _STATE_COUNTS})
-    except (OSError, ValueError, KeyError, EOFError, zlib.error) as exc:
-        raise ZipcoreError(f"{os.fspath(path)}: not a readable zipcore checkpoint ({exc})") from None
+        handle = open(name, "rb")  # ours to close: np.load leaks its own on a damaged archive
+    except OSError as exc:
+        raise ZipcoreError(f"{name}: cannot read the checkpoint ({exc.strerror})") from None
+    with handle:
+        if handle.read(len(_NPZ_MAGIC)) != _NPZ_MAGIC:
+            raise ZipcoreError(f"{name}: not a zipcore checkpoint (not an .npz file): delete it "
+                               "or pass another checkpoint path")
+        handle.seek(0)
+        try:
+            with np.load(handle, allow_pickle=False) as saved:
+                stored = {k[len("meta_"):]: str(saved[k])
+                          for k in saved.files if k.startswith("meta_")}
+                state = {key: saved[key] for key in _STATE_ARRAYS}
+                state.update({key: int(saved[key]) for key in _STATE_COUNTS})
+        except Exception as exc:  # noqa: BLE001
+            # A damaged archive fails inside zipfile, zlib or numpy's header parser with whatever
+            # those raise (BadZipFile, zlib.error, EOFError, KeyError, ValueError, struct.error,
+            # ...): each one means the same thing here.
+            raise ZipcoreError(f"{name}: damaged or not a zipcore checkpoint "
+                               f"({type(exc).__name__}: {exc}): delete it or pass another "
+                               "checkpoint path") from None
     differences = [f"{key} is {stored.get(key, '(missing)')!r} in the checkpoint, {value!r} now"
                    for key, value in identity.items() if stored.get(key) != value]
     if differences:
         raise ZipcoreError(
-            f"{os.fspath(path)}: checkpoint belongs to another run: " + "; ".join(differences)
+            f"{name}: checkpoint belongs to another run: " + "; ".join(differences)
             + ". Delete it or pass another checkpoint path to start over.")
+    problem = _state_problem(state, pool_size, budget)
+    if problem is not None:
+        raise ZipcoreError(f"{name}: damaged checkpoint ({problem}): delete it or pass another "
+                           "checkpoint path")
     return state
+
+
+def _state_problem(state: dict[str, Any], n: int, budget: int) -> Optional[str]:
+    """What is inconsistent in a loaded state, or None. The engine checks the same before it
+    resumes (its guard); here the message can name the file."""
+    for key, kind in (("order", "i"), ("global", "f"), ("alone", "f"), ("eligible", "ui")):
+        array = state[key]
+        if array.ndim != 1 or array.dtype.kind not in kind:
+            return f"'{key}' is a {array.ndim}-D {array.dtype} array"
+    if not (len(state["global"]) == len(state["alone"]) == len(state["eligible"]) == n):
+        return "its scores are for a pool of another size"
+    order, eligible = state["order"], state["eligible"]
+    if len(order) > budget or (len(order) and not (0 <= order.min() and order.max() < n)):
+        return "its selection is not a set of pool indices within the budget"
+    if len(np.unique(order)) != len(order) or not np.isin(eligible, (0, 1)).all():
+        return "its selection repeats a sample or its eligibility is not 0/1"
+    if eligible[order].any():
+        return "a selected sample is still eligible"
+    if int(eligible.sum()) != state["available"] or state["rounds"] < 0:
+        return "its counters are inconsistent"
+    if not (np.isfinite(state["global"]).all() and np.isfinite(state["alone"]).all()):
+        return "it holds scores that are not finite"
+    return None

@@ -13,6 +13,8 @@ import os
 import re
 import sys
 import time
+import traceback
+import warnings
 from typing import Any, Optional, Sequence
 
 from tqdm import tqdm
@@ -20,7 +22,10 @@ from tqdm import tqdm
 from . import atomic, monitor, ratio
 from ._info import build_info
 from ._plot import INSTALL as PLOT_INSTALL, require_matplotlib
+from ._stop import Terminated, sigterm_raises, stop_status
 from .formats import FORMATS
+from .jsonstream import sniff
+from .params import ZipParams
 from .readers import read_pool
 from .records import indices_bytes, is_gzip_path, load_dataset
 from .selection import compression_ratio, select_with_stats
@@ -86,7 +91,7 @@ def _add_ratio_options(parser: argparse.ArgumentParser) -> None:
                      help="zlib: always one single-threaded stream (the exact R)")
     how.add_argument("--parallel", dest="exact", action="store_const", const=False,
                      help="zlib: always the chunked parallel path")
-    parser.add_argument("--exact-limit", type=_size, default=ratio.EXACT_LIMIT, metavar="SIZE",
+    parser.add_argument("--exact-limit", type=_size, default=None, metavar="SIZE",
                         help="zlib: exact up to this many bytes of framed data, parallel above "
                              f"({ratio.EXACT_LIMIT >> 20}M)")
     parser.add_argument("--threads", type=_positive_int, default=None,
@@ -97,8 +102,14 @@ def _add_ratio_options(parser: argparse.ArgumentParser) -> None:
 def _ratio_options(args: argparse.Namespace) -> dict[str, Any]:
     if args.codec == "zstd":
         _require(ratio.require_zstandard)
+        for flag, given in (("--exact/--parallel", args.exact is not None),
+                            ("--exact-limit", args.exact_limit is not None)):
+            if given:
+                raise UsageError(f"{flag} choose how zlib's R is computed; --codec zstd is "
+                                 "always one stream over the whole file")
+    exact_limit = ratio.EXACT_LIMIT if args.exact_limit is None else args.exact_limit
     return {"codec": args.codec, "level": args.level, "exact": args.exact,
-            "exact_limit": args.exact_limit, "threads": args.threads}
+            "exact_limit": exact_limit, "threads": args.threads}
 
 
 def _require(check: Any, *args: Any) -> None:
@@ -139,8 +150,8 @@ def _build_parser() -> argparse.ArgumentParser:
                           "reference; text compresses one string field; auto (default) "
                           "detects it from the first record. Preference pairs (pair_id and "
                           "label) are kept together as one sample")
-    sel.add_argument("--text-field", default="text", metavar="NAME",
-                     help="the string field of --format text (text)")
+    sel.add_argument("--text-field", default=None, metavar="NAME",
+                     help="samples are this string field of each record (format text); default: the field 'text' when auto-detection finds no other format")
     sample = sel.add_mutually_exclusive_group()
     sample.add_argument("--column", metavar="NAME",
                         help="Parquet: samples are this text column's values")
@@ -239,38 +250,62 @@ def _template(text: str) -> str:
     return re.sub(r"\\([nt\\])", lambda m: escapes[m.group(1)], text)
 
 
-def _check_select_args(args: argparse.Namespace) -> None:
-    if not args.k1 >= args.k2 >= args.k3:
-        args.parser.error(f"ZIP needs k1 >= k2 >= k3, got k1={args.k1} k2={args.k2} k3={args.k3}")
-    if args.indices_out is not None and os.path.abspath(args.indices_out) == os.path.abspath(
-            args.output):
-        args.parser.error("--indices-out must differ from --output")
+def _select_params(args: argparse.Namespace) -> ZipParams:
+    """Every parameter checked before any input is read (an error names no input file)."""
+    try:
+        return ZipParams.build(args.budget, k1=args.k1, k2=args.k2, k3=args.k3,
+                               codec=args.codec, level=args.level, threads=args.threads)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+_OUTPUT_KINDS = {".json": "json", ".jsonl": "jsonl", ".parquet": "parquet"}
+
+
+def _check_output_format(input_path: str, output_path: str) -> None:
+    """Refuses, before any work, an output whose name promises another format than the one
+    written (the input's): ``sel.parquet`` holding JSON text, a gzip-wrapped Parquet file."""
+    kind = sniff(input_path)
+    gzip_name = is_gzip_path(output_path)
+    stem = output_path[:-len(".gz")] if gzip_name else output_path
+    named = _OUTPUT_KINDS.get(os.path.splitext(stem)[1].lower())
+    if kind == "parquet" and gzip_name:
+        raise UsageError(f"{output_path}: Parquet output compresses inside the file: drop the .gz")
+    if named is not None and named != kind:
+        raise UsageError(f"{output_path}: the selection is written in the input's format "
+                         f"({kind}), which this name does not match: name it *.{kind}")
 
 
 def _run_select(args: argparse.Namespace) -> int:
-    _check_select_args(args)
+    params = _select_params(args)
+    if args.report is not None:
+        _require(require_matplotlib, "--report")
     if args.ray is not None:  # sharded on a Ray cluster: zipcore.distributed
         from .distributed import require_ray, run_command
 
         _require(require_ray)
-        return run_command(args)
-    # Checked before loading and selecting, which can take a long time.
-    if args.report is not None:
-        _require(require_matplotlib, "--report")
-    for path in (args.output, args.indices_out, args.report):
-        if path is not None:
-            atomic.check_writable(path)
+        for flag, value in (("--checkpoint", args.checkpoint), ("--report", args.report)):
+            if value is not None:
+                raise UsageError(f"{flag} is not available with --ray")
+    outputs = atomic.plan({"--output": args.output, "--indices-out": args.indices_out,
+                           "--report": args.report, "--checkpoint": args.checkpoint},
+                          {"INPUT": args.input}, regular_only=["--checkpoint"])
+    _check_output_format(args.input, args.output)
+    if args.ray is not None:
+        return run_command(args, params, outputs)
     source = read_pool(args.input, format=args.format, text_field=args.text_field,
                        column=args.column, template=args.template)
+    try:
+        params = params.for_pool(len(source))
+    except ValueError as exc:  # budget larger than the pool, empty pool
+        raise ValueError(f"{args.input}: {exc}") from None
     bar = None if args.quiet else _ProgressBar()
     start = time.perf_counter()
     try:
-        result = select_with_stats(source.pool, args.budget, k1=args.k1, k2=args.k2,
-                                   k3=args.k3, threads=args.threads, progress=bar,
-                                   codec=args.codec, level=args.level,
+        result = select_with_stats(source.pool, params.budget, k1=params.k1, k2=params.k2,
+                                   k3=params.k3, threads=params.threads, progress=bar,
+                                   codec=params.codec, level=params.level,
                                    checkpoint=args.checkpoint)
-    except ValueError as exc:  # budget larger than the pool, empty pool
-        raise ValueError(f"{args.input}: {exc}") from None
     finally:
         if bar is not None:
             bar.close()
@@ -278,17 +313,19 @@ def _run_select(args: argparse.Namespace) -> int:
     indices = result.indices
     r = compression_ratio(source.pool.take(indices))
 
-    outputs = [(args.output, source.selection_chunks(indices,
-                                                     compress=is_gzip_path(args.output)))]
+    files = [(outputs["--output"],
+              source.selection_chunks(indices, compress=is_gzip_path(args.output)))]
     if args.indices_out is not None:  # record indices: a pair's members, one line each
-        outputs.append((args.indices_out, indices_bytes(source.record_indices(indices))))
+        files.append((outputs["--indices-out"],
+                      indices_bytes(source.record_indices(indices))))
     if args.report is not None:
         from .report import file_sources, report_png, selection_report
 
         summary = selection_report(result, source.pool, sources=file_sources(source),
-                                   threads=args.threads)
-        outputs.append((args.report, report_png(summary, title=os.path.basename(args.input))))
-    atomic.write_files(outputs)
+                                   threads=params.threads)
+        files.append((outputs["--report"],
+                      report_png(summary, title=os.path.basename(args.input))))
+    atomic.write_files(files)
     extra = "" if args.report is None else f" and {args.report}"
     unit = "pairs" if source.pairs else "records"
     print(f"zipcore: selected {len(indices)} of {len(source)} {unit} in {seconds:.2f} s, "
@@ -351,14 +388,17 @@ def _run_ratio(args: argparse.Namespace) -> int:
 
 
 def _run_monitor(args: argparse.Namespace) -> int:
+    options = _ratio_options(args)
     if args.plot is not None:
         _require(require_matplotlib, "--plot")
-        atomic.check_writable(args.plot)
-    options = _ratio_options(args)
+        inputs = {"VERSIONS.csv": args.versions}
+        inputs.update((f"version {spec.version}", spec.path)
+                      for spec in monitor.read_versions(args.versions))
+        plot = atomic.plan({"--plot": args.plot}, inputs)["--plot"]
     result = monitor.monitor(args.versions, r_pct=args.r_tol, l_pct=args.l_tol,
                              against=args.against, **options)
     if args.plot is not None:
-        monitor.write_plot(args.plot, result)
+        monitor.write_plot(plot, result)
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))
     else:
@@ -375,19 +415,44 @@ def _describe(exc: BaseException) -> str:
     # OSError's str() starts with "[Errno 2]"; users want the file and the reason.
     if isinstance(exc, OSError) and exc.strerror:
         return f"{exc.filename}: {exc.strerror}" if exc.filename is not None else exc.strerror
+    if isinstance(exc, MemoryError):
+        return "out of memory"
     return str(exc)
 
 
+EXIT_USAGE = 2
+"""Bad usage, bad input, or an output or resource the run cannot have (disk full, no memory)."""
+EXIT_SOFTWARE = 70
+"""A bug in zipcore (sysexits' EX_SOFTWARE): the traceback is printed, please report it."""
+
+
+def _show_warning(message: Any, category: Any, filename: str, lineno: int,
+                  file: Any = None, line: Optional[str] = None) -> None:
+    print(f"zipcore: warning: {message}", file=sys.stderr)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Runs the command line ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
-    try:
-        args = _build_parser().parse_args(argv)
-        return args.run(args)
-    except SystemExit as exc:  # --help and --version exit through argparse
-        return exc.code if isinstance(exc.code, int) else 0
-    except KeyboardInterrupt:
-        print("zipcore: interrupted", file=sys.stderr)
-        return 130
-    except (UsageError, ValueError, OSError) as exc:  # ZipcoreError is a ValueError
-        print(f"zipcore: error: {_describe(exc)}", file=sys.stderr)
-        return 2
+    """Runs the command line ``argv`` (default ``sys.argv[1:]``); returns the exit status.
+
+    The one error boundary of the command line: an expected failure is one line
+    ``zipcore: error: ...`` and exit status 2; Ctrl-C and SIGTERM exit with 130 and 143 after
+    removing temporary files; anything else is a bug, shown with its traceback, exit status 70.
+    """
+    with sigterm_raises(), warnings.catch_warnings():
+        warnings.simplefilter("always", UserWarning)
+        warnings.showwarning = _show_warning
+        try:
+            args = _build_parser().parse_args(argv)
+            return args.run(args)
+        except SystemExit as exc:  # --help and --version exit through argparse
+            return exc.code if isinstance(exc.code, int) else 0
+        except (KeyboardInterrupt, Terminated) as stop:
+            return stop_status(stop)
+        except (UsageError, ValueError, OSError, MemoryError) as exc:  # ZipcoreError: ValueError
+            print(f"zipcore: error: {_describe(exc)}", file=sys.stderr)
+            return EXIT_USAGE
+        except Exception:  # noqa: BLE001 - the boundary: a bug must stay visible
+            traceback.print_exc()
+            print("zipcore: internal error (a bug in zipcore: please report it with the "
+                  "traceback above)", file=sys.stderr)
+            return EXIT_SOFTWARE

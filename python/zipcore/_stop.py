@@ -1,0 +1,51 @@
+"""How the command line stops on Ctrl-C and SIGTERM: as an exception in the main thread.
+
+SIGTERM is what ``timeout``, Slurm and Kubernetes send. Python's default for it ends the process
+on the spot, leaving temporary files behind; here it raises :class:`Terminated` instead, exactly
+where Ctrl-C raises ``KeyboardInterrupt``: the engine's poll hook runs Python's signal handlers
+about ten times a second, so a running selection stops within about 0.1 s, every ``finally``
+runs (temporary files are removed, the last complete checkpoint stays), and the command exits
+with 128 + the signal's number.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sys
+import threading
+from typing import Any, Iterator
+
+EXIT_INTERRUPTED = 128 + signal.SIGINT
+EXIT_TERMINATED = 128 + signal.SIGTERM
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived. A BaseException, like KeyboardInterrupt: ``except Exception`` must not
+    swallow it."""
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def sigterm_raises() -> Iterator[None]:
+    """Within the block, SIGTERM raises :class:`Terminated` in the main thread; the previous
+    handler comes back afterwards. Elsewhere than the main thread it changes nothing (only the
+    main thread may set signal handlers)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def stop_status(stop: BaseException) -> int:
+    """Prints the one line for a Ctrl-C or SIGTERM and returns the exit status."""
+    terminated = isinstance(stop, Terminated)
+    print(f"zipcore: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
+    return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED

@@ -1,0 +1,520 @@
+"""The edge contract on the output side: no input overwritten, no output half written or written
+into the wrong thing, every failure one line naming the file, clean stops on Ctrl-C and SIGTERM.
+
+Each test names the defect it pins down (issue "The edge contract", items 1-18). The pool is the
+bundled example (``zipcore.EXAMPLE_POOL``), so nothing here needs ``../shared``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import zipcore
+from zipcore import atomic, cli
+from zipcore.params import THREADS_PER_CORE
+
+K = ["--k1", "60", "--k2", "20", "--k3", "5"]
+
+
+@pytest.fixture(scope="module")
+def records() -> list[dict]:
+    with open(zipcore.EXAMPLE_POOL, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+@pytest.fixture
+def good(tmp_path, records) -> Path:
+    path = tmp_path / "good.json"
+    path.write_text(json.dumps(records[:80]), encoding="utf-8")
+    return path
+
+
+def _select(good: Path, *extra: str) -> list[str]:
+    return ["select", str(good), "--budget", "10", *K, "-q", *extra]
+
+
+def _one_error_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("zipcore: error: "), err
+    return lines[0]
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    """Every file in ``folder`` (hidden temporary files included) with its bytes."""
+    return {p.name: (p.read_bytes() if p.is_file() else b"") for p in sorted(folder.iterdir())}
+
+
+def _run_cli(args: list[str], **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "zipcore", *args], capture_output=True,
+                          text=True, timeout=120, **kwargs)
+
+
+# --- 1, 18: an output that is an input, or another output, is refused before any work ----------
+
+@pytest.mark.parametrize("flags, message", [
+    (["-o", "{good}"], "--output {good} is the same file as the input INPUT {good}"),
+    (["-o", "{d}/o.json", "--indices-out", "{good}"],
+     "--indices-out {good} is the same file as the input INPUT {good}"),
+    (["-o", "{d}/o.json", "--report", "{d}/o.json"],
+     "--report {d}/o.json is the same file as the output --output {d}/o.json"),
+    (["-o", "{d}/o.json", "--checkpoint", "{d}/o.json"],
+     "--checkpoint {d}/o.json is the same file as the output --output {d}/o.json"),
+    (["-o", "{d}/o.json", "--report", "{good}"],
+     "--report {good} is the same file as the input INPUT {good}"),
+    (["-o", "{d}/link.json"], "--output {d}/link.json is the same file as the input"),
+    (["-o", "{d}/hard.json"], "--output {d}/hard.json is the same file as the input"),
+])
+def test_an_output_that_is_an_input_or_another_output_is_refused(good, capsys, flags, message):
+    folder = good.parent
+    (folder / "link.json").symlink_to(good)
+    os.link(good, folder / "hard.json")
+    before = _tree(folder)
+    fill = {"good": str(good), "d": str(folder)}
+    assert cli.main(_select(good, *(f.format(**fill) for f in flags))) == 2
+    assert message.format(**fill) in _one_error_line(capsys.readouterr().err)
+    assert _tree(folder) == before  # the input intact, nothing written
+
+
+def test_api_checkpoint_and_report_must_differ(tmp_path, records):
+    path = tmp_path / "run.npz"
+    with pytest.raises(ValueError, match="report= .* is the same file as the output checkpoint="):
+        zipcore.select(records[:40], 4, k1=20, k2=8, k3=4, checkpoint=path, report=path)
+    assert not path.exists()
+
+
+def test_monitor_plot_that_is_an_input_is_refused(tmp_path, records, capsys):
+    pytest.importorskip("matplotlib")
+    data = tmp_path / "v1.json"
+    data.write_text(json.dumps(records[:30]), encoding="utf-8")
+    versions = tmp_path / "versions.csv"
+    versions.write_text("version,path\nv1,v1.json\n", encoding="utf-8")
+    before = _tree(tmp_path)
+    for target, label in ((versions, "VERSIONS.csv"), (data, "version v1")):
+        assert cli.main(["monitor", str(versions), "--plot", str(target)]) == 2
+        line = _one_error_line(capsys.readouterr().err)
+        assert f"--plot {target} is the same file as the input {label}" in line
+    assert _tree(tmp_path) == before
+
+
+# --- 2: devices, pipes, symlinks and permissions -----------------------------------------------
+
+def test_a_character_device_is_written_into_never_replaced(good):
+    # As root, replacing /dev/null by a regular file would break the whole machine.
+    assert cli.main(_select(good, "-o", "/dev/null", "--indices-out", "/dev/null")) == 0
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def test_a_fifo_is_written_into_and_stays_a_fifo(good, tmp_path, records):
+    fifo = tmp_path / "sel.json"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    try:
+        assert cli.main(_select(good, "-o", str(fifo))) == 0
+    finally:
+        reader.join(timeout=30)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    chosen = json.loads(received[0])
+    assert len(chosen) == 10 and all(r in records for r in chosen)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_symlink_is_written_through_and_kept(good, tmp_path):
+    target = tmp_path / "real" / "sel.json"
+    target.parent.mkdir()
+    target.write_text("old")
+    link = tmp_path / "sel.json"
+    link.symlink_to(target)
+    assert cli.main(_select(good, "-o", str(link))) == 0
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert len(json.loads(target.read_text(encoding="utf-8"))) == 10
+
+
+def test_a_dangling_symlink_creates_its_target(good, tmp_path):
+    link = tmp_path / "sel.json"
+    link.symlink_to(tmp_path / "made.json")
+    assert cli.main(_select(good, "-o", str(link))) == 0
+    assert link.is_symlink() and len(json.loads((tmp_path / "made.json").read_text())) == 10
+
+
+def test_a_replaced_output_keeps_its_mode(good, tmp_path):
+    out = tmp_path / "sel.json"
+    out.write_text("old")
+    out.chmod(0o640)
+    assert cli.main(_select(good, "-o", str(out))) == 0
+    assert stat.S_IMODE(out.stat().st_mode) == 0o640
+    assert len(json.loads(out.read_text())) == 10
+
+
+def test_a_read_only_output_is_refused_and_left_alone(good, tmp_path, capsys):
+    out = tmp_path / "sel.json"
+    out.write_text("keep me")
+    out.chmod(0o444)
+    assert cli.main(_select(good, "-o", str(out))) == 2
+    assert f"{out}: the output exists and is read-only" in _one_error_line(capsys.readouterr().err)
+    assert out.read_text() == "keep me" and stat.S_IMODE(out.stat().st_mode) == 0o444
+
+
+def test_a_checkpoint_must_be_a_regular_file(good, tmp_path, capsys):
+    assert cli.main(_select(good, "-o", str(tmp_path / "o.json"), "--checkpoint",
+                            "/dev/null")) == 2
+    assert "/dev/null: must be a regular file" in _one_error_line(capsys.readouterr().err)
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+# --- 3, 4: damaged or foreign checkpoints ------------------------------------------------------
+
+def _valid_checkpoint(records, path: Path) -> None:
+    zipcore.select(records[:80], 10, k1=60, k2=20, k3=5, checkpoint=path)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "flipped", "json", "empty"])
+def test_a_damaged_checkpoint_is_one_line_naming_it(good, tmp_path, records, capsys, damage):
+    ck = tmp_path / "run.npz"
+    _valid_checkpoint(records, ck)
+    data = ck.read_bytes()
+    ck.write_bytes({"truncated": data[:len(data) // 2],
+                    "flipped": data[:200] + bytes(b ^ 0xFF for b in data[200:400]) + data[400:],
+                    "json": b'{"not": "a checkpoint"}',
+                    "empty": b""}[damage])
+    out = tmp_path / "o.json"
+    assert cli.main(_select(good, "-o", str(out), "--checkpoint", str(ck))) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert line.count(str(ck)) == 1 and "checkpoint" in line
+    assert "allow_pickle" not in line and not out.exists()
+    with pytest.raises(zipcore.ZipcoreError, match=str(ck)):  # the API: a ZipcoreError
+        zipcore.select(records[:80], 10, k1=60, k2=20, k3=5, checkpoint=ck)
+
+
+# --- 5, 13, 17: parameters ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("level", [2**40, 99999999999, -(2**70), 0, 23])
+def test_an_out_of_range_level_is_a_plain_value_error(records, level):
+    with pytest.raises(ValueError, match=r"zstd level must be in 1\.\.22") as caught:
+        zipcore.select(records[:20], 2, k1=10, k2=4, k3=2, codec="zstd", level=level)
+    assert "incompatible function arguments" not in str(caught.value)
+
+
+def test_an_out_of_range_level_on_the_command_line(good, tmp_path, capsys):
+    assert cli.main(_select(good, "-o", str(tmp_path / "o.json"), "--codec", "zstd",
+                            "--level", "99999999999")) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert line == "zipcore: error: zstd level must be in 1..22, got 99999999999"
+
+
+@pytest.mark.parametrize("name", ["budget", "k1", "k2", "k3", "threads", "level"])
+def test_bools_are_not_integers(records, name):
+    kwargs = {"budget": 2, "k1": 10, "k2": 4, "k3": 2}
+    kwargs[name] = True
+    with pytest.raises(TypeError, match=f"{name} must be an integer, got a bool"):
+        zipcore.select(records[:20], **kwargs)
+
+
+def test_floats_are_not_integers(records):
+    with pytest.raises(TypeError, match="budget must be an integer, got float"):
+        zipcore.select(records[:20], 2.0, k1=10, k2=4, k3=2)
+
+
+def test_too_many_threads_on_the_command_line_is_a_warning_line(good, tmp_path, capsys):
+    cap = THREADS_PER_CORE * zipcore.build_info()["default_threads"]
+    assert cli.main(_select(good, "-o", str(tmp_path / "o.json"), "--threads", "4096")) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[0] == (f"zipcore: warning: threads=4096 is more than {THREADS_PER_CORE} per core "
+                      f"this process may use ({cap // THREADS_PER_CORE}); using {cap}")
+
+
+# --- 7: a full disk or a file-size limit names the file ---------------------------------------
+
+def test_a_full_device_names_the_output(good, capsys):
+    assert cli.main(_select(good, "-o", "/dev/full")) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert line == "zipcore: error: /dev/full: cannot write output: No space left on device"
+
+
+def _file_size_limit(limit: int):
+    def apply() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of a killed process
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return apply
+
+
+@pytest.mark.parametrize("which", ["--output", "--checkpoint"])
+def test_a_write_past_the_file_size_limit_names_the_file(good, tmp_path, which):
+    out, ck = tmp_path / "o.json", tmp_path / "state" / "run.npz"
+    ck.parent.mkdir()
+    # The output holds 10 records (~6 KB): past a 4 KB limit. With a 1 KB limit the first
+    # checkpoint (two float32 scores a sample and headers, ~3 KB) fails before it.
+    if which == "--output":
+        args, limit = _select(good, "-o", str(out)), 4096
+    else:
+        args, limit = _select(good, "-o", str(out), "--checkpoint", str(ck)), 1024
+    done = _run_cli(args, preexec_fn=_file_size_limit(limit))
+    assert done.returncode == 2, done.stderr
+    path = out if which == "--output" else ck
+    assert _one_error_line(done.stderr) == (f"zipcore: error: {path}: cannot write output: "
+                                            "File too large")
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["good.json", "state"]
+    assert [p.name for p in ck.parent.iterdir() if p.name.startswith(".")] == []
+
+
+# --- 9: every path and parameter is checked before any work ------------------------------------
+
+@pytest.fixture
+def no_reading(monkeypatch):
+    """Reading the input is the first piece of work: here it fails the test."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("the input was read before the arguments were checked")
+    monkeypatch.setattr(cli, "read_pool", refuse)
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--checkpoint", "{d}/nodir/ck.npz"], "{d}/nodir/ck.npz: cannot write output"),
+    (["--codec", "zstd", "--level", "40"], "zstd level must be in 1..22, got 40"),
+    (["--codec", "zlib", "--level", "6"], "exact at level 9 only"),
+    (["--report", "{d}/nodir/r.png"], "{d}/nodir/r.png: cannot write output"),
+    (["--indices-out", "{d}"], "{d}: cannot write output: is a directory"),
+])
+def test_bad_paths_and_parameters_fail_before_reading(good, tmp_path, capsys, no_reading,
+                                                      flags, message):
+    if "--report" in flags:
+        pytest.importorskip("matplotlib")
+    fill = {"d": str(tmp_path)}
+    argv = _select(good, "-o", str(tmp_path / "o.json"), *(f.format(**fill) for f in flags))
+    assert cli.main(argv) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert message.format(**fill) in line
+    assert str(good) not in line  # a parameter error is not the input's
+
+
+@pytest.mark.parametrize("output, message", [
+    ("o.parquet.gz", "Parquet output compresses inside the file: drop the .gz"),
+    ("o.json", "written in the input's format (parquet)"),
+])
+def test_an_output_name_the_input_format_cannot_fill_is_refused_before_reading(
+        tmp_path, records, capsys, no_reading, output, message):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    source = tmp_path / "pool.parquet"
+    pq.write_table(pa.table({"text": [json.dumps(r) for r in records[:30]]}), source)
+    assert cli.main(["select", str(source), "-o", str(tmp_path / output), "--budget", "2",
+                     "--column", "text", "-q"]) == 2
+    assert message in _one_error_line(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("output", ["o.parquet", "o.jsonl", "o.jsonl.gz"])
+def test_json_text_is_never_written_under_another_format_name(good, tmp_path, capsys, output):
+    assert cli.main(_select(good, "-o", str(tmp_path / output))) == 2
+    assert "name it *.json" in _one_error_line(capsys.readouterr().err)
+    assert not (tmp_path / output).exists()
+
+
+# --- 10, 11: Ctrl-C and SIGTERM ----------------------------------------------------------------
+
+STOP_DURING_IMPORT = textwrap.dedent("""
+    import builtins, os, signal, sys
+    real_import = builtins.__import__
+    def stop_while_importing(name, *args, **kwargs):
+        if name == "tqdm":  # the command line's own imports are under way
+            os.kill(os.getpid(), signal.{signal})
+        return real_import(name, *args, **kwargs)
+    builtins.__import__ = stop_while_importing
+    sys.argv[1:] = ["info"]
+    from zipcore.__main__ import main
+    sys.exit(main())
+""")
+
+
+@pytest.mark.parametrize("sig, status, word", [("SIGINT", 130, "interrupted"),
+                                               ("SIGTERM", 143, "terminated")])
+def test_a_stop_during_start_up_is_one_line(sig, status, word):
+    done = subprocess.run([sys.executable, "-c", STOP_DURING_IMPORT.format(signal=sig)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == status, done.stderr
+    assert done.stderr == f"zipcore: {word}\n"
+
+
+@pytest.fixture(scope="module")
+def long_pool(tmp_path_factory, records) -> Path:
+    """A pool whose selection takes a few seconds: rounds to stop in."""
+    path = tmp_path_factory.mktemp("long") / "pool.json"
+    path.write_text(json.dumps(records * 2), encoding="utf-8")
+    return path
+
+
+LONG = ["--budget", "450", "--k1", "2000", "--k2", "60", "--k3", "15", "--threads", "2", "-q"]
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.3, 0.7])
+def test_sigterm_mid_run_exits_143_leaving_no_temp_files_and_a_resumable_checkpoint(
+        long_pool, tmp_path, delay):
+    out, ck = tmp_path / "sel.json", tmp_path / "run.npz"
+    args = ["select", str(long_pool), "-o", str(out), "--checkpoint", str(ck), *LONG]
+    child = subprocess.Popen([sys.executable, "-m", "zipcore", *args], stderr=subprocess.PIPE,
+                             text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not ck.exists():
+            assert child.poll() is None, child.stderr.read()
+            assert time.monotonic() < deadline
+            time.sleep(0.005)
+        time.sleep(delay)
+        child.send_signal(signal.SIGTERM)
+        err = child.communicate(timeout=30)[1]
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 143, err
+    assert err == "zipcore: terminated\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.npz"]  # no output, no temp file
+    resumed = _run_cli(args)
+    assert resumed.returncode == 0, resumed.stderr
+    uninterrupted = tmp_path / "again.json"
+    assert _run_cli(["select", str(long_pool), "-o", str(uninterrupted), *LONG]).returncode == 0
+    assert out.read_bytes() == uninterrupted.read_bytes()
+
+
+def test_temp_files_of_killed_runs_are_removed_by_the_next_write(good, tmp_path):
+    out = tmp_path / "sel.json"
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    host = atomic._HOST
+    stale = tmp_path / f".sel.json.zipcore-{host}-{gone.pid}-0badc0de.tmp"
+    alive = tmp_path / f".sel.json.zipcore-{host}-{os.getpid()}-0badc0de.tmp"
+    other_host = tmp_path / f".sel.json.zipcore-elsewhere-{gone.pid}-0badc0de.tmp"
+    for path in (stale, alive, other_host):
+        path.write_text("partial")
+    assert cli.main(_select(good, "-o", str(out))) == 0
+    assert not stale.exists()
+    assert alive.exists() and other_host.exists()  # a live writer's, another host's: not ours
+    assert socket.gethostname()  # the name the temp files carry
+
+
+# --- 12: a slow progress callback ---------------------------------------------------------------
+
+def test_a_slow_progress_callback_is_called_about_ten_times_a_second_at_most(records):
+    calls: list[float] = []
+
+    def slow(stage, round_, done, total):
+        calls.append(time.monotonic())
+        time.sleep(0.15)
+
+    start = time.monotonic()
+    zipcore.select(records[:600], 40, k1=300, k2=40, k3=10, threads=1, progress=slow)
+    elapsed = time.monotonic() - start
+    # Each call takes 0.15 s and the next comes 0.1 s after it returns (plus the final one):
+    # when the timer was reset before the callback, it came after every evaluation instead.
+    assert len(calls) <= elapsed / 0.25 + 2, (len(calls), elapsed)
+    gaps = np.diff(calls)[:-1]  # the last call reports the end at once
+    assert (gaps >= 0.25 - 0.01).all()
+
+
+# --- 15, 16: indices and zero-copy pools -------------------------------------------------------
+
+@pytest.mark.parametrize("bad", [[1.7], [True], ["1"], np.array([0.0])])
+def test_float_or_bool_indices_are_refused_not_truncated(good, tmp_path, bad):
+    source = zipcore.read_pool(good)
+    with pytest.raises(TypeError, match="indices must be integers"):
+        source.write_selection(tmp_path / "o.json", bad)
+    with pytest.raises(TypeError, match="indices must be integers"):
+        source.pool.take(bad)
+    assert not (tmp_path / "o.json").exists()
+
+
+def test_rewriting_a_zero_copy_pools_offsets_cannot_crash_a_running_select(records):
+    encoded = zipcore.Pool.from_samples(records[:400])
+    data = np.array(encoded.data)
+    offsets = np.array(encoded.offsets)  # the caller's own, writeable
+    pool = zipcore.Pool.from_buffers(data, offsets)
+    expected = zipcore.select(pool, 30, k1=200, k2=30, k3=10, threads=2)
+    stop = threading.Event()
+
+    def vandal() -> None:
+        rng = np.random.default_rng(0)
+        while not stop.is_set():
+            offsets[:] = rng.integers(-10**12, 10**12, len(offsets))
+
+    thread = threading.Thread(target=vandal)
+    thread.start()
+    try:
+        for _ in range(3):
+            np.testing.assert_array_equal(
+                zipcore.select(pool, 30, k1=200, k2=30, k3=10, threads=2), expected)
+    finally:
+        stop.set()
+        thread.join()
+    assert not np.shares_memory(pool.offsets, offsets)
+
+
+def test_the_binding_copies_offsets_it_is_given(records):
+    encoded = zipcore.Pool.from_samples(records[:50])
+    offsets = np.array(encoded.offsets)
+    stop = threading.Event()
+
+    def vandal() -> None:
+        while not stop.is_set():
+            offsets[1:] = 10**15
+            offsets[1:] = encoded.offsets[1:]
+
+    thread = threading.Thread(target=vandal)
+    thread.start()
+    try:
+        for _ in range(20):
+            try:
+                zipcore._core.select(encoded.data, offsets, 5, 20, 10, 5, 2, "zlib", 9, None)
+            except ValueError as exc:  # the copy was taken mid-rewrite: refused, not read
+                assert "offsets" in str(exc)
+    finally:
+        stop.set()
+        thread.join()
+
+
+# --- 14: R of nothing --------------------------------------------------------------------------
+
+def test_the_ratio_of_no_samples_is_an_error():
+    with pytest.raises(zipcore.ZipcoreError, match="no samples"):
+        zipcore.compression_ratio([])
+
+
+# --- the error boundary ------------------------------------------------------------------------
+
+def test_a_bug_prints_its_traceback_and_exits_70(good, tmp_path, monkeypatch, capsys):
+    def broken(*args, **kwargs):
+        raise RuntimeError("simulated bug")
+    monkeypatch.setattr(cli, "read_pool", broken)
+    assert cli.main(_select(good, "-o", str(tmp_path / "o.json"))) == 70
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "RuntimeError: simulated bug" in err
+    assert err.strip().splitlines()[-1].startswith("zipcore: internal error")
+
+
+def test_out_of_memory_is_one_line(good, tmp_path, monkeypatch, capsys):
+    def exhausted(*args, **kwargs):
+        raise MemoryError()
+    monkeypatch.setattr(cli, "read_pool", exhausted)
+    assert cli.main(_select(good, "-o", str(tmp_path / "o.json"))) == 2
+    assert _one_error_line(capsys.readouterr().err) == "zipcore: error: out of memory"
+
+
+# --- 25 (command line): zlib-only options with zstd ---------------------------------------------
+
+@pytest.mark.parametrize("flag", [["--parallel"], ["--exact"], ["--exact-limit", "1M"]])
+def test_zlib_only_ratio_options_with_zstd_are_refused(good, capsys, flag):
+    assert cli.main(["ratio", str(good), "--codec", "zstd", *flag]) == 2
+    assert "--codec zstd is always one stream" in _one_error_line(capsys.readouterr().err)
