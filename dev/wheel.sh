@@ -73,14 +73,15 @@ rm -rf "$work/build"
 fresh=(env -u PYTHONPATH -u PIP_FIND_LINKS -u PIP_CONSTRAINT PIP_CONFIG_FILE=/dev/null PYTHONNOUSERSITE=1)
 offline=(--no-index --only-binary :all: --find-links "$wheelhouse")
 step "fresh venv: install (zipcore, numpy, tqdm, zstandard) and first import"
+t0=$(date +%s.%N)
 "$python" -m venv "$work/venv"
 venv="$work/venv/bin"
-t0=$(date +%s.%N)
-"${fresh[@]}" "$venv/python" -m pip install -q "${offline[@]}" "$wheel"
 t1=$(date +%s.%N)
-core=$("${fresh[@]}" "$venv/python" -W error -c "import zipcore, zipcore._core as c; print(c.__file__)")
+"${fresh[@]}" "$venv/python" -m pip install -q "${offline[@]}" "$wheel"
 t2=$(date +%s.%N)
-echo "install $(elapsed "$t0" "$t1") s, first import $(elapsed "$t1" "$t2") s"
+core=$("${fresh[@]}" "$venv/python" -W error -c "import zipcore, zipcore._core as c; print(c.__file__)")
+t3=$(date +%s.%N)
+echo "venv $(elapsed "$t0" "$t1") s, install $(elapsed "$t1" "$t2") s, first import $(elapsed "$t2" "$t3") s"
 case "$core" in
   "$work/venv/"*) echo "zipcore._core: $core" ;;
   *) echo "wheel: zipcore imported from $core, not from the fresh venv" >&2; exit 1 ;;
