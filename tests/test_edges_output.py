@@ -7,6 +7,7 @@ bundled example (``zipcore.EXAMPLE_POOL``), so nothing here needs ``../shared``.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import resource
@@ -18,6 +19,7 @@ import sys
 import textwrap
 import threading
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -183,15 +185,28 @@ def _valid_checkpoint(records, path: Path) -> None:
     zipcore.select(records[:80], 10, k1=60, k2=20, k3=5, checkpoint=path)
 
 
-@pytest.mark.parametrize("damage", ["truncated", "flipped", "json", "empty"])
+def _raw_member(data: bytes) -> bytes:
+    """The archive with its ``order`` array stored as a plain member (no ``.npy``): np.load
+    hands such a member back as bytes, not an array (found by fuzz_checkpoint.py)."""
+    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            name = "order" if item.filename == "order.npy" else item.filename
+            target.writestr(name, source.read(item))
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("damage", ["truncated", "flipped", "json", "empty", "raw_member"])
 def test_a_damaged_checkpoint_is_one_line_naming_it(good, tmp_path, records, capsys, damage):
     ck = tmp_path / "run.npz"
     _valid_checkpoint(records, ck)
     data = ck.read_bytes()
-    ck.write_bytes({"truncated": data[:len(data) // 2],
-                    "flipped": data[:200] + bytes(b ^ 0xFF for b in data[200:400]) + data[400:],
-                    "json": b'{"not": "a checkpoint"}',
-                    "empty": b""}[damage])
+    ck.write_bytes({"truncated": lambda: data[:len(data) // 2],
+                    "flipped": lambda: data[:200] + bytes(b ^ 0xFF for b in data[200:400])
+                    + data[400:],
+                    "json": lambda: b'{"not": "a checkpoint"}',
+                    "empty": lambda: b"",
+                    "raw_member": lambda: _raw_member(data)}[damage]())
     out = tmp_path / "o.json"
     assert cli.main(_select(good, "-o", str(out), "--checkpoint", str(ck))) == 2
     line = _one_error_line(capsys.readouterr().err)

@@ -100,6 +100,8 @@ def _state_problem(state: dict[str, Any], n: int, budget: int) -> Optional[str]:
     resumes (its guard); here the message can name the file."""
     for key, kind in (("order", "i"), ("global", "f"), ("alone", "f"), ("eligible", "ui")):
         array = state[key]
+        if not isinstance(array, np.ndarray):  # an archive member that is no .npy: raw bytes
+            return f"'{key}' is not an array"
         if array.ndim != 1 or array.dtype.kind not in kind:
             return f"'{key}' is a {array.ndim}-D {array.dtype} array"
     if not (len(state["global"]) == len(state["alone"]) == len(state["eligible"]) == n):
