@@ -186,13 +186,15 @@ def _valid_checkpoint(records, path: Path) -> None:
 
 
 def _raw_member(data: bytes) -> bytes:
-    """The archive with its ``order`` array stored as a plain member (no ``.npy``): np.load
+    """The archive with its ``order`` array replaced by a member that is no ``.npy``: np.load
     hands such a member back as bytes, not an array (found by fuzz_checkpoint.py)."""
     source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
     with zipfile.ZipFile(out, "w") as target:
         for item in source.infolist():
-            name = "order" if item.filename == "order.npy" else item.filename
-            target.writestr(name, source.read(item))
+            if item.filename == "order.npy":
+                target.writestr("order", b"no array here")
+            else:
+                target.writestr(item.filename, source.read(item))
     return out.getvalue()
 
 
