@@ -306,6 +306,8 @@ def no_reading(monkeypatch):
     (["--codec", "zlib", "--level", "6"], "exact at level 9 only"),
     (["--report", "{d}/nodir/r.png"], "{d}/nodir/r.png: cannot write output"),
     (["--indices-out", "{d}"], "{d}: cannot write output: is a directory"),
+    (["--indices-out", "{d}/newdir/"], "{d}/newdir/: cannot write output: no such directory"),
+    (["--indices-out", ""], ": cannot write output: the path is empty"),
 ])
 def test_bad_paths_and_parameters_fail_before_reading(good, tmp_path, capsys, no_reading,
                                                       flags, message):

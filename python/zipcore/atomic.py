@@ -64,6 +64,8 @@ def output(path: PathLike, *, regular_only: bool = False) -> Output:
     Raises OSError naming ``path``.
     """
     name = os.fspath(path)
+    if not name:
+        raise _error(name, errno.ENOENT, "cannot write output: the path is empty")
     try:
         info = os.stat(name)  # follows symlinks
     except FileNotFoundError:
@@ -80,6 +82,8 @@ def output(path: PathLike, *, regular_only: bool = False) -> Output:
         raise _error(name, errno.EISDIR, "cannot write output: is a directory")
     if info is not None and not stat.S_ISREG(info.st_mode):
         raise _error(name, errno.EINVAL, "cannot write output: not a regular file, device or pipe")
+    if info is None and name.endswith(("/", os.sep)):  # realpath would drop the slash
+        raise _error(name, errno.ENOENT, "cannot write output: no such directory")
     target = Path(os.path.realpath(name))
     mode = owner = None
     if info is not None:
