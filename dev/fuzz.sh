@@ -47,7 +47,7 @@ for harness in tests/fuzz/fuzz_*.py; do
   # Room above libFuzzer's 2 GB default: zstd's highest levels and ASan's quarantine.
   options=(-max_total_time="$seconds" -timeout=120 -rss_limit_mb=6144 -print_final_stats=1
            -artifact_prefix="$out/")
-  case $name in fuzz_json_list|fuzz_jsonl) options+=(-dict=tests/fuzz/json.dict) ;; esac
+  case $name in fuzz_json*) options+=(-dict=tests/fuzz/json.dict) ;; esac
   status=0
   "$python" "$harness" "$scratch/$name" "$corpus" "${options[@]}" >"$scratch/$name.log" 2>&1 \
     || status=$?
