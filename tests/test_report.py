@@ -56,7 +56,7 @@ def test_many_sources_are_merged_by_prefix_then_into_other():
 
 def test_report_of_bytes_samples(records, result):
     summary = report.selection_report(result, encode_pool(records))
-    assert summary.sources == ["(none)"] and summary.selection_share == [1.0]
+    assert summary.sources == ["(no source)"] and summary.selection_share == [1.0]
     with pytest.raises(ValueError, match="indices outside the 10 samples"):
         report.selection_report(result, records[:10])
 
@@ -109,7 +109,7 @@ def test_file_sources_follow_the_pool_read_from_a_file(tmp_path, records, real_p
     else:
         rows = [dict(r) for r in records[:30]]
         del rows[4]["source"]
-        expected = [r.get("source", "(none)") for r in rows]
+        expected = [r.get("source", "(no source)") for r in rows]
     path = tmp_path / ("pool.jsonl.gz" if kind == "jsonl.gz" else "pool.json")
     if kind == "jsonl.gz":
         path.write_bytes(gzip.compress("".join(json.dumps(r) + "\n" for r in rows).encode()))

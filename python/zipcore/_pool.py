@@ -36,7 +36,10 @@ def sample_bytes(sample: Any, index: int) -> bytes:
                 "pass bytes instead to select on raw bytes"
             ) from None
     if isinstance(sample, Mapping):
-        return repr(sample).encode("utf-8")
+        try:
+            return repr(sample).encode("utf-8")
+        except RecursionError:
+            raise ZipcoreError(f"sample {index} is nested too deeply to encode") from None
     raise TypeError(
         f"sample {index} is a {type(sample).__name__}; zipcore takes dict records, str or bytes"
     )

@@ -113,7 +113,7 @@ def score_rows(batch: Any, *, column: Optional[str], options: dict[str, Any],
             raise ValueError(f"the dataset has no column {column!r}; its columns: "
                              f"{batch.column_names}")
         return _scored_table(Pool.from_arrow(batch.column(column)), p)
-    encoder = PoolEncoder(options["format"], text_field=options["text_field"],
+    encoder = PoolEncoder(options["format"], text_field=options["text_field"] or "text",
                           template=options["template"], pairs=False)
     try:
         for record in batch.to_pylist():

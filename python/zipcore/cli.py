@@ -27,7 +27,7 @@ from .formats import FORMATS
 from .jsonstream import sniff
 from .params import ZipParams
 from .readers import read_pool
-from .records import indices_bytes, is_gzip_path, load_dataset
+from .records import indices_bytes, is_gzip_path
 from .selection import compression_ratio, select_with_stats
 
 
@@ -76,6 +76,12 @@ def _size(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must not be negative, got {text!r}")
     return value
+
+
+def _add_records_key(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--records-key", metavar="KEY",
+                        help="JSON input whose top level is an object: the records are the list "
+                             "under KEY (e.g. data for {\"data\": [...]}), read as a stream")
 
 
 def _add_ratio_options(parser: argparse.ArgumentParser) -> None:
@@ -150,6 +156,7 @@ def _build_parser() -> argparse.ArgumentParser:
                           "reference; text compresses one string field; auto (default) "
                           "detects it from the first record. Preference pairs (pair_id and "
                           "label) are kept together as one sample")
+    _add_records_key(sel)
     sel.add_argument("--text-field", default=None, metavar="NAME",
                      help="samples are this string field of each record (format text); default: the field 'text' when auto-detection finds no other format")
     sample = sel.add_mutually_exclusive_group()
@@ -182,6 +189,7 @@ def _build_parser() -> argparse.ArgumentParser:
                     "larger ones in 1 MiB chunks on all cores, each primed with the 32 KB "
                     "before it (within 0.02% of the exact value on the real pools).")
     rat.add_argument("files", metavar="FILE", nargs="+")
+    _add_records_key(rat)
     rat.add_argument("--by", choices=("source", "prefix"),
                      help="also R per value of the records' source field (prefix: the part "
                           "before the first '/'), most redundant first")
@@ -262,10 +270,11 @@ def _select_params(args: argparse.Namespace) -> ZipParams:
 _OUTPUT_KINDS = {".json": "json", ".jsonl": "jsonl", ".parquet": "parquet"}
 
 
-def _check_output_format(input_path: str, output_path: str) -> None:
+def _check_output_format(input_path: str, output_path: str, records_key: Optional[str]) -> None:
     """Refuses, before any work, an output whose name promises another format than the one
-    written (the input's): ``sel.parquet`` holding JSON text, a gzip-wrapped Parquet file."""
-    kind = sniff(input_path)
+    written (the input's): ``sel.parquet`` holding JSON text, a gzip-wrapped Parquet file.
+    Records under ``records_key`` are written as a JSON list."""
+    kind = "json" if records_key is not None else sniff(input_path)
     gzip_name = is_gzip_path(output_path)
     stem = output_path[:-len(".gz")] if gzip_name else output_path
     named = _OUTPUT_KINDS.get(os.path.splitext(stem)[1].lower())
@@ -290,11 +299,12 @@ def _run_select(args: argparse.Namespace) -> int:
     outputs = atomic.plan({"--output": args.output, "--indices-out": args.indices_out,
                            "--report": args.report, "--checkpoint": args.checkpoint},
                           {"INPUT": args.input}, regular_only=["--checkpoint"])
-    _check_output_format(args.input, args.output)
+    _check_output_format(args.input, args.output, args.records_key)
     if args.ray is not None:
         return run_command(args, params, outputs)
     source = read_pool(args.input, format=args.format, text_field=args.text_field,
-                       column=args.column, template=args.template)
+                       column=args.column, template=args.template,
+                       records_key=args.records_key)
     try:
         params = params.for_pool(len(source))
     except ValueError as exc:  # budget larger than the pool, empty pool
@@ -336,16 +346,12 @@ def _run_select(args: argparse.Namespace) -> int:
 def _ratio_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     options = _ratio_options(args)
     rows = []
-    for path in args.files:  # one dataset in memory at a time
-        if args.by is None:  # streamed: the samples' bytes only, no per-record objects
-            records = read_pool(path, format="record", pairs=False).pool
-        else:
-            records = load_dataset(path).records
-        row = {"file": path, **ratio.dataset_ratio(records, **options).as_dict()}
-        if args.by is not None:
-            row["sources"] = [
-                {"source": s.source, **s.as_dict()}
-                for s in ratio.ratio_by_source(records, prefix=args.by == "prefix", **options)]
+    for path in args.files:  # one file in memory at a time, read as a stream
+        whole, sources = ratio.file_ratios(path, by=args.by, records_key=args.records_key,
+                                           **options)
+        row = {"file": path, **whole.as_dict()}
+        if sources is not None:
+            row["sources"] = [{"source": s.source, **s.as_dict()} for s in sources]
         rows.append(row)
     return rows
 

@@ -45,6 +45,7 @@ import numpy as np
 from . import _ray_tasks as tasks
 from ._core import ZipcoreError
 from ._ray_tasks import FaultHook, TaskParams, shard_of
+from .formats import resolve_format
 from .params import ZipParams, integer
 
 __all__ = ["DistributedResult", "connect", "default_per_shard", "require_ray", "select",
@@ -119,7 +120,7 @@ def _shard_sizes(samples: int, seed: int, shards: int) -> np.ndarray:
 # --- step 1: stage-1 scoring, a Ray Data map -------------------------------------------------
 
 def _first_record(path: str) -> Any:
-    from .jsonstream import iter_json_list, iter_jsonl, sniff
+    from .jsonstream import iter_records, sniff
 
     kind = sniff(path)
     if kind == "parquet":
@@ -127,7 +128,7 @@ def _first_record(path: str) -> Any:
 
         rows = next(pq.ParquetFile(path).iter_batches(batch_size=1), None)
         return rows.to_pylist()[0] if rows is not None and rows.num_rows else None
-    records = iter_json_list(path) if kind == "json" else iter_jsonl(path)
+    records = iter_records(path, kind)
     try:
         return next(iter(records), (None,))[0]
     finally:
@@ -143,7 +144,9 @@ def _fix_format(first: Any, options: dict[str, Any]) -> dict[str, Any]:
     if first is None or options.get("column") or options.get("template"):
         return options
     if options["format"] == "auto":
-        options["format"] = detect_format(first, text_field=options["text_field"])
+        options["format"] = detect_format(first)
+        if options["format"] == "text":
+            options["text_field"] = "text"
     if "pairs" in options and options["pairs"] is None:
         options["pairs"] = is_pair_member(first)
     return options
@@ -262,8 +265,10 @@ def select_with_stats(
             integer(name, value)
     seed, max_retries = operator.index(seed), operator.index(max_retries)
     connect()
-    options = {"format": format, "text_field": text_field, "column": column,
-               "template": template, "pairs": pairs}
+    format, text_field = resolve_format(format, text_field=text_field, column=column,
+                                        template=template)
+    options = {"format": format, "text_field": text_field if format == "text" else None,
+               "column": column, "template": template, "pairs": pairs}
     started = time.perf_counter()
     try:
         cpus = cpus_per_task or _default_cpus(ray, shards or 1)
