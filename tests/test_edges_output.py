@@ -91,6 +91,13 @@ def test_an_output_that_is_an_input_or_another_output_is_refused(good, capsys, f
     assert _tree(folder) == before  # the input intact, nothing written
 
 
+def test_write_selection_never_writes_over_its_input(good):
+    before = good.read_bytes()
+    with pytest.raises(ValueError, match="is the same file as the input"):
+        zipcore.read_pool(good).write_selection(good, [0])
+    assert good.read_bytes() == before
+
+
 def test_api_checkpoint_and_report_must_differ(tmp_path, records):
     path = tmp_path / "run.npz"
     with pytest.raises(ValueError, match="report= .* is the same file as the output checkpoint="):

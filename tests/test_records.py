@@ -282,11 +282,11 @@ def test_write_files_removes_committed_files_when_a_later_rename_fails(tmp_path,
     assert os.listdir(tmp_path) == []
 
 
-def test_check_writable_creates_nothing(tmp_path):
-    atomic.check_writable(tmp_path / "out.json")
+def test_planning_an_output_creates_nothing(tmp_path):
+    atomic.output(tmp_path / "out.json")
     assert os.listdir(tmp_path) == []
     with pytest.raises(FileNotFoundError, match="cannot write output"):
-        atomic.check_writable(tmp_path / "missing" / "out.json")
+        atomic.output(tmp_path / "missing" / "out.json")
 
 
 def test_json_python_cannot_build_is_a_positioned_error(tmp_path):

@@ -306,8 +306,3 @@ def write_file(path: Union[Output, PathLike], data: Content, *,
     if not isinstance(path, Output):
         path = plan({"output": path}, inputs)["output"]
     write_files([(path, data)])
-
-
-def check_writable(path: PathLike) -> None:
-    """Fails now, with the error a later write would give, if ``path`` cannot be written."""
-    output(path)

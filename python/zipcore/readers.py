@@ -119,8 +119,10 @@ class PoolFile:
 
     def write_selection(self, path: PathLike, samples: Iterable[Any]) -> None:
         """Writes the selected records in the input's format, in selection order, each exactly
-        as in the input (Parquet: every column). Gzip when ``path`` ends in ``.gz``; atomic."""
-        atomic.write_file(path, self.selection_chunks(samples, compress=is_gzip_path(path)))
+        as in the input (Parquet: every column). Gzip when ``path`` ends in ``.gz``; written
+        by zipcore's output policy (atomic; never over the input file itself)."""
+        out = atomic.plan({"path": path}, {"the input": self.path})["path"]
+        atomic.write_file(out, self.selection_chunks(samples, compress=is_gzip_path(path)))
 
     def _check_unchanged(self) -> None:
         if _stamp(self.path) != self.stamp:
