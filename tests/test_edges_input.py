@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -489,3 +492,20 @@ def test_monitor_names_the_line_of_a_non_utf8_csv(tmp_path, capsys):
     assert cli.main(["monitor", str(csv_path)]) == 2
     assert _one_line_error(capsys) == (f"{csv_path}:2:7: not valid UTF-8 (byte 0xe9: invalid "
                                        "continuation byte)")
+
+
+# --- an input that can be read only once -----------------------------------------------------
+
+def test_a_pipe_as_input_is_refused_not_read_or_waited_on(tmp_path):
+    # A FIFO with no writer used to block the sniffing open forever; one with a writer lost
+    # the records the sniff read before the reader opened it again.
+    fifo = tmp_path / "pool.json"
+    os.mkfifo(fifo)
+    done = subprocess.run([sys.executable, "-m", "zipcore", "select", str(fifo), "-o",
+                           str(tmp_path / "out.json"), "--budget", "1", "-q"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr == (f"zipcore: error: {fifo}: not a regular file (a pipe or device can "
+                           "be read only once); write it to a file first\n")
+    with pytest.raises(ZipcoreError, match="not a regular file"):
+        read_pool(fifo)

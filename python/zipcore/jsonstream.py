@@ -14,10 +14,12 @@ naming the file and ``line:column``, with the messages of :func:`zipcore.records
 from __future__ import annotations
 
 import codecs
+import errno
 import gzip
 import json
 import os
 import re
+import stat
 import zlib
 from typing import Any, BinaryIO, Iterator, Optional, Union
 
@@ -435,9 +437,21 @@ def _not_records(path: PathLike, list_fields: list[str], one_line: bool) -> Zipc
                         + (", or name the file .jsonl if it is one record" if one_line else ""))
 
 
+def _require_regular_file(path: PathLike) -> None:
+    info = os.stat(path)
+    if stat.S_ISDIR(info.st_mode):
+        raise IsADirectoryError(errno.EISDIR, "Is a directory", os.fspath(path))
+    if not stat.S_ISREG(info.st_mode):
+        # A pipe or device reads once (and a FIFO with no writer blocks): sniffing the format
+        # would eat the records, and a selection is written by re-reading the chosen ones.
+        raise ZipcoreError(f"{os.fspath(path)}: not a regular file (a pipe or device can be "
+                           "read only once); write it to a file first")
+
+
 def sniff(path: PathLike) -> str:
     """``parquet`` (by its magic bytes), ``json`` (the first non-blank character is ``[``) or
     ``jsonl`` (anything else, an empty file included)."""
+    _require_regular_file(path)
     with _Reader(path) as reader:
         head = reader.read(4)
         if head == _PARQUET_MAGIC and not reader.gzip:
