@@ -5,8 +5,9 @@
 #      interpreter's own exit-time allocations would drown it), then
 #   2. dev/lsan_check.py: the same workload of zipcore calls (ok and failing) at two sizes under
 #      LeakSanitizer; fails on a leak that grows with the calls or comes from the engine;
-#   3. the engine's fuzz harnesses (tests/fuzz/fuzz_select.py, fuzz_candidate_ratios.py) for
-#      ZIPCORE_SANITIZE_FUZZ seconds each (default 10, 0 skips), random small pools under ASan.
+#   3. the engine's fuzz harnesses (tests/fuzz/fuzz_select.py, fuzz_candidate_ratios.py,
+#      fuzz_checkpoint.py: resuming from damaged states) for ZIPCORE_SANITIZE_FUZZ seconds each
+#      (default 10, 0 skips), random small pools under ASan.
 # Any ASan/UBSan/LSan report, in pytest or in a subprocess a test starts, fails the script.
 #
 # Needs what dev/bootstrap.sh installs (g++, zlib and zstd headers, python3-venv); the build
@@ -82,7 +83,7 @@ if [ "$fuzz_seconds" != 0 ]; then
   # gcc's ASan runtime takes over the coverage callbacks, so under it atheris mutates the
   # checked-in corpus without coverage feedback: random pools, every one checked by ASan.
   status=0
-  ZIPCORE_FUZZ_PYTHON="$venv/bin/python" ZIPCORE_FUZZ_ONLY="fuzz_select fuzz_candidate_ratios" \
+  ZIPCORE_FUZZ_PYTHON="$venv/bin/python" ZIPCORE_FUZZ_ONLY="fuzz_select fuzz_candidate_ratios fuzz_checkpoint" \
     bash dev/fuzz.sh "$fuzz_seconds" || status=$?
   check_logs "the fuzz harnesses"
   if [ "$status" != 0 ]; then
