@@ -21,19 +21,8 @@ step() { echo "== wheel: $*" >&2; }
 elapsed() { "$python" -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$@"; }
 
 # What building needs from the system (the wheel's users need none of it).
-missing=()
-for need in "g++:g++" "/usr/include/zlib.h:zlib1g-dev" "/usr/include/zstd.h:libzstd-dev"; do
-  what=${need%%:*}
-  { [ -e "$what" ] || command -v "$what" >/dev/null 2>&1; } || missing+=("${need#*:}")
-done
-"$python" -c "import venv, ensurepip" 2>/dev/null || missing+=(python3-venv)
-if [ ${#missing[@]} -gt 0 ]; then
-  step "installing system packages: ${missing[*]}"
-  sudo_cmd=""
-  [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
-  $sudo_cmd apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q "${missing[@]}"
-fi
+source dev/build_deps.sh
+install_build_deps "$python"
 
 step "build tools in $work/tools"
 "$python" -m venv "$work/tools"
