@@ -30,8 +30,15 @@ void ParallelRunner::checkpoint(const Progress& progress) {
   if (poll_due()) poll_now(progress);
 }
 
+ParallelTotals ParallelRunner::totals() const {
+  return {task_seconds(), static_cast<double>(longest_ns_) * 1e-9,
+          static_cast<double>(pass_ns_) * 1e-9};
+}
+
 void ParallelRunner::run(std::int64_t count, const std::function<void(std::int64_t)>& task,
                          Progress& progress) {
+  const auto pass_start = Clock::now();
+  std::atomic<std::int64_t> longest{0};
   std::atomic<bool> stop{false};
   std::atomic<std::int64_t> done{progress.done};
   std::exception_ptr first_error;
@@ -47,7 +54,12 @@ void ParallelRunner::run(std::int64_t count, const std::function<void(std::int64
     try {
       const auto start = Clock::now();
       task(i);
-      task_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
+      const std::int64_t ns =
+          std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
+      task_ns_ += ns;
+      std::int64_t seen = longest.load(std::memory_order_relaxed);
+      while (ns > seen && !longest.compare_exchange_weak(seen, ns, std::memory_order_relaxed)) {
+      }
       done.fetch_add(1, std::memory_order_relaxed);
       // Only the calling thread may run the hook: it owns the Python thread state.
       if (is_caller && poll_due()) {
@@ -68,6 +80,8 @@ void ParallelRunner::run(std::int64_t count, const std::function<void(std::int64
 #endif
 
   progress.done = done.load();
+  longest_ns_ += longest.load();
+  pass_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - pass_start).count();
   if (first_error) std::rethrow_exception(first_error);
 }
 

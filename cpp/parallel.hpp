@@ -16,6 +16,13 @@
 
 namespace zipcore {
 
+// Where a runner's time went, summed over its passes: what the work/span model needs.
+struct ParallelTotals {
+  double task_seconds = 0;     // inside tasks, summed over all threads
+  double longest_seconds = 0;  // the longest task of each pass, summed: the passes' span
+  double pass_seconds = 0;     // wall time inside passes, on the calling thread
+};
+
 class ParallelRunner {
  public:
   ParallelRunner(int threads, const RunHooks& hooks);
@@ -33,6 +40,8 @@ class ParallelRunner {
   // Seconds all threads spent inside tasks, summed (for the time-outside-zlib accounting).
   double task_seconds() const { return static_cast<double>(task_ns_.load()) * 1e-9; }
 
+  ParallelTotals totals() const;
+
  private:
   bool poll_due();
   void poll_now(const Progress& progress);
@@ -41,6 +50,8 @@ class ParallelRunner {
   const RunHooks& hooks_;
   std::chrono::steady_clock::time_point last_poll_;
   std::atomic<std::int64_t> task_ns_{0};
+  std::int64_t longest_ns_ = 0;  // written by the calling thread only, after each pass
+  std::int64_t pass_ns_ = 0;
 };
 
 // Runs `first` and `second` side by side when `threads` >= 2, one after the other otherwise.

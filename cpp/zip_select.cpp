@@ -85,6 +85,26 @@ std::unique_ptr<GroupScorer> group_for(const PoolView& pool, const SelectParams&
   return make_group_scorer({p.codec, p.level, max_group_bytes(pool, members), threads});
 }
 
+// Measures the work and span of a stretch of the run from the runner's totals (see WorkSpan).
+class WorkSpanMeter {
+ public:
+  explicit WorkSpanMeter(const ParallelRunner& runner)
+      : runner_(runner), start_(Clock::now()), at_start_(runner.totals()) {}
+
+  WorkSpan finish() const {
+    const ParallelTotals now = runner_.totals();
+    const double serial =
+        std::max(0.0, seconds_since(start_) - (now.pass_seconds - at_start_.pass_seconds));
+    return {now.task_seconds - at_start_.task_seconds + serial,
+            now.longest_seconds - at_start_.longest_seconds + serial};
+  }
+
+ private:
+  const ParallelRunner& runner_;
+  Clock::time_point start_;
+  ParallelTotals at_start_;
+};
+
 class ZipLoop {
  public:
   ZipLoop(const PoolView& pool, const SelectParams& params, const RunHooks& hooks)
@@ -96,6 +116,7 @@ class ZipLoop {
 
   SelectReport run(const LoopState* resume, const RoundCallback& on_round) {
     const auto start = Clock::now();
+    const WorkSpanMeter whole(runner_);
     report_.threads = runner_.threads();
     if (resume) {
       resume_from(*resume);
@@ -107,6 +128,7 @@ class ZipLoop {
       if (on_round) on_round(state_);
     }
     report_.order = state_.order;
+    report_.total = whole.finish();
     report_.wall_seconds = seconds_since(start);
     report_.task_seconds = runner_.task_seconds();
     return std::move(report_);
@@ -115,6 +137,7 @@ class ZipLoop {
  private:
   void score_globally() {
     const auto start = Clock::now();
+    const WorkSpanMeter meter(runner_);
     std::vector<std::int64_t> everyone(pool_.size());
     std::iota(everyone.begin(), everyone.end(), std::int64_t{0});
     progress_.stage = 1;
@@ -122,7 +145,9 @@ class ZipLoop {
     state_.alone = state_.global;
     state_.eligible.assign(pool_.size(), 1);
     state_.available = static_cast<std::int64_t>(pool_.size());
-    report_.stage1 = {seconds_since(start), static_cast<std::int64_t>(everyone.size())};
+    report_.stage1.seconds = seconds_since(start);
+    report_.stage1.evaluations = static_cast<std::int64_t>(everyone.size());
+    static_cast<WorkSpan&>(report_.stage1) = meter.finish();
   }
 
   void resume_from(const LoopState& state) {
@@ -154,6 +179,7 @@ class ZipLoop {
   }
 
   void run_round() {
+    const WorkSpanMeter meter(runner_);
     RoundReport round;
     round.round = static_cast<int>(state_.rounds) + 1;
     progress_.round = round.round;
@@ -176,6 +202,7 @@ class ZipLoop {
     round.picked = static_cast<std::int64_t>(picks.size());
     round.selected = selected();
     progress_.selected = round.selected;
+    round.total = meter.finish();
     report_.rounds.push_back(round);
   }
 
@@ -184,6 +211,7 @@ class ZipLoop {
   std::vector<std::int64_t> coarse_local(const std::vector<std::int64_t>& candidates,
                                          const RoundShape& shape, StageReport& stage) {
     const auto start = Clock::now();
+    const WorkSpanMeter meter(runner_);
     progress_.stage = 2;
     std::vector<float> scores;
     if (selection_->members() == 0) {
@@ -198,6 +226,7 @@ class ZipLoop {
     std::vector<std::int64_t> shortlist = smallest_of_list(candidates, scores, shape.k2);
     for (std::int64_t t : shortlist) state_.eligible[t] = 0;
     state_.available -= static_cast<std::int64_t>(shortlist.size());
+    static_cast<WorkSpan&>(stage) = meter.finish();
     stage.seconds = seconds_since(start);
     return shortlist;
   }
@@ -206,6 +235,7 @@ class ZipLoop {
   std::vector<std::int64_t> fine_local(std::vector<std::int64_t> remaining, const RoundShape& shape,
                                        StageReport& stage) {
     const auto start = Clock::now();
+    const WorkSpanMeter meter(runner_);
     progress_.stage = 3;
     fine_->clear();
     std::vector<std::int64_t> picks;
@@ -226,6 +256,7 @@ class ZipLoop {
       if (j + 1 < shape.k3) fine_->append(pool_.sample(pick));
       runner_.checkpoint(progress_);
     }
+    static_cast<WorkSpan&>(stage) = meter.finish();
     stage.seconds = seconds_since(start);
     return picks;
   }

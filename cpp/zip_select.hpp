@@ -22,7 +22,17 @@ struct SelectParams {
   int level = 9;
 };
 
-struct StageReport {
+// Work and span of a stretch of the run (Cilk's model): work W is every task's time plus the
+// serial time around the passes; span S is the longest task of each pass plus that serial time.
+// Brent's bound gives T_p <= W/p + S on p threads, and W/S is the most parallelism the stretch
+// can use. Serial time is the stretch's wall time outside passes, on the calling thread
+// (run_both's two halves count as serial: a bound on the safe side).
+struct WorkSpan {
+  double work_seconds = 0;
+  double span_seconds = 0;
+};
+
+struct StageReport : WorkSpan {
   double seconds = 0;
   std::int64_t evaluations = 0;
 };
@@ -37,6 +47,7 @@ struct RoundReport {
   double ratio = 0;              // the selection's compression ratio after the round
   StageReport stage2;
   StageReport stage3;
+  WorkSpan total;                // the whole round: stages 2 and 3 and the serial steps around them
 };
 
 struct SelectReport {
@@ -45,6 +56,7 @@ struct SelectReport {
   std::vector<RoundReport> rounds;
   double wall_seconds = 0;
   double task_seconds = 0;  // time all threads spent inside evaluations, summed
+  WorkSpan total;           // the whole run
   int threads = 0;
 };
 

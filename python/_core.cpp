@@ -115,10 +115,16 @@ void run_without_gil(const std::exception_ptr& python_error, Work&& work) {
   if (engine_error) std::rethrow_exception(engine_error);
 }
 
+void add_work_span(py::dict& d, const zipcore::WorkSpan& w) {
+  d["work_seconds"] = w.work_seconds;
+  d["span_seconds"] = w.span_seconds;
+}
+
 py::dict stage_dict(const zipcore::StageReport& s) {
   py::dict d;
   d["seconds"] = s.seconds;
   d["evaluations"] = s.evaluations;
+  add_work_span(d, s);
   return d;
 }
 
@@ -137,6 +143,7 @@ py::dict report_dict(const zipcore::SelectReport& r) {
     d["ratio"] = round.ratio;
     d["stage2"] = stage_dict(round.stage2);
     d["stage3"] = stage_dict(round.stage3);
+    add_work_span(d, round.total);
     rounds.append(d);
   }
   py::dict out;
@@ -145,6 +152,7 @@ py::dict report_dict(const zipcore::SelectReport& r) {
   out["rounds"] = rounds;
   out["wall_seconds"] = r.wall_seconds;
   out["task_seconds"] = r.task_seconds;
+  add_work_span(out, r.total);
   out["threads"] = r.threads;
   return out;
 }

@@ -34,14 +34,30 @@ class SelectionResult:
     """Seconds all threads spent inside compressor evaluations, summed."""
     stage1: dict[str, float] = field(default_factory=dict)
     rounds: list[dict[str, Any]] = field(default_factory=list)
-    """One dict per round: candidates, shortlisted, picked, selected, pool_restored, and
-    ``stage2``/``stage3`` dicts of ``seconds`` and ``evaluations``."""
+    """One dict per round: candidates, shortlisted, picked, selected, pool_restored,
+    ``work_seconds`` and ``span_seconds`` of the round, and ``stage2``/``stage3`` dicts of
+    ``seconds``, ``evaluations``, ``work_seconds`` and ``span_seconds``."""
+    work_seconds: float = 0.0
+    """Work W of the run: every evaluation's time plus the serial time around the parallel
+    passes (ranking, preparing the selection, checkpoints), on any number of threads."""
+    span_seconds: float = 0.0
+    """Span S: the serial time plus each parallel pass's longest evaluation. Stages and rounds
+    carry their own ``work_seconds`` and ``span_seconds``."""
 
     @property
     def overhead_fraction(self) -> float:
         """Share of thread time spent outside evaluations (scheduling, sorting, idle at joins)."""
         capacity = self.wall_seconds * self.threads
         return 1.0 - self.eval_seconds / capacity if capacity > 0 else 0.0
+
+    @property
+    def parallelism(self) -> float:
+        """W / S: the most threads this run could keep busy (Cilk's parallelism)."""
+        return self.work_seconds / self.span_seconds if self.span_seconds > 0 else float("inf")
+
+    def projected_seconds(self, threads: int) -> float:
+        """Brent's bound on the run's time on ``threads`` cores: W / threads + S."""
+        return self.work_seconds / threads + self.span_seconds
 
 
 def _as_pool(samples: Any) -> EncodedPool:
@@ -97,6 +113,8 @@ def select_with_stats(
         eval_seconds=raw["task_seconds"],
         stage1=dict(raw["stage1"]),
         rounds=[dict(r) for r in raw["rounds"]],
+        work_seconds=raw["work_seconds"],
+        span_seconds=raw["span_seconds"],
     )
     if report is not None:
         from .report import write_selection_report
