@@ -270,7 +270,8 @@ def test_result_shape(records, budget, k1, k2, k3):
         picked += r["picked"]
         assert r["selected"] == picked
         assert isinstance(r["pool_restored"], bool)
-        assert set(r["stage2"]) == set(r["stage3"]) == {"seconds", "evaluations"}
+        assert set(r["stage2"]) == set(r["stage3"]) == {"seconds", "evaluations", "work_seconds",
+                                                        "span_seconds"}
     assert picked == budget
     assert got == oracle.select(records, budget, k1, k2, k3)
 
@@ -325,3 +326,18 @@ def test_build_info_is_a_fresh_dict():
     info = zipcore.build_info()
     info["zlib_exact"] = False
     assert zipcore.build_info()["zlib_exact"] is True
+
+
+def test_import_is_light_and_submodules_are_attributes():
+    import subprocess
+    import sys
+
+    code = ("import sys, zipcore; print(sorted(m for m in sys.modules if m.startswith('zipcore')),"
+            " 'numpy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "['zipcore', 'zipcore._core', 'zipcore._info'] False"
+    for name in ("formats", "pool", "readers", "ratio", "monitor", "checkpoint", "params"):
+        assert getattr(zipcore, name).__name__ == f"zipcore.{name}"
+    with pytest.raises(AttributeError, match="no attribute 'nosuch'"):
+        zipcore.nosuch  # noqa: B018

@@ -8,6 +8,7 @@ starts fast and a Ctrl-C during start-up lands in its error boundary.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,16 +30,14 @@ _PUBLIC = {
     "select": "selection",
     "select_with_stats": "selection",
 }
-_MODULES = ("distributed", "monitor", "params", "ratio", "report")
-
 __all__ = ["EXAMPLE_POOL", "ZipcoreError", "build_info", *sorted(_PUBLIC)]
 
 
 def __getattr__(name: str) -> Any:
     if name in _PUBLIC:
         value = getattr(importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
-    elif name in _MODULES:
-        value = importlib.import_module(f".{name}", __name__)
+    elif not name.startswith("__") and importlib.util.find_spec(f"{__name__}.{name}"):
+        value = importlib.import_module(f".{name}", __name__)  # a submodule: zipcore.ratio
     else:
         raise AttributeError(f"module 'zipcore' has no attribute {name!r}")
     globals()[name] = value  # the next lookup is a plain attribute
@@ -46,7 +45,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_PUBLIC) | set(_MODULES))
+    return sorted(set(globals()) | set(_PUBLIC))
 
 
 if TYPE_CHECKING:  # what type checkers and IDEs see

@@ -34,7 +34,8 @@ Content = Union[bytes, bytearray, memoryview, Iterable[bytes]]
 """A file's contents: one bytes-like object, or an iterable of chunks written as they come
 (so a large output is never held whole in memory)."""
 
-_HOST = re.sub(r"[^A-Za-z0-9_.-]", "_", socket.gethostname()) or "host"
+HOST = re.sub(r"[^A-Za-z0-9_.-]", "_", socket.gethostname())[:64] or "host"
+"""This host's name as temporary file names carry it."""
 
 
 def _error(path: PathLike, code: int, what: str) -> OSError:
@@ -65,7 +66,10 @@ def output(path: PathLike, *, regular_only: bool = False) -> Output:
     """
     name = os.fspath(path)
     if not name:
-        raise _error(name, errno.ENOENT, "cannot write output: the path is empty")
+        raise _error("''", errno.ENOENT, "cannot write output: the path is empty")
+    if name == "-":
+        raise _error(name, errno.EINVAL, "cannot write output: '-' (standard output) is not "
+                                         "supported; name a file, or /dev/stdout")
     try:
         info = os.stat(name)  # follows symlinks
     except FileNotFoundError:
@@ -82,9 +86,7 @@ def output(path: PathLike, *, regular_only: bool = False) -> Output:
         raise _error(name, errno.EISDIR, "cannot write output: is a directory")
     if info is not None and not stat.S_ISREG(info.st_mode):
         raise _error(name, errno.EINVAL, "cannot write output: not a regular file, device or pipe")
-    if info is None and name.endswith(("/", os.sep)):  # realpath would drop the slash
-        raise _error(name, errno.ENOENT, "cannot write output: no such directory")
-    target = Path(os.path.realpath(name))
+    target = Path(os.path.realpath(name)) if info is not None else _new_file(name)
     mode = owner = None
     if info is not None:
         mode = stat.S_IMODE(info.st_mode)
@@ -95,6 +97,32 @@ def output(path: PathLike, *, regular_only: bool = False) -> Output:
     planned = Output(name, target, mode=mode, owner=owner)
     _Staged(planned, b"").discard()  # proves the folder takes a new file; clears stale temps
     return planned
+
+
+def _new_file(given: str) -> Path:
+    """Where a file that does not exist yet lands, the way the kernel resolves ``given``: through
+    dangling symlinks to the file they name, in a folder that must exist. (``os.path.realpath``
+    alone cancels ``missing/..``, which the kernel refuses, and so could name another file: the
+    input itself.)"""
+    name = given
+    for _ in range(40):  # the kernel's own limit on symlinks in a path
+        if not os.path.islink(name):
+            break
+        link = os.readlink(name)
+        name = link if os.path.isabs(link) else os.path.join(os.path.dirname(name), link)
+    else:
+        raise _error(given, errno.ELOOP, "cannot write output: too many levels of symbolic links")
+    if name.endswith(("/", os.sep)):
+        raise _error(given, errno.ENOENT, "cannot write output: no such directory")
+    folder = os.path.dirname(name) or "."
+    try:
+        info = os.stat(folder)
+    except OSError as exc:
+        raise _error(given, exc.errno or errno.ENOENT,
+                     f"cannot write output: {exc.strerror}") from None
+    if not stat.S_ISDIR(info.st_mode):
+        raise _error(given, errno.ENOTDIR, "cannot write output: Not a directory")
+    return Path(os.path.realpath(folder)) / os.path.basename(name)
 
 
 def _identity(path: PathLike) -> tuple:
@@ -125,8 +153,9 @@ def plan(outputs: Mapping[str, Optional[PathLike]],
         if path is not None:
             seen.setdefault(_identity(path), (label, os.fspath(path)))
     for label, path in given.items():
-        key = _identity(path)
-        if key in seen and not _is_device(path):
+        out = planned[label]
+        key = _identity(out.path if out.stream else out.target)
+        if key in seen and not _is_device(out.path):
             other_label, other_path = seen[key]
             kind = "the input" if other_label in inputs else "the output"
             raise ValueError(f"{label} {os.fspath(path)} is the same file as {kind} "
@@ -152,9 +181,14 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
+def _temp_prefix(target: Path) -> str:
+    # At most 100 characters of the name: a name near the file system's 255 must stay writable.
+    return f".{target.name[:100]}.zipcore-{HOST}-"
+
+
 def remove_stale_temps(target: Path) -> None:
     """Removes temporary files of ``target`` left by processes of this host that are gone."""
-    pattern = re.compile(re.escape(f".{target.name}.zipcore-{_HOST}-") + r"(\d+)-[0-9a-f]+\.tmp")
+    pattern = re.compile(re.escape(_temp_prefix(target)) + r"(\d+)-[0-9a-f]+\.tmp")
     try:
         names = os.listdir(target.parent)
     except OSError:
@@ -188,7 +222,7 @@ class _Staged:
         target = self.out.target
         while True:
             self.temp = target.with_name(
-                f".{target.name}.zipcore-{_HOST}-{os.getpid()}-{secrets.token_hex(4)}.tmp")
+                f"{_temp_prefix(target)}{os.getpid()}-{secrets.token_hex(4)}.tmp")
             try:
                 fd = os.open(self.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             except FileExistsError:

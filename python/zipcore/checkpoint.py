@@ -84,6 +84,9 @@ def load(path: str | os.PathLike[str], identity: dict[str, str], *, pool_size: i
                                "checkpoint path") from None
     differences = [f"{key} is {stored.get(key, '(missing)')!r} in the checkpoint, {value!r} now"
                    for key, value in identity.items() if stored.get(key) != value]
+    if stored.get("pool") != identity["pool"]:
+        # Another pool: the k's, clamped to its size, may differ too, which says nothing more.
+        differences = [d for d in differences if d.startswith("pool ")]
     if differences:
         raise ZipcoreError(
             f"{name}: checkpoint belongs to another run: " + "; ".join(differences)

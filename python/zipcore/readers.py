@@ -121,7 +121,7 @@ class PoolFile:
         """Writes the selected records in the input's format, in selection order, each exactly
         as in the input (Parquet: every column). Gzip when ``path`` ends in ``.gz``; written
         by zipcore's output policy (atomic; never over the input file itself)."""
-        out = atomic.plan({"path": path}, {"the input": self.path})["path"]
+        out = atomic.plan({"output": path}, {"file": self.path})["output"]
         atomic.write_file(out, self.selection_chunks(samples, compress=is_gzip_path(path)))
 
     def _check_unchanged(self) -> None:
