@@ -185,3 +185,29 @@ def test_errors_name_the_problem(ray_cluster, files, tmp_path, capsys):
     status = cli.main(["select", str(files["jsonl"]), "-o", str(tmp_path / "o.jsonl"),
                        "--budget", "3", "--checkpoint", str(tmp_path / "c.npz"), "--ray"])
     assert status == 2 and "--checkpoint is not available with --ray" in capsys.readouterr().err
+    status = cli.main(["select", str(files["jsonl"]), "-o", str(tmp_path / "o.jsonl"),
+                       "--budget", "3", "--records-key", "data", "--ray"])
+    assert status == 2 and "--records-key is not available with --ray" in capsys.readouterr().err
+
+
+KEEPS_SIGTERM = """
+import signal
+import ray
+from zipcore import _stop, distributed
+with _stop.sigterm_raises():
+    distributed.connect("local", num_cpus=1, include_dashboard=False, log_to_driver=False)
+    print(signal.getsignal(signal.SIGTERM) is _stop._raise_terminated)
+ray.shutdown()
+"""
+
+
+def test_joining_ray_keeps_the_command_lines_sigterm_handler():
+    # ray.init installs a SIGTERM handler that exits with status 15: a terminated --ray run
+    # would skip the clean stop (one line, exit 143).
+    if os.environ.get("ZIPCORE_SANITIZED"):
+        pytest.skip("Ray workers are not run under the sanitizers (dev/sanitize.sh)")
+    pytest.importorskip("ray")
+    done = subprocess.run([sys.executable, "-c", KEEPS_SIGTERM], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "True"

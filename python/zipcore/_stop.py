@@ -44,6 +44,22 @@ def sigterm_raises() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+@contextlib.contextmanager
+def keep_sigterm_handler() -> Iterator[None]:
+    """Puts zipcore's SIGTERM handler back after the block if the block replaced it (``ray.init``
+    installs one that exits with status 15, skipping the command line's clean stop). Any other
+    handler, or none, is left as the block set it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    ours = signal.getsignal(signal.SIGTERM) is _raise_terminated
+    try:
+        yield
+    finally:
+        if ours:
+            signal.signal(signal.SIGTERM, _raise_terminated)
+
+
 def stop_status(stop: BaseException) -> int:
     """Prints the one line for a Ctrl-C or SIGTERM and returns the exit status."""
     terminated = isinstance(stop, Terminated)

@@ -293,7 +293,8 @@ def _run_select(args: argparse.Namespace) -> int:
         from .distributed import require_ray, run_command
 
         _require(require_ray)
-        for flag, value in (("--checkpoint", args.checkpoint), ("--report", args.report)):
+        for flag, value in (("--checkpoint", args.checkpoint), ("--report", args.report),
+                            ("--records-key", args.records_key)):
             if value is not None:
                 raise UsageError(f"{flag} is not available with --ray")
     outputs = atomic.plan({"--output": args.output, "--indices-out": args.indices_out,

@@ -44,6 +44,7 @@ import numpy as np
 
 from . import _ray_tasks as tasks
 from ._core import ZipcoreError
+from ._stop import keep_sigterm_handler
 from ._ray_tasks import FaultHook, TaskParams, shard_of
 from .formats import resolve_format
 from .params import ZipParams, integer
@@ -75,7 +76,8 @@ def connect(address: Optional[str] = None, **init_args: Any) -> None:
     a remote cluster through Ray Client, ``"host:6379"`` a cluster this machine is part of."""
     ray = require_ray()
     if not ray.is_initialized():
-        ray.init(address=address or None, **init_args)
+        with keep_sigterm_handler():  # ray.init installs its own: exit(15) with no cleanup line
+            ray.init(address=address or None, **init_args)
 
 
 @dataclass(frozen=True)
