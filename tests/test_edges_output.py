@@ -374,6 +374,24 @@ def test_json_text_is_never_written_under_another_format_name(good, tmp_path, ca
     assert not (tmp_path / output).exists()
 
 
+def test_a_wrapped_file_is_named_for_what_it_is_not_for_its_output_name(tmp_path, records,
+                                                                         capsys):
+    # A file opening with '{' is JSONL or a wrapper object: the reader says which, and only
+    # then is the output's name held against the format.
+    wrapped = tmp_path / "wrapped.json"
+    wrapped.write_text(json.dumps({"data": records[:20]}), encoding="utf-8")
+    assert cli.main(["select", str(wrapped), "-o", str(tmp_path / "o.json"), "--budget", "2",
+                     "-q"]) == 2
+    assert "Name the list with --records-key data" in _one_error_line(capsys.readouterr().err)
+    lines = tmp_path / "pool.jsonl"
+    lines.write_text("".join(json.dumps(r) + "\n" for r in records[:20]), encoding="utf-8")
+    assert cli.main(["select", str(lines), "-o", str(tmp_path / "o.json"), "--budget", "2",
+                     "-q"]) == 2
+    assert "(jsonl), which this name does not match: name it *.jsonl" in _one_error_line(
+        capsys.readouterr().err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pool.jsonl", "wrapped.json"]
+
+
 # --- 10, 11: Ctrl-C and SIGTERM ----------------------------------------------------------------
 
 STOP_DURING_IMPORT = textwrap.dedent("""

@@ -270,11 +270,9 @@ def _select_params(args: argparse.Namespace) -> ZipParams:
 _OUTPUT_KINDS = {".json": "json", ".jsonl": "jsonl", ".parquet": "parquet"}
 
 
-def _check_output_format(input_path: str, output_path: str, records_key: Optional[str]) -> None:
-    """Refuses, before any work, an output whose name promises another format than the one
-    written (the input's): ``sel.parquet`` holding JSON text, a gzip-wrapped Parquet file.
-    Records under ``records_key`` are written as a JSON list."""
-    kind = "json" if records_key is not None else sniff(input_path)
+def _check_output_format(kind: str, output_path: str) -> None:
+    """Refuses an output whose name promises another format than the one written (the input's
+    ``kind``): ``sel.parquet`` holding JSON text, a gzip-wrapped Parquet file."""
     gzip_name = is_gzip_path(output_path)
     stem = output_path[:-len(".gz")] if gzip_name else output_path
     named = _OUTPUT_KINDS.get(os.path.splitext(stem)[1].lower())
@@ -300,12 +298,19 @@ def _run_select(args: argparse.Namespace) -> int:
     outputs = atomic.plan({"--output": args.output, "--indices-out": args.indices_out,
                            "--report": args.report, "--checkpoint": args.checkpoint},
                           {"INPUT": args.input}, regular_only=["--checkpoint"])
-    _check_output_format(args.input, args.output, args.records_key)
+    # Records under --records-key are written as a JSON list. A file that does not open with
+    # '[' is JSONL or an object wrapping the records, which the reader refuses with a better
+    # message than a name mismatch: its name is checked once it is read (before any selecting).
+    kind = "json" if args.records_key is not None else sniff(args.input)
+    if kind != "jsonl" or args.ray is not None:
+        _check_output_format(kind, args.output)
     if args.ray is not None:
         return run_command(args, params, outputs)
     source = read_pool(args.input, format=args.format, text_field=args.text_field,
                        column=args.column, template=args.template,
                        records_key=args.records_key)
+    if kind == "jsonl":
+        _check_output_format(source.kind, args.output)
     try:
         params = params.for_pool(len(source))
     except ValueError as exc:  # budget larger than the pool, empty pool
