@@ -584,3 +584,21 @@ def test_out_of_memory_is_one_line(good, tmp_path, monkeypatch, capsys):
 def test_zlib_only_ratio_options_with_zstd_are_refused(good, capsys, flag):
     assert cli.main(["ratio", str(good), "--codec", "zstd", *flag]) == 2
     assert "--codec zstd is always one stream" in _one_error_line(capsys.readouterr().err)
+
+
+# --- every input of ratio and monitor is there before the first is measured --------------------
+
+def test_ratio_and_monitor_check_every_file_before_measuring(good, tmp_path, monkeypatch, capsys):
+    def measured(*args, **kwargs):
+        raise AssertionError("a file was measured before all were checked")
+    monkeypatch.setattr(zipcore.ratio, "file_ratios", measured)
+    monkeypatch.setattr(zipcore.monitor, "file_ratios", measured)
+    missing = tmp_path / "missing.json"
+    assert cli.main(["ratio", str(good), str(missing)]) == 2
+    assert _one_error_line(capsys.readouterr().err) == (
+        f"zipcore: error: {missing}: No such file or directory")
+    versions = tmp_path / "versions.csv"
+    versions.write_text(f"version,path\nv1,{good.name}\nv2,missing.json\n", encoding="utf-8")
+    assert cli.main(["monitor", str(versions)]) == 2
+    assert _one_error_line(capsys.readouterr().err) == (
+        f"zipcore: error: {versions}:3: version 'v2': {missing}: No such file or directory")

@@ -24,7 +24,7 @@ from ._info import build_info
 from ._plot import INSTALL as PLOT_INSTALL, require_matplotlib
 from ._stop import Terminated, sigterm_raises, stop_status
 from .formats import FORMATS
-from .jsonstream import sniff
+from .jsonstream import require_regular_file, sniff
 from .params import ZipParams
 from .readers import read_pool
 from .records import indices_bytes, is_gzip_path
@@ -351,6 +351,8 @@ def _run_select(args: argparse.Namespace) -> int:
 
 def _ratio_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     options = _ratio_options(args)
+    for path in args.files:  # every file is there before the first one is measured
+        require_regular_file(path)
     rows = []
     for path in args.files:  # one file in memory at a time, read as a stream
         whole, sources = ratio.file_ratios(path, by=args.by, records_key=args.records_key,

@@ -437,7 +437,8 @@ def _not_records(path: PathLike, list_fields: list[str], one_line: bool) -> Zipc
                         + (", or name the file .jsonl if it is one record" if one_line else ""))
 
 
-def _require_regular_file(path: PathLike) -> None:
+def require_regular_file(path: PathLike) -> None:
+    """Fails unless ``path`` is a regular file that exists (a pipe or device is refused)."""
     info = os.stat(path)
     if stat.S_ISDIR(info.st_mode):
         raise IsADirectoryError(errno.EISDIR, "Is a directory", os.fspath(path))
@@ -451,7 +452,7 @@ def _require_regular_file(path: PathLike) -> None:
 def sniff(path: PathLike) -> str:
     """``parquet`` (by its magic bytes), ``json`` (the first non-blank character is ``[``) or
     ``jsonl`` (anything else, an empty file included)."""
-    _require_regular_file(path)
+    require_regular_file(path)
     with _Reader(path) as reader:
         head = reader.read(4)
         if head == _PARQUET_MAGIC and not reader.gzip:

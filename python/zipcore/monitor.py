@@ -28,13 +28,14 @@ quality of the versions without a score.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import math
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Optional, Sequence, Union
+from typing import Any, Iterator, Optional, Sequence, Union
 
 import numpy as np
 
@@ -42,6 +43,7 @@ from . import atomic
 from ._core import ZipcoreError
 from .quality_fit import QualityFit, fit_quality
 from .jsonstream import utf8_error
+from .jsonstream import require_regular_file
 from .ratio import file_ratios
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -249,18 +251,25 @@ def flag_versions(versions: Sequence[VersionReport], r_pct: float = R_PCT,
 
 # --- the whole run --------------------------------------------------------------------------
 
-def measure(spec: VersionSpec, **ratio_options: Any) -> VersionReport:
-    """Reads one version's dataset, streamed, and computes its R (options as
-    ``dataset_ratio``). A missing, unreadable or empty dataset is a ZipcoreError naming the
-    CSV line, the version and the dataset's path."""
+@contextlib.contextmanager
+def _naming(spec: VersionSpec) -> Iterator[None]:
+    """Errors about a version's dataset name the CSV line, the version and the path."""
     where = f"{spec.where}: " if spec.where else ""
     try:
-        result, _ = file_ratios(spec.path, **ratio_options)
+        yield
     except OSError as exc:
         raise ZipcoreError(f"{where}version {spec.version!r}: {os.fspath(spec.path)}: "
                            f"{exc.strerror or exc}") from None
     except ZipcoreError as exc:  # names the dataset's path (and line) already
         raise ZipcoreError(f"{where}version {spec.version!r}: {exc}") from None
+
+
+def measure(spec: VersionSpec, **ratio_options: Any) -> VersionReport:
+    """Reads one version's dataset, streamed, and computes its R (options as
+    ``dataset_ratio``). A missing, unreadable or empty dataset is a ZipcoreError naming the
+    CSV line, the version and the dataset's path."""
+    with _naming(spec):
+        result, _ = file_ratios(spec.path, **ratio_options)
     return VersionReport(version=spec.version, path=os.fspath(spec.path), samples=result.samples,
                          bytes=result.bytes, compressed=result.compressed, ratio=result.ratio,
                          codec=result.codec, method=result.method, loss=spec.loss,
@@ -285,6 +294,9 @@ def monitor(csv_path: PathLike, *, r_pct: float = R_PCT, l_pct: float = L_PCT,
     if against not in AGAINST:  # checked before the slow part
         raise ValueError(f"against must be one of {', '.join(AGAINST)}, got {against!r}")
     specs = read_versions(csv_path)
+    for spec in specs:  # every dataset is there before the first one is measured
+        with _naming(spec):
+            require_regular_file(spec.path)
     versions = [measure(spec, codec=codec, **ratio_options) for spec in specs]
     return analyse(versions, r_pct=r_pct, l_pct=l_pct, against=against)
 
