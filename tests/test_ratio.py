@@ -137,11 +137,11 @@ def test_running_ratios_equal_the_ratio_of_each_prefix(real_pool):
 
 
 @pytest.mark.parametrize("kwargs, error", [
-    ({"codec": "gzip"}, "codec must be one of zlib, zstd"),
-    ({"threads": 0}, "threads must be a positive integer"),
+    ({"codec": "gzip"}, "codec must be 'zlib' or 'zstd', got 'gzip'"),
+    ({"threads": 0}, "threads must be positive, got 0"),
     ({"chunk_size": 1000}, "chunk_size must be an integer of at least 262144"),
     ({"codec": "zstd", "level": 0}, "zstd level must be in 1..22, got 0"),
-    ({"level": 6}, "the zlib ratio is zlib-9 only"),
+    ({"level": 6}, "the zlib codec is exact at level 9 only"),
 ])
 def test_bad_options_raise_value_error(kwargs, error):
     if kwargs.get("codec") == "zstd":
@@ -221,7 +221,7 @@ def test_ratio_command_without_zstandard_exits_2(pool_file, monkeypatch, capsys)
     (["--by", "model"], "invalid choice: 'model'"),
     (["--codec", "lzma"], "invalid choice: 'lzma'"),
     (["--threads", "0"], "--threads"),
-    (["--level", "6"], "the zlib ratio is zlib-9 only (the paper's R), got level 6"),
+    (["--level", "6"], "the zlib codec is exact at level 9 only (the reference's), got 6"),
 ])
 def test_bad_ratio_options_exit_2(pool_file, capsys, argv, message):
     assert cli.main(["ratio", str(pool_file), *argv]) == 2

@@ -190,7 +190,7 @@ def test_empty_selection_writes_valid_empty_files(tmp_path):
 
 @pytest.mark.parametrize("bad", [1, -1])
 def test_out_of_range_indices_are_rejected_before_writing(tmp_path, bad):
-    with pytest.raises(IndexError, match=f"index {bad} is out of range for 1 records"):
+    with pytest.raises(IndexError, match=f"index {bad} is out of range for 1 samples"):
         write_selection(tmp_path / "out.json", Dataset("x", "json", [{}], ["{}"]), [0, bad])
     assert os.listdir(tmp_path) == []
 

@@ -47,7 +47,8 @@ def warn_if_zlib_inexact() -> None:
         f"{info['zlib_python']}: with codec='zlib', compressed sizes can differ from "
         "zlib.compress(data, 9), so ratios and selections may differ from the reference script's "
         "(codec='zstd' is not affected). For exact selections, build zipcore from source against "
-        "the zlib this Python uses (pip install --no-binary zipcore zipcore); "
+        "the zlib this Python uses (from the source tree: bash dev/bootstrap.sh; from an index: "
+        "pip install --no-binary zipcore zipcore); "
         "zipcore.build_info() shows both versions.",
         RuntimeWarning,
         stacklevel=2,

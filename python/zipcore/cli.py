@@ -1,8 +1,9 @@
 """The ``zipcore`` command: select a subset, measure compression ratios, monitor data versions.
 
 ``main(argv)`` returns the exit status instead of exiting, so tests call it directly.
-Exit status: 0 ok, 2 bad usage or bad input (one ``zipcore: error:`` line, no traceback),
-130 interrupted. A failed run leaves no output file behind.
+Exit status: 0 ok; 1 ``monitor --strict`` flagged a version; 2 bad usage, bad input or an output
+that cannot be written (one ``zipcore: error:`` line, no traceback); 70 a bug (its traceback);
+130 interrupted (Ctrl-C); 143 terminated (SIGTERM). A failed run leaves no output file behind.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from ._plot import INSTALL as PLOT_INSTALL, require_matplotlib
 from ._stop import Terminated, sigterm_raises, stop_status
 from .formats import FORMATS
 from .jsonstream import require_regular_file, sniff
-from .params import ZipParams
+from .params import CODECS, ZSTD_LEVEL, ZipParams
 from .readers import read_pool
 from .records import indices_bytes, is_gzip_path
 from .selection import compression_ratio, select_with_stats
@@ -86,12 +87,12 @@ def _add_records_key(parser: argparse.ArgumentParser) -> None:
 
 def _add_ratio_options(parser: argparse.ArgumentParser) -> None:
     """How R is computed: shared by ratio and monitor."""
-    parser.add_argument("--codec", choices=ratio.CODECS, default="zlib",
+    parser.add_argument("--codec", choices=CODECS, default="zlib",
                         help="zlib: zlib-9, the paper's R (default); zstd: one zstd frame whose "
                              "window covers the whole dataset, so repeats far apart count")
     parser.add_argument("--level", type=int, default=None, metavar="N",
                         help=f"compression level: zlib is 9 only; zstd 1..22 "
-                             f"(default {ratio.ZSTD_LEVEL})")
+                             f"(default {ZSTD_LEVEL})")
     how = parser.add_mutually_exclusive_group()
     how.add_argument("--exact", dest="exact", action="store_const", const=True, default=None,
                      help="zlib: always one single-threaded stream (the exact R)")

@@ -233,7 +233,7 @@ def _parse_template(template: str) -> list[tuple[str, Optional[str]]]:
 
 
 def template_fields(template: str) -> list[str]:
-    """The record fields ``template`` names, each once, in order (see :func:`parse_template`)."""
+    """The record fields ``template`` names, each once, in order (see :func:`_parse_template`)."""
     return _field_names(_parse_template(template))
 
 

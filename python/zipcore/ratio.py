@@ -34,12 +34,11 @@ from typing import Any, Callable, Iterable, Optional, Sequence
 import numpy as np
 
 from ._core import ZipcoreError
-from ._info import available_cores
+from .params import codec_level, thread_count
 from ._pool import EncodedPool, sample_bytes
 from .formats import json_text, json_type
 from .readers import read_pool
 
-CODECS = ("zlib", "zstd")
 
 EXACT_LIMIT = 32 << 20
 """Groups up to this many bytes get the exact single-stream zlib value by default (about 1.5 s
@@ -57,8 +56,6 @@ PARALLEL_BOUND = 0.001
 least ``MIN_CHUNK_SIZE``. Measured on the seven real files in ../shared/data: at most 0.016 %
 with the default 1 MiB chunks, 0.053 % with 256 KiB chunks."""
 
-ZSTD_LEVEL = 3
-"""zstd's own default level."""
 
 WINDOW = 32 << 10  # deflate's window: what a chunk is primed with
 _PIECE = 1 << 20  # the exact stream is fed in pieces, so its output never piles up in memory
@@ -204,7 +201,7 @@ def parallel_zlib_stream(group: bytes, *, chunk_size: int = CHUNK_SIZE,
     view = memoryview(group)
     parts = _run([lambda s=s, e=e: _deflate_chunk(view, s, e)
                   for s, e in _chunk_bounds(len(view), _check_chunk(chunk_size))],
-                 _threads(threads))
+                 thread_count(threads))
     return _ZLIB_HEADER + b"".join(parts) + zlib.adler32(group).to_bytes(4, "big")
 
 
@@ -267,38 +264,12 @@ def _execute(plans: Sequence[_Plan], threads: int) -> list[RatioResult]:
             for p, total in zip(plans, totals)]
 
 
-def _threads(threads: Optional[int]) -> int:
-    if threads is None:
-        return available_cores()
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads <= 0:
-        raise ValueError(f"threads must be a positive integer, got {threads!r}")
-    return threads
-
-
 def _check_chunk(chunk_size: int) -> int:
     if (isinstance(chunk_size, bool) or not isinstance(chunk_size, int)
             or chunk_size < MIN_CHUNK_SIZE):
         raise ValueError(f"chunk_size must be an integer of at least {MIN_CHUNK_SIZE} bytes, "
                          f"got {chunk_size!r}")
     return chunk_size
-
-
-def _codec_level(codec: str, level: Optional[int]) -> int:
-    """The level to use; as ``zipcore.select``: zlib is level 9 only, zstd 1..22 (default 3)."""
-    if codec not in CODECS:
-        raise ValueError(f"codec must be one of {', '.join(CODECS)}, got {codec!r}")
-    if level is None:
-        return 9 if codec == "zlib" else ZSTD_LEVEL
-    if isinstance(level, bool) or not isinstance(level, int):
-        raise TypeError(f"level must be an integer, got {type(level).__name__}")
-    if codec == "zlib":
-        if level != 9:
-            raise ValueError(f"the zlib ratio is zlib-9 only (the paper's R), got level {level}")
-        return level
-    high = require_zstandard().MAX_COMPRESSION_LEVEL
-    if not 1 <= level <= high:
-        raise ValueError(f"zstd level must be in 1..{high}, got {level}")
-    return level
 
 
 # --- public API ------------------------------------------------------------------------------
@@ -351,7 +322,7 @@ def _ratios_of_bytes(
     chunk_size: int = CHUNK_SIZE,
     threads: Optional[int] = None,
 ) -> list[RatioResult]:
-    level = _codec_level(codec, level)
+    codec, level = codec_level(codec, level)  # select's rules: zlib 9 only, zstd 1..22
     chunk_size = _check_chunk(chunk_size)
     if isinstance(exact_limit, bool) or not isinstance(exact_limit, int):
         raise TypeError(f"exact_limit must be an integer number of bytes, got {exact_limit!r}")
@@ -360,7 +331,7 @@ def _ratios_of_bytes(
     if exact is not None and not isinstance(exact, bool):
         raise TypeError(f"exact must be True, False or None, got {exact!r}")
     plans = [_plan(data, n, codec, level, exact, exact_limit, chunk_size) for data, n in groups]
-    return _execute(plans, _threads(threads))
+    return _execute(plans, thread_count(threads))
 
 
 def source_key(sample: Any, prefix: bool = False) -> SourceKey:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Union
 
 from ._core import ZipcoreError
+from ._pool import checked_indices
 from .atomic import write_file
 from .formats import json_type
 
@@ -181,13 +182,7 @@ def load_dataset(path: PathLike) -> Dataset:
 
 
 def _selected_raw(dataset: Dataset, indices: Iterable[Any]) -> list[str]:
-    chosen = []
-    for index in indices:
-        i = int(index)
-        if not 0 <= i < len(dataset.raw):  # a negative index would silently wrap around
-            raise IndexError(f"index {i} is out of range for {len(dataset.raw)} records")
-        chosen.append(dataset.raw[i])
-    return chosen
+    return [dataset.raw[i] for i in checked_indices(list(indices), len(dataset.raw)).tolist()]
 
 
 def selection_bytes(dataset: Dataset, indices: Iterable[Any], *, compress: bool = False) -> bytes:
@@ -209,9 +204,11 @@ def indices_bytes(indices: Iterable[Any]) -> bytes:
 def write_selection(path: PathLike, dataset: Dataset, indices: Iterable[Any]) -> None:
     """Writes ``dataset``'s records at ``indices``, in that order, in the dataset's format.
 
-    Gzip-compressed when ``path`` ends in ``.gz``. Atomic: on any error nothing is left.
+    Gzip-compressed when ``path`` ends in ``.gz``. Written by zipcore's output policy (atomic;
+    never over the dataset's own file).
     """
-    write_file(path, selection_bytes(dataset, indices, compress=is_gzip_path(path)))
+    write_file(path, selection_bytes(dataset, indices, compress=is_gzip_path(path)),
+               inputs={"file": dataset.path})
 
 
 def write_indices(path: PathLike, indices: Iterable[Any]) -> None:
