@@ -26,11 +26,23 @@ POOLS = {
 """Short names for the real pools the tests use."""
 
 
+REQUIRE_DATA = os.environ.get("ZIPCORE_REQUIRE_DATA") == "1"
+"""CI sets it: a test that would skip for want of the real data fails instead."""
+
+
+def missing_data(path: Path) -> None:
+    """Skips the test (fails it under ZIPCORE_REQUIRE_DATA=1): real data it needs is absent."""
+    message = f"real data {path} not found (set ZIPCORE_DATA to the data folder)"
+    if REQUIRE_DATA:
+        pytest.fail(message + "; ZIPCORE_REQUIRE_DATA=1 makes that a failure")
+    pytest.skip(message)
+
+
 @functools.lru_cache(maxsize=None)
 def _load(filename: str) -> tuple[dict[str, Any], ...]:
     path = DATA_DIR / filename
     if not path.is_file():
-        pytest.skip(f"real data {path} not found (set ZIPCORE_DATA to the data folder)")
+        missing_data(path)
     with open(path, encoding="utf-8") as f:
         return tuple(json.load(f))
 

@@ -18,7 +18,7 @@ from zipcore import jsonstream
 from zipcore.readers import iter_json_list, iter_jsonl, locate, read_pool, sniff
 from zipcore.records import load_dataset, selection_bytes
 
-from conftest import DATA_DIR
+from conftest import DATA_DIR, missing_data
 
 KS = dict(k1=12, k2=8, k3=3)
 
@@ -86,7 +86,7 @@ def test_jsonl_stream_equals_a_whole_file_load(tmp_path, raw_items, gz):
 def test_real_files_stream_like_json_load(tmp_path, name, stop):
     path = DATA_DIR / name
     if not path.exists():
-        pytest.skip(f"shared data not found at {path}")
+        missing_data(path)
     if stop is None:
         with open(path, encoding="utf-8") as handle:
             expected = json.load(handle)
