@@ -68,6 +68,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_selection_args(parser)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--repeat", type=int, default=1, help="runs per thread count; best kept")
+    parser.add_argument("--codec", choices=("zlib", "zstd"), default="zlib")
+    parser.add_argument("--level", type=int, default=None)
+    parser.add_argument("--json", type=Path, help="write the full results here")
     args = parser.parse_args()
 
     t = time.perf_counter()
