@@ -21,6 +21,11 @@ data=../shared/data
   > $out/samples_5k.txt
 g++ -O2 -g bench/zstd_eval_cost.cpp /usr/lib/x86_64-linux-gnu/libzstd.a -o $out/zstd_eval_cost
 $out/zstd_eval_cost $out/samples_5k.txt 50 100 500 | tee $out/zstd_eval_cost.txt
+# Work, span and parallelism W/S (section 7), both codecs.
+for codec in zlib zstd; do
+  "$py" bench/bench_parallelism.py $data/pool_real_5k.json --budget 500 --k1 2000 --k2 200 \
+    --k3 100 --threads 1 2 --codec $codec --json $out/parallelism_5k_$codec.json
+done
 # zstd quality (AlpacaEval 40 models, budget 1000) and rank agreement with one-shot compression.
 "$py" bench/bench_quality.py $data/alpaca_eval_outputs_40models.json.gz --budget 1000 \
   --levels 1 3 9 19 --json $out/quality.json
