@@ -24,7 +24,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import machine_facts  # noqa: E402
-from selection_args import add_selection_args  # noqa: E402
+from selection_args import (add_selection_args, add_thread_sweep_args,  # noqa: E402
+                            best_per_thread_count)
 
 import zipcore  # noqa: E402
 from zipcore.readers import read_pool  # noqa: E402
@@ -67,20 +68,16 @@ def measure(pool, args, threads: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_selection_args(parser)
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--repeat", type=int, default=1, help="runs per thread count; best kept")
-    parser.add_argument("--codec", choices=("zlib", "zstd"), default="zlib")
-    parser.add_argument("--level", type=int, default=None)
-    parser.add_argument("--json", type=Path, help="write the full results here")
+    add_thread_sweep_args(parser)
     args = parser.parse_args()
 
     t = time.perf_counter()
     pool = read_pool(args.pool).pool
     print(f"loaded {len(pool)} samples in {time.perf_counter() - t:.1f} s", file=sys.stderr)
     runs = []
-    for threads in args.threads:
-        best = min((measure(pool, args, threads) for _ in range(args.repeat)),
-                   key=lambda r: r["wall_seconds"])
+    for best in best_per_thread_count(lambda threads: measure(pool, args, threads), args,
+                                      "wall_seconds"):
+        threads = best["threads"]
         runs.append(best)
         stages = " ".join(f"{k} W {v['work_seconds']:.2f} S {v['span_seconds']:.3f}"
                           for k, v in best["stages"].items())

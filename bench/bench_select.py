@@ -19,7 +19,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import machine_facts  # noqa: E402
-from selection_args import add_selection_args  # noqa: E402
+from selection_args import (add_selection_args, add_thread_sweep_args,  # noqa: E402
+                            best_per_thread_count)
 
 import zipcore  # noqa: E402
 from zipcore.readers import read_pool  # noqa: E402
@@ -56,11 +57,7 @@ def run_once(records, args, threads: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_selection_args(parser)
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--repeat", type=int, default=1, help="runs per thread count; best kept")
-    parser.add_argument("--codec", choices=("zlib", "zstd"), default="zlib")
-    parser.add_argument("--level", type=int, default=None)
-    parser.add_argument("--json", type=Path, help="write the full results here")
+    add_thread_sweep_args(parser)
     args = parser.parse_args()
 
     t = time.perf_counter()
@@ -68,9 +65,9 @@ def main() -> None:
     print(f"loaded {len(records)} samples in {time.perf_counter() - t:.1f} s", file=sys.stderr)
 
     runs = []
-    for threads in args.threads:
-        best = min((run_once(records, args, threads) for _ in range(args.repeat)),
-                   key=lambda r: r["seconds"])
+    for best in best_per_thread_count(lambda threads: run_once(records, args, threads), args,
+                                      "seconds"):
+        threads = best["threads"]
         runs.append(best)
         print(f"threads={threads}: {best['seconds']:.2f} s, "
               f"{best['us_per_evaluation_per_thread']:.0f} us/evaluation, "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Iterator, Optional
 
 
 def add_selection_args(parser: argparse.ArgumentParser, *, budget: Optional[int] = None,
@@ -18,3 +18,22 @@ def add_selection_args(parser: argparse.ArgumentParser, *, budget: Optional[int]
     parser.add_argument("--k1", type=int, default=10000)
     parser.add_argument("--k2", type=int, default=200)
     parser.add_argument("--k3", type=int, default=100)
+
+
+def add_thread_sweep_args(parser: argparse.ArgumentParser) -> None:
+    """Adds what a benchmark that runs one selection per thread count takes: --threads (1 2),
+    --repeat (best of), --codec, --level and --json (where the full results go)."""
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--repeat", type=int, default=1, help="runs per thread count; best kept")
+    parser.add_argument("--codec", choices=("zlib", "zstd"), default="zlib")
+    parser.add_argument("--level", type=int, default=None)
+    parser.add_argument("--json", type=Path, help="write the full results here")
+
+
+def best_per_thread_count(run: Callable[[int], dict], args: argparse.Namespace,
+                          key: str) -> Iterator[dict]:
+    """For each of ``args.threads``, the run (``run(threads)``) with the smallest ``key`` of
+    ``args.repeat`` runs."""
+    for threads in args.threads:
+        yield min((run(threads) for _ in range(args.repeat)), key=lambda r: r[key])
+
