@@ -9,7 +9,6 @@ spent outside compressor evaluations (scheduling, sorting, waiting at joins).
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -19,11 +18,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import machine_facts  # noqa: E402
-from selection_args import (add_selection_args, add_thread_sweep_args,  # noqa: E402
-                            best_per_thread_count)
+from selection_args import best_per_thread_count, load_pool, thread_sweep_args  # noqa: E402
 
 import zipcore  # noqa: E402
-from zipcore.readers import read_pool  # noqa: E402
 
 
 def run_once(records, args, threads: int) -> dict:
@@ -55,15 +52,8 @@ def run_once(records, args, threads: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_selection_args(parser)
-    add_thread_sweep_args(parser)
-    args = parser.parse_args()
-
-    t = time.perf_counter()
-    records = read_pool(args.pool).pool
-    print(f"loaded {len(records)} samples in {time.perf_counter() - t:.1f} s", file=sys.stderr)
-
+    args = thread_sweep_args(__doc__.splitlines()[0])
+    records = load_pool(args.pool)
     runs = []
     for best in best_per_thread_count(lambda threads: run_once(records, args, threads), args,
                                       "seconds"):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
+import time
 from pathlib import Path
-from typing import Callable, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 
 def add_selection_args(parser: argparse.ArgumentParser, *, budget: Optional[int] = None,
@@ -20,14 +22,28 @@ def add_selection_args(parser: argparse.ArgumentParser, *, budget: Optional[int]
     parser.add_argument("--k3", type=int, default=100)
 
 
-def add_thread_sweep_args(parser: argparse.ArgumentParser) -> None:
-    """Adds what a benchmark that runs one selection per thread count takes: --threads (1 2),
-    --repeat (best of), --codec, --level and --json (where the full results go)."""
+def thread_sweep_args(description: str) -> argparse.Namespace:
+    """The command line of a benchmark that runs one selection per thread count: the pool and
+    ZIP's parameters, --threads (1 2), --repeat (best of), --codec, --level and --json (where
+    the full results go)."""
+    parser = argparse.ArgumentParser(description=description)
+    add_selection_args(parser)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--repeat", type=int, default=1, help="runs per thread count; best kept")
     parser.add_argument("--codec", choices=("zlib", "zstd"), default="zlib")
     parser.add_argument("--level", type=int, default=None)
     parser.add_argument("--json", type=Path, help="write the full results here")
+    return parser.parse_args()
+
+
+def load_pool(path: Path) -> Any:
+    """The pool of ``path`` (zipcore's streaming reader), timed on stderr."""
+    from zipcore.readers import read_pool
+
+    start = time.perf_counter()
+    pool = read_pool(path).pool
+    print(f"loaded {len(pool)} samples in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+    return pool
 
 
 def best_per_thread_count(run: Callable[[int], dict], args: argparse.Namespace,
