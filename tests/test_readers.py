@@ -1,4 +1,5 @@
-"""Streaming readers: the same records and errors as a whole-file load, in bounded memory."""
+"""Streaming readers: the same records as json.loads and each record's exact source text, in
+bounded memory."""
 
 from __future__ import annotations
 
@@ -14,9 +15,8 @@ import pytest
 import zipcore
 from zipcore import ZipcoreError, cli
 from zipcore.pool import Pool
-from zipcore import jsonstream
-from zipcore.readers import iter_json_list, iter_jsonl, locate, read_pool, sniff
-from zipcore.records import load_dataset, selection_bytes
+from zipcore.io import jsonstream
+from zipcore.io.readers import iter_json_list, iter_jsonl, locate, read_pool, sniff
 
 from conftest import DATA_DIR, missing_data
 
@@ -47,7 +47,7 @@ def _spans_text(path: Path, spans) -> list[str]:
     return [data[start:end].decode("utf-8") for _, start, end in spans]
 
 
-# --- JSON list and JSONL: the same records and source text as load_dataset ---------------------
+# --- JSON list and JSONL: the same records as json.loads, each with its source text ------------
 
 @pytest.mark.parametrize("chunk", [1, 7, 64, 1 << 20])
 @pytest.mark.parametrize("gz", [False, True])
@@ -60,8 +60,6 @@ def test_json_list_stream_equals_a_whole_file_load(tmp_path, raw_items, monkeypa
     spans = list(iter_json_list(path))
     assert [record for record, _, _ in spans] == [json.loads(r) for r in raw_items]
     assert _spans_text(path, spans) == raw_items
-    dataset = load_dataset(path)
-    assert dataset.raw == raw_items
 
 
 @pytest.mark.parametrize("gz", [False, True])
@@ -76,7 +74,7 @@ def test_jsonl_stream_equals_a_whole_file_load(tmp_path, raw_items, gz):
                   gzip.compress(content) if gz else content)
     spans = list(iter_jsonl(path))
     assert [record for record, _, _ in spans] == [json.loads(r) for r in raw_items]
-    assert _spans_text(path, spans) == raw_items == load_dataset(path).raw
+    assert _spans_text(path, spans) == raw_items
 
 
 @pytest.mark.parametrize("name, stop", [
@@ -107,47 +105,94 @@ def test_sniff(tmp_path, content, kind):
     assert sniff(_write(tmp_path / "f", content)) == kind
 
 
-def test_empty_files_read_as_empty_pools(tmp_path):
-    for name, content in [("a.json", "[ ]"), ("b.jsonl", ""), ("c.jsonl", "\n  \n")]:
-        source = read_pool(_write(tmp_path / name, content))
-        assert len(source) == 0 and source.records == 0
+@pytest.mark.parametrize("content, kind", [("[ ]", "json"), (" [ \n ] \n", "json"), ("", "jsonl"),
+                                           ("\n  \n", "jsonl"), (" \n\n\t", "jsonl")])
+def test_empty_files_read_as_empty_pools(tmp_path, content, kind):
+    source = read_pool(_write(tmp_path / "empty", content))
+    assert len(source) == 0 and source.records == 0 and source.kind == kind
+    assert jsonstream.load_records(tmp_path / "empty") == []
 
 
-# --- malformed input: the messages of load_dataset, with file, line and column ---------------
+def test_a_missing_file_is_an_os_error(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        read_pool(tmp_path / "absent.json")
 
+
+# --- malformed input: one message naming the file, line and column ---------------------------
+
+NOT_AN_OBJECT = ", expected an object (a record such as {\"conversations\": [...]})"
+
+# case: (file name, content, where the error points (the last occurrence of these bytes; None:
+# the end of the file), message)
 MALFORMED = {
-    "trailing_comma": ("bad.json", b'[{"id": 0},\n {"id": 1,}]'),
-    "missing_comma": ("bad.json", b'[{"id": 0}\n {"id": 1}]'),
-    "element_not_object": ("bad.json", b'[{"id": 0},\n 5]'),
-    "string_element": ("bad.json", b'[{"id": 0}, "a long string element"]'),
-    "unclosed_list": ("bad.json", b'[{"id": 0},\n {"id": 1}'),
-    "unclosed_record": ("bad.json", b'[{"id": 0},\n {"id": 1, "v": "abc'),
-    "only_bracket": ("bad.json", b"["),
-    "extra_after_list": ("bad.json", b'[{"id": 0}]\n\n  x'),
-    "bad_escape": ("bad.json", b'[{"id": 0}, {"v": "\\q"}]'),
-    "non_utf8_json": ("bad.json", b'[{"id": 0},\n {"v": "caf\xc3\xa9 \xff"}]'),
-    "jsonl_not_object": ("bad.jsonl", b'{"id": 0}\n["x"]\n'),
-    "jsonl_two_objects": ("bad.jsonl", b'{"id": 0}\n{"id": 1} {"id": 2}\n'),
-    "jsonl_truncated": ("bad.jsonl", b'{"id": 0}\n{"id": 1, "v": '),
-    "jsonl_non_utf8": ("bad.jsonl", b'{"id": 0}\n{"v": "\xc3\xa9\xff"}\n'),
+    "trailing_comma": ("bad.json", b'[{"id": 0},\n {"id": 1,}]', b"}]",
+                       "Expecting property name enclosed in double quotes"),
+    "missing_comma": ("bad.json", b'[{"id": 0}\n {"id": 1}]', b'{"id": 1}',
+                      "expected ',' or ']' after element 0, found '{'"),
+    "element_not_object": ("bad.json", b'[{"id": 0},\n 5]', b"5",
+                           "element 1 is a JSON number" + NOT_AN_OBJECT),
+    "array_element": ("bad.json", b'[{"id": 0},\n  [1, 2]]', b"[1",
+                      "element 1 is a JSON array" + NOT_AN_OBJECT),
+    "string_element": ("bad.json", b'[{"id": 0}, "a long string element"]', b'"a long',
+                       "element 1 is a JSON string" + NOT_AN_OBJECT),
+    "first_element_a_string": ("bad.json", b'[\n"text"]', b'"text',
+                               "element 0 is a JSON string" + NOT_AN_OBJECT),
+    "unclosed_list": ("bad.json", b'[{"id": 0},\n {"id": 1}', None,
+                      "expected ',' or ']' after element 1, found the end of the file"),
+    "unterminated_list": ("bad.json", b'[{"id": 0},\n', None, "Expecting value"),
+    "unclosed_record": ("bad.json", b'[{"id": 0},\n {"id": 1, "v": "abc', b'"abc',
+                        "Unterminated string starting at"),
+    "only_bracket": ("bad.json", b"[", None, "Expecting value"),
+    "extra_after_list": ("bad.json", b'[{"id": 0}]\n\n  x', b"x",
+                         "extra data after the closing ']'"),
+    "bad_escape": ("bad.json", b'[{"id": 0}, {"v": "\\q"}]', b"\\q", "Invalid \\escape"),
+    "non_utf8_json": ("bad.json", b'[{"id": 0},\n {"v": "caf\xc3\xa9 \xff"}]', b"\xff",
+                      "not valid UTF-8 (byte 0xff: invalid start byte)"),
+    "non_utf8_continuation": ("bad.json", b'[{"a": "ok"},\n {"b": "caf\xe9"}]', b"\xe9",
+                              "not valid UTF-8 (byte 0xe9: invalid continuation byte)"),
+    "non_utf8_first_byte": ("bad.json", b"\x80", b"\x80",
+                            "not valid UTF-8 (byte 0x80: invalid start byte)"),
+    "jsonl_not_object": ("bad.jsonl", b'{"id": 0}\n["x"]\n', b'["x"]',
+                         "this line is a JSON array" + NOT_AN_OBJECT),
+    "jsonl_indented_not_object": ("bad.jsonl", b'{"id": 0}\n\n  ["x"]\n', b'["x"]',
+                                  "this line is a JSON array" + NOT_AN_OBJECT),
+    "jsonl_number": ("bad.jsonl", b'{"id": 0}\n42\n', b"42",
+                     "this line is a JSON number" + NOT_AN_OBJECT),
+    "jsonl_malformed": ("bad.jsonl", b'{"id": 0}\n{"id": }\n', b"}\n",
+                        "Expecting value"),
+    "jsonl_two_objects": ("bad.jsonl", b'{"id": 0}\n{"id": 1} {"id": 2}\n', b'{"id": 2}',
+                          "extra data after the record (JSONL needs one object per line)"),
+    "jsonl_two_objects_on_line_1": ("bad.jsonl", b'{"id": 0} {"id": 1}\n', b'{"id": 1}',
+                                    "extra data after the record (JSONL needs one object per "
+                                    "line)"),
+    "jsonl_truncated": ("bad.jsonl", b'{"id": 0}\n{"id": 1, "v": ', None, "Expecting value"),
+    "jsonl_non_utf8": ("bad.jsonl", b'{"id": 0}\n{"v": "\xc3\xa9\xff"}\n', b"\xff",
+                       "not valid UTF-8 (byte 0xff: invalid start byte)"),
 }
+
+
+def _line_and_column(content: bytes, at: bytes | None) -> tuple[int, int]:
+    """Where the last ``at`` in ``content`` starts (None: the end), as json counts: lines from 1,
+    columns in characters from 1 (the valid UTF-8 before the position)."""
+    offset = len(content) if at is None else content.rindex(at)
+    line_start = content.rfind(b"\n", 0, offset) + 1
+    column = len(content[line_start:offset].decode("utf-8")) + 1
+    return content.count(b"\n", 0, offset) + 1, column
 
 
 @pytest.mark.parametrize("chunk", [3, 1 << 20])
 @pytest.mark.parametrize("case", sorted(MALFORMED))
 @pytest.mark.parametrize("gz", [False, True])
-def test_malformed_input_errors_match_a_whole_file_load(tmp_path, monkeypatch, case, chunk, gz):
+def test_malformed_input_names_file_line_and_column(tmp_path, monkeypatch, case, chunk, gz):
     monkeypatch.setattr(jsonstream, "CHUNK_SIZE", chunk)
-    name, content = MALFORMED[case]
-    if gz:
+    name, content, at, message = MALFORMED[case]
+    line, column = _line_and_column(content, at)
+    if gz:  # positions count the decompressed text
         name, content = name + ".gz", gzip.compress(content)
     path = _write(tmp_path / name, content)
-    with pytest.raises(ZipcoreError) as expected:
-        load_dataset(path)
     with pytest.raises(ZipcoreError) as got:
         read_pool(path)
-    assert str(got.value) == str(expected.value)
-    assert str(got.value).startswith(f"{path}:")
+    assert str(got.value) == f"{path}:{line}:{column}: {message}"
 
 
 @pytest.mark.parametrize("content", [b"not gzip at all", gzip.compress(b'[{"id": 0}]')[:-6]])
@@ -158,13 +203,23 @@ def test_bad_gzip_is_named(tmp_path, content):
 
 
 def test_columns_never_count_a_byte_order_mark(tmp_path):
-    # (load_dataset counts it for UTF-8 errors only.)
     path = _write(tmp_path / "bom.json", b'\xef\xbb\xbf[{"v": "\xe9"}]')
     with pytest.raises(ZipcoreError, match=rf"^{path}:1:9: not valid UTF-8 .byte 0xe9"):
         read_pool(path)
     path = _write(tmp_path / "bom.jsonl", b'\xef\xbb\xbf{"v": "\xe9"}')
     with pytest.raises(ZipcoreError, match=rf"^{path}:1:8: not valid UTF-8 .byte 0xe9"):
         read_pool(path)
+
+
+def test_json_python_cannot_build_is_a_positioned_error(tmp_path):
+    # Valid JSON that Python's json refuses: nesting past the recursion limit, a huge integer.
+    for name, text in (("deep.json", "[" + "[" * 5000 + "]" * 5000 + "]"),
+                       ("deep.jsonl", "{\"a\": " + "[" * 5000 + "]" * 5000 + "}\n"),
+                       ("big.json", "[{\"a\": " + "1" * 5000 + "}]"),
+                       ("big.jsonl", "{\"id\": 1}\n{\"a\": " + "1" * 5000 + "}\n")):
+        path = _write(tmp_path / name, text)
+        with pytest.raises(ZipcoreError, match=rf"{name}:\d+:\d+: this value"):
+            read_pool(path)
 
 
 def test_locate_counts_characters_as_json_does(tmp_path):
@@ -182,7 +237,7 @@ def records(real_pool):
 
 
 @pytest.mark.parametrize("kind", ["json", "jsonl", "json.gz", "jsonl.gz"])
-def test_selection_is_written_like_selection_bytes(tmp_path, records, kind):
+def test_selection_is_each_chosen_records_source_text(tmp_path, records, kind):
     text = (json.dumps(records) if kind.startswith("json.") or kind == "json"
             else "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
     content = text.encode("utf-8")
@@ -193,13 +248,18 @@ def test_selection_is_written_like_selection_bytes(tmp_path, records, kind):
     assert source.pool == Pool.from_samples(records)
     chosen = zipcore.select(source.pool, 9, **KS)
     assert chosen.tolist() == zipcore.select(records, 9, **KS).tolist()
-    dataset = load_dataset(path)
-    for compress in (False, True):
-        written = b"".join(source.selection_chunks(chosen, compress=compress))
-        assert written == selection_bytes(dataset, chosen, compress=compress)
+    raw = [json.dumps(r) if kind.startswith("json.") or kind == "json"
+           else json.dumps(r, ensure_ascii=False) for r in records]
+    picked = [raw[i] for i in chosen]
+    expected = ("[" + ", ".join(picked) + "]" if source.kind == "json"
+                else "".join(line + "\n" for line in picked)).encode("utf-8")
+    assert b"".join(source.selection_chunks(chosen)) == expected
+    assert (b"".join(source.selection_chunks(chosen, compress=True))
+            == gzip.compress(expected, compresslevel=6, mtime=0))
     out = tmp_path / f"out.{kind}"
     source.write_selection(out, chosen)
-    assert out.read_bytes() == selection_bytes(dataset, chosen, compress=kind.endswith(".gz"))
+    assert out.read_bytes() == (gzip.compress(expected, compresslevel=6, mtime=0)
+                                if kind.endswith(".gz") else expected)
 
 
 def test_a_changed_input_is_not_reread(tmp_path, records):
@@ -228,8 +288,10 @@ def test_reading_holds_the_pool_not_the_records(tmp_path, real_pool):
     source, peak = _with_peak_memory(lambda: read_pool(path))
     # The pool's bytes (grown by about 1/8 at a time) plus a few MiB: no per-record objects.
     assert peak < 1.3 * source.pool.nbytes + (4 << 20), (peak, source.pool.nbytes)
-    dataset, whole = _with_peak_memory(lambda: load_dataset(path))
-    assert len(dataset) == len(source)
+    # A whole-file load (the text, then every record parsed) takes far more.
+    loaded, whole = _with_peak_memory(
+        lambda: [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()])
+    assert len(loaded) == len(source)
     assert whole > 2 * peak
 
 
@@ -265,7 +327,7 @@ def test_parquet_rows_as_records_match_the_json(tmp_path, pq, records):
 
 
 def test_parquet_column_and_template(tmp_path, pq, monkeypatch):
-    from zipcore import parquet
+    from zipcore.io import parquet
 
     monkeypatch.setattr(parquet, "COLUMN_BATCH_ROWS", 4)  # several batches per row group
     rows = [{"instruction": f"do {i}", "input": "x" * (i % 3), "output": f"done {i} é",
