@@ -6,6 +6,7 @@
 #include <string>
 
 #include "errors.hpp"
+#include "group_framing.hpp"
 #include "parallel.hpp"
 
 namespace zipcore {
@@ -13,13 +14,7 @@ namespace {
 
 constexpr std::size_t kSinkBytes = 64 * 1024;
 
-const std::uint8_t kOpen[] = {'['};
-const std::uint8_t kSeparator[] = {',', ' '};
-const std::uint8_t kClose[] = {']'};
-constexpr ByteSpan kOpenSpan{kOpen, 1};
-constexpr ByteSpan kSeparatorSpan{kSeparator, 2};
-constexpr ByteSpan kNothing{kOpen, 0};
-constexpr ByteSpan kCloseSpan{kClose, 1};
+constexpr ByteSpan kNothing{kGroupOpenBytes, 0};
 
 std::atomic<bool> g_verify_shortcut{false};
 std::atomic<std::uint64_t> g_shortcut_evaluations{0};
@@ -38,9 +33,9 @@ void init_stream(z_stream& stream) {
 // was measured: no difference.)
 GroupSizes finish_with(z_stream& stream, bool needs_separator, ByteSpan candidate,
                        std::vector<std::uint8_t>& sink) {
-  if (needs_separator) deflate_all(stream, kSeparator, sizeof kSeparator, Z_NO_FLUSH, sink);
+  if (needs_separator) deflate_all(stream, kGroupSeparator, Z_NO_FLUSH, sink);
   if (candidate.size) deflate_all(stream, candidate.data, candidate.size, Z_NO_FLUSH, sink);
-  deflate_all(stream, kClose, sizeof kClose, Z_FINISH, sink);
+  deflate_all(stream, kGroupClose, Z_FINISH, sink);
   return {static_cast<std::uint64_t>(stream.total_in), static_cast<std::uint64_t>(stream.total_out)};
 }
 
@@ -100,8 +95,8 @@ ShortcutCounts shortcut_counts() { return {g_shortcut_evaluations.load(), g_plai
 
 GroupStream::GroupStream(int threads) : threads_(threads), sink_(kSinkBytes) {
   init_stream(stream_);
-  deflate_all(stream_, kOpen, sizeof kOpen, Z_NO_FLUSH, sink_);
-  resumed_.append(kOpenSpan);
+  deflate_all(stream_, kGroupOpen, Z_NO_FLUSH, sink_);
+  resumed_.append(kGroupOpen);
 }
 
 GroupStream::~GroupStream() { deflateEnd(&stream_); }
@@ -110,17 +105,17 @@ void GroupStream::clear() {
   deflateReset(&stream_);
   members_ = 0;
   appended_.clear();
-  deflate_all(stream_, kOpen, sizeof kOpen, Z_NO_FLUSH, sink_);
+  deflate_all(stream_, kGroupOpen, Z_NO_FLUSH, sink_);
   resumed_.clear();
-  resumed_.append(kOpenSpan);
+  resumed_.append(kGroupOpen);
 }
 
 void GroupStream::append(ByteSpan member) {
   if (members_ > 0) {
-    appended_.insert(appended_.end(), kSeparator, kSeparator + sizeof kSeparator);
-    resumed_.append(kSeparatorSpan);
+    append_bytes(appended_, kGroupSeparator);
+    resumed_.append(kGroupSeparator);
   }
-  appended_.insert(appended_.end(), member.data, member.data + member.size);
+  append_bytes(appended_, member);
   resumed_.append(member);
   ++members_;
 }
@@ -146,9 +141,10 @@ z_stream& GroupStream::copy_into(EvalScratch& scratch) const {
 GroupSizes GroupStream::sizes_with(ByteSpan candidate, EvalScratch& scratch) const {
   require_prepared();
   const bool separated = members_ > 0;
-  const std::uint64_t raw = stream_.total_in + (separated ? 2u : 0u) + candidate.size + 1u;
+  const std::uint64_t raw =
+      stream_.total_in + (separated ? kGroupSeparator.size : 0u) + candidate.size + kGroupClose.size;
   std::uint64_t compressed = 0;
-  if (resumed_.compressed_size_with({separated ? kSeparatorSpan : kNothing, candidate, kCloseSpan},
+  if (resumed_.compressed_size_with({separated ? kGroupSeparator : kNothing, candidate, kGroupClose},
                                     scratch, compressed)) {
     if (g_verify_shortcut) {
       const GroupSizes plain = finish_with(copy_into(scratch), separated, candidate, scratch.sink_);
@@ -166,7 +162,7 @@ GroupSizes GroupStream::sizes_with(ByteSpan candidate, EvalScratch& scratch) con
 
 GroupSizes GroupStream::sizes_as_is(EvalScratch& scratch) const {
   z_stream& copy = copy_into(scratch);
-  deflate_all(copy, kClose, sizeof kClose, Z_FINISH, scratch.sink_);
+  deflate_all(copy, kGroupClose, Z_FINISH, scratch.sink_);
   return {static_cast<std::uint64_t>(copy.total_in), static_cast<std::uint64_t>(copy.total_out)};
 }
 
@@ -185,7 +181,7 @@ z_stream& EvalScratch::copy_of(const z_stream& source) {
 
 GroupSizes EvalScratch::sizes_alone(ByteSpan sample) {
   deflateReset(&fresh_);
-  deflate_all(fresh_, kOpen, sizeof kOpen, Z_NO_FLUSH, sink_);
+  deflate_all(fresh_, kGroupOpen, Z_NO_FLUSH, sink_);
   return finish_with(fresh_, false, sample, sink_);
 }
 
@@ -194,13 +190,13 @@ GroupSizes whole_pool_sizes(const PoolView& pool) {
   init_stream(stream);
   std::vector<std::uint8_t> sink(kSinkBytes);
   try {
-    deflate_all(stream, kOpen, sizeof kOpen, Z_NO_FLUSH, sink);
+    deflate_all(stream, kGroupOpen, Z_NO_FLUSH, sink);
     for (std::size_t i = 0; i < pool.size(); ++i) {
-      if (i > 0) deflate_all(stream, kSeparator, sizeof kSeparator, Z_NO_FLUSH, sink);
+      if (i > 0) deflate_all(stream, kGroupSeparator, Z_NO_FLUSH, sink);
       const ByteSpan sample = pool.sample(i);
       if (sample.size) deflate_all(stream, sample.data, sample.size, Z_NO_FLUSH, sink);
     }
-    deflate_all(stream, kClose, sizeof kClose, Z_FINISH, sink);
+    deflate_all(stream, kGroupClose, Z_FINISH, sink);
   } catch (...) {
     deflateEnd(&stream);
     throw;

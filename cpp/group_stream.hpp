@@ -126,6 +126,9 @@ GroupSizes whole_pool_sizes(const PoolView& pool);
 // total_out still counts it). Throws DataError on a zlib error.
 void deflate_all(z_stream& stream, const std::uint8_t* data, std::size_t size, int flush,
                  std::vector<std::uint8_t>& sink);
+inline void deflate_all(z_stream& stream, ByteSpan bytes, int flush, std::vector<std::uint8_t>& sink) {
+  deflate_all(stream, bytes.data, bytes.size, flush, sink);
+}
 
 // Like deflate_all, but keeps the output: appends it to `out` from `used` on and returns the new
 // `used`. `out` only grows.

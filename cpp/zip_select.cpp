@@ -6,6 +6,7 @@
 #include <string>
 
 #include "errors.hpp"
+#include "group_framing.hpp"
 #include "parallel.hpp"
 #include "ranking.hpp"
 
@@ -68,14 +69,16 @@ std::vector<float> score_items(ParallelRunner& runner, const PoolView& pool,
   return scores;
 }
 
-// The most bytes a group of `members` samples of this pool can hold ("[", separators, "]").
+// A bound on the bytes of a group of `members` samples of this pool (its largest members and the
+// framing, counting one separator per member: one more than there is, kept because the zstd
+// scorer's window is sized from this number and a smaller one could change its results).
 std::size_t max_group_bytes(const PoolView& pool, std::int64_t members) {
   std::vector<std::size_t> sizes(pool.size());
   for (std::size_t i = 0; i < pool.size(); ++i) sizes[i] = pool.sample(i).size;
   const auto k = static_cast<std::size_t>(std::min<std::int64_t>(members, sizes.size()));
   std::nth_element(sizes.begin(), sizes.begin() + static_cast<std::ptrdiff_t>(k) - 1, sizes.end(),
                    std::greater<std::size_t>());
-  std::size_t total = 2 + 2 * k;
+  std::size_t total = kGroupOpen.size + kGroupClose.size + k * kGroupSeparator.size;
   for (std::size_t i = 0; i < k; ++i) total += sizes[i];
   return total;
 }

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "errors.hpp"
+#include "group_framing.hpp"
 #include "group_stream.hpp"
 #include "parallel.hpp"
 
@@ -17,7 +18,6 @@ namespace {
 constexpr int kMinWindowLog = 20;
 constexpr int kMaxTableLog = 24;  // hash tables of 64 MiB at most, whatever the group size
 constexpr std::size_t kOneShotBytes = std::size_t{1} << 20;  // smaller groups: exact one-shot size
-const std::uint8_t kSeparator[] = {',', ' '};
 
 std::size_t check(std::size_t rc, const char* what) {
   if (ZSTD_isError(rc)) throw DataError(std::string(what) + " failed: " + ZSTD_getErrorName(rc));
@@ -54,7 +54,7 @@ struct ZstdThreadState {
   // Frames `pieces` into `input` and returns its size; sizes `output` for the worst case.
   std::size_t frame(std::initializer_list<ByteSpan> pieces) {
     input.clear();
-    for (const ByteSpan& p : pieces) input.insert(input.end(), p.data, p.data + p.size);
+    for (const ByteSpan& p : pieces) append_bytes(input, p);
     output.resize(ZSTD_compressBound(input.size()));
     return input.size();
   }
@@ -64,12 +64,6 @@ ZstdThreadState& zstd_thread_state() {
   thread_local ZstdThreadState state;
   return state;
 }
-
-const std::uint8_t kOpen[] = {'['};
-const std::uint8_t kClose[] = {']'};
-constexpr ByteSpan kOpenSpan{kOpen, 1};
-constexpr ByteSpan kCloseSpan{kClose, 1};
-constexpr ByteSpan kSeparatorSpan{kSeparator, 2};
 
 }  // namespace
 
@@ -104,15 +98,16 @@ void ZstdGroupScorer::restart_stream() {
 }
 
 void ZstdGroupScorer::clear() {
-  content_.assign(kOpen, kOpen + 1);
+  content_.clear();
+  append_bytes(content_, kGroupOpen);
   members_ = 0;
   restart_stream();
   dirty_ = true;
 }
 
 void ZstdGroupScorer::append(ByteSpan member) {
-  if (members_ > 0) content_.insert(content_.end(), kSeparator, kSeparator + 2);
-  content_.insert(content_.end(), member.data, member.data + member.size);
+  if (members_ > 0) append_bytes(content_, kGroupSeparator);
+  append_bytes(content_, member);
   ++members_;
   dirty_ = true;
 }
@@ -189,7 +184,7 @@ void ZstdGroupScorer::rebuild_dictionary() {
 double ZstdGroupScorer::ratio_with(ByteSpan candidate) const {
   if (members_ == 0) return ratio_alone(candidate);
   ZstdThreadState& state = zstd_thread_state();
-  const std::size_t n = state.frame({kSeparatorSpan, candidate, kCloseSpan});
+  const std::size_t n = state.frame({kGroupSeparator, candidate, kGroupClose});
   check(ZSTD_CCtx_reset(state.with_dictionary, ZSTD_reset_session_only), "ZSTD_CCtx_reset");
   check(ZSTD_CCtx_refCDict(state.with_dictionary, dictionary_), "ZSTD_CCtx_refCDict");
   const std::size_t size = check(ZSTD_compress2(state.with_dictionary, state.output.data(),
@@ -201,7 +196,7 @@ double ZstdGroupScorer::ratio_with(ByteSpan candidate) const {
 
 double ZstdGroupScorer::ratio_alone(ByteSpan sample) const {
   ZstdThreadState& state = zstd_thread_state();
-  const std::size_t n = state.frame({kOpenSpan, sample, kCloseSpan});
+  const std::size_t n = state.frame({kGroupOpen, sample, kGroupClose});
   const std::size_t size = check(ZSTD_compressCCtx(state.alone, state.output.data(), state.output.size(),
                                                    state.input.data(), n, level_),
                                  "ZSTD_compressCCtx");
@@ -210,7 +205,7 @@ double ZstdGroupScorer::ratio_alone(ByteSpan sample) const {
 
 double ZstdGroupScorer::current_ratio() const {
   // The closing bracket is not streamed; one byte does not move R.
-  return compressed_ ? static_cast<double>(content_.size() + 1) / static_cast<double>(compressed_) : 0.0;
+  return compressed_ ? static_cast<double>(content_.size() + kGroupClose.size) / static_cast<double>(compressed_) : 0.0;
 }
 
 }  // namespace zipcore

@@ -12,6 +12,7 @@
 
 #include "build_info.hpp"
 #include "errors.hpp"
+#include "group_framing.hpp"
 #include "group_scorer.hpp"
 #include "group_stream.hpp"
 #include "parallel.hpp"
@@ -255,8 +256,12 @@ py::array_t<double> candidate_ratios(const py::buffer& data, Offsets offsets, In
   py::array_t<double> ratios(static_cast<py::ssize_t>(n));
   double* out = ratios.mutable_data();
   const std::int64_t* cand = candidates.data();
-  std::size_t anchor_bytes = 2;
-  for (py::ssize_t i = 0; i < anchor.size(); ++i) anchor_bytes += pool.view.sample(anchor.data()[i]).size + 2;
+  // The zstd scorer's window is sized from this bound (one separator per member, the candidate's
+  // own bytes left out: kept as it is, since a different window would change zstd's results).
+  std::size_t anchor_bytes = zipcore::kGroupOpen.size + zipcore::kGroupClose.size;
+  for (py::ssize_t i = 0; i < anchor.size(); ++i) {
+    anchor_bytes += pool.view.sample(anchor.data()[i]).size + zipcore::kGroupSeparator.size;
+  }
   const zipcore::CodecOptions options{parse_codec(codec), level, anchor_bytes, threads};
 
   std::exception_ptr python_error;
@@ -302,6 +307,14 @@ PYBIND11_MODULE(_core, m) {
       PyErr_SetNone(PyExc_KeyboardInterrupt);
     }
   });
+
+  // The group framing (group_framing.hpp): "[" + r_a + ", " + r_b + "]".
+  auto bytes_of = [](zipcore::ByteSpan span) {
+    return py::bytes(reinterpret_cast<const char*>(span.data), span.size);
+  };
+  m.attr("GROUP_OPEN") = bytes_of(zipcore::kGroupOpen);
+  m.attr("GROUP_SEPARATOR") = bytes_of(zipcore::kGroupSeparator);
+  m.attr("GROUP_CLOSE") = bytes_of(zipcore::kGroupClose);
 
   m.def("select", &run_select, py::arg("data"), py::arg("offsets"), py::arg("budget"), py::arg("k1"),
         py::arg("k2"), py::arg("k3"), py::arg("threads"), py::arg("codec"), py::arg("level"),

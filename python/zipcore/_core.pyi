@@ -7,6 +7,13 @@ import numpy.typing as npt
 
 class ZipcoreError(ValueError): ...
 
+GROUP_OPEN: bytes
+"""``b"["``: opens a group (the group ``[a, b]`` is ``b"[" + r_a + b", " + r_b + b"]"``)."""
+GROUP_SEPARATOR: bytes
+"""``b", "``: between two members of a group."""
+GROUP_CLOSE: bytes
+"""``b"]"``: closes a group."""
+
 def select(
     data: Any,
     offsets: npt.NDArray[np.int64],
