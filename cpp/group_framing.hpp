@@ -28,6 +28,13 @@ constexpr std::uint64_t framing_bytes(std::uint64_t members) {
   return kGroupOpen.size + kGroupClose.size + (members > 0 ? (members - 1) * kGroupSeparator.size : 0);
 }
 
+// Raw and compressed byte counts of one group.
+struct GroupSizes {
+  std::uint64_t raw = 0;
+  std::uint64_t compressed = 0;
+  double ratio() const { return static_cast<double>(raw) / static_cast<double>(compressed); }
+};
+
 // Appends `bytes` to a group being built in memory.
 inline void append_bytes(std::vector<std::uint8_t>& group, ByteSpan bytes) {
   group.insert(group.end(), bytes.data, bytes.data + bytes.size);

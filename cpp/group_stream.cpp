@@ -20,14 +20,6 @@ std::atomic<bool> g_verify_shortcut{false};
 std::atomic<std::uint64_t> g_shortcut_evaluations{0};
 std::atomic<std::uint64_t> g_plain_evaluations{0};
 
-void init_stream(z_stream& stream) {
-  stream = z_stream{};
-  stream.zalloc = zlib_alloc;
-  stream.zfree = zlib_free;
-  check_zlib(deflateInit2(&stream, kZlibLevel, Z_DEFLATED, kZlibWindowBits, kZlibMemLevel, Z_DEFAULT_STRATEGY),
-             "deflateInit2");
-}
-
 // Finishes a stream that has seen the group's members: the candidate (with its separator when the
 // group is not empty) and the closing bracket. (Framing the three pieces into one deflate() call
 // was measured: no difference.)
@@ -74,6 +66,13 @@ std::size_t feed(z_stream& stream, const std::uint8_t* data, std::size_t size, i
 
 }  // namespace
 
+void init_deflate(z_stream& stream, int window_bits, int strategy) {
+  stream = z_stream{};
+  stream.zalloc = zlib_alloc;
+  stream.zfree = zlib_free;
+  check_zlib(deflateInit2(&stream, kZlibLevel, Z_DEFLATED, window_bits, kZlibMemLevel, strategy), "deflateInit2");
+}
+
 void check_zlib(int rc, const char* what) {
   if (rc == Z_MEM_ERROR) throw std::bad_alloc();
   if (rc != Z_OK) throw DataError(std::string(what) + " failed with code " + std::to_string(rc));
@@ -94,7 +93,7 @@ void set_shortcut_verification(bool on) { g_verify_shortcut = on; }
 ShortcutCounts shortcut_counts() { return {g_shortcut_evaluations.load(), g_plain_evaluations.load()}; }
 
 GroupStream::GroupStream(int threads) : threads_(threads), sink_(kSinkBytes) {
-  init_stream(stream_);
+  init_deflate(stream_);
   deflate_all(stream_, kGroupOpen, Z_NO_FLUSH, sink_);
   resumed_.append(kGroupOpen);
 }
@@ -166,7 +165,7 @@ GroupSizes GroupStream::sizes_as_is(EvalScratch& scratch) const {
   return {static_cast<std::uint64_t>(copy.total_in), static_cast<std::uint64_t>(copy.total_out)};
 }
 
-EvalScratch::EvalScratch() : sink_(kSinkBytes) { init_stream(fresh_); }
+EvalScratch::EvalScratch() : sink_(kSinkBytes) { init_deflate(fresh_); }
 
 EvalScratch::~EvalScratch() { deflateEnd(&fresh_); }
 
@@ -183,27 +182,6 @@ GroupSizes EvalScratch::sizes_alone(ByteSpan sample) {
   deflateReset(&fresh_);
   deflate_all(fresh_, kGroupOpen, Z_NO_FLUSH, sink_);
   return finish_with(fresh_, false, sample, sink_);
-}
-
-GroupSizes whole_pool_sizes(const PoolView& pool) {
-  z_stream stream;
-  init_stream(stream);
-  std::vector<std::uint8_t> sink(kSinkBytes);
-  try {
-    deflate_all(stream, kGroupOpen, Z_NO_FLUSH, sink);
-    for (std::size_t i = 0; i < pool.size(); ++i) {
-      if (i > 0) deflate_all(stream, kGroupSeparator, Z_NO_FLUSH, sink);
-      const ByteSpan sample = pool.sample(i);
-      if (sample.size) deflate_all(stream, sample.data, sample.size, Z_NO_FLUSH, sink);
-    }
-    deflate_all(stream, kGroupClose, Z_FINISH, sink);
-  } catch (...) {
-    deflateEnd(&stream);
-    throw;
-  }
-  const GroupSizes sizes{static_cast<std::uint64_t>(stream.total_in), static_cast<std::uint64_t>(stream.total_out)};
-  deflateEnd(&stream);
-  return sizes;
 }
 
 EvalScratch& thread_scratch() {

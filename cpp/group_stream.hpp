@@ -14,6 +14,7 @@
 #include <zlib.h>
 
 #include "deflate_tokens.hpp"
+#include "group_framing.hpp"
 #include "pool_view.hpp"
 #include "resumed_parse.hpp"
 #include "zlib_arena.hpp"
@@ -25,13 +26,6 @@ namespace zipcore {
 constexpr int kZlibLevel = 9;
 constexpr int kZlibWindowBits = 15;
 constexpr int kZlibMemLevel = 8;
-
-// Raw and compressed byte counts of one group.
-struct GroupSizes {
-  std::uint64_t raw = 0;
-  std::uint64_t compressed = 0;
-  double ratio() const { return static_cast<double>(raw) / static_cast<double>(compressed); }
-};
 
 class EvalScratch;
 
@@ -118,10 +112,6 @@ ShortcutCounts shortcut_counts();
 // arena's pages stay mapped and warm across calls.
 EvalScratch& thread_scratch();
 
-// Sizes of the group of every sample of `pool`, in pool order, compressed in one pass (what
-// zipcore.compression_ratio reports). Keeps no copy of the input, whatever the pool's size.
-GroupSizes whole_pool_sizes(const PoolView& pool);
-
 // Feeds `size` bytes into `stream` with `flush`, discarding the output into `sink` (zlib's
 // total_out still counts it). Throws DataError on a zlib error.
 void deflate_all(z_stream& stream, const std::uint8_t* data, std::size_t size, int flush,
@@ -134,6 +124,10 @@ inline void deflate_all(z_stream& stream, ByteSpan bytes, int flush, std::vector
 // `used`. `out` only grows.
 std::size_t deflate_collect(z_stream& stream, const std::uint8_t* data, std::size_t size, int flush,
                             std::vector<std::uint8_t>& out, std::size_t used);
+
+// Starts a deflate stream with the reference's level and memory level and the engine's allocator
+// (zlib_arena.hpp). `window_bits` negative: a raw deflate stream (no zlib header or trailer).
+void init_deflate(z_stream& stream, int window_bits = kZlibWindowBits, int strategy = Z_DEFAULT_STRATEGY);
 
 // Throws std::bad_alloc for Z_MEM_ERROR and DataError naming `what` for any other result but Z_OK.
 void check_zlib(int rc, const char* what);

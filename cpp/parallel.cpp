@@ -30,6 +30,23 @@ void ParallelRunner::checkpoint(const Progress& progress) {
   if (poll_due()) poll_now(progress);
 }
 
+void ParallelRunner::poll_in_task() {
+  if (stopping_.load(std::memory_order_relaxed)) throw Cancelled();
+  if (std::this_thread::get_id() == caller_ && pass_progress_ && poll_due()) {
+    Progress now = *pass_progress_;
+    now.done = pass_done_.load();
+    poll_now(now);
+  }
+}
+
+int ParallelRunner::worker() {
+#ifdef ZIPCORE_HAVE_OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+
 ParallelTotals ParallelRunner::totals() const {
   return {task_seconds(), static_cast<double>(longest_ns_) * 1e-9,
           static_cast<double>(pass_ns_) * 1e-9};
@@ -39,18 +56,21 @@ void ParallelRunner::run(std::int64_t count, const std::function<void(std::int64
                          Progress& progress) {
   const auto pass_start = Clock::now();
   std::atomic<std::int64_t> longest{0};
-  std::atomic<bool> stop{false};
-  std::atomic<std::int64_t> done{progress.done};
+  std::atomic<std::int64_t>& done = pass_done_;
+  done = progress.done;
+  stopping_ = false;
+  caller_ = std::this_thread::get_id();
+  pass_progress_ = &progress;
   std::exception_ptr first_error;
   std::mutex error_mutex;
   auto keep_error = [&](std::exception_ptr e) {
     std::lock_guard<std::mutex> lock(error_mutex);
     if (!first_error) first_error = e;
-    stop = true;
+    stopping_ = true;
   };
 
   auto body = [&](std::int64_t i, bool is_caller) {
-    if (stop.load(std::memory_order_relaxed)) return;
+    if (stopping_.load(std::memory_order_relaxed)) return;
     try {
       const auto start = Clock::now();
       task(i);
@@ -79,6 +99,7 @@ void ParallelRunner::run(std::int64_t count, const std::function<void(std::int64
   for (std::int64_t i = 0; i < count; ++i) body(i, true);
 #endif
 
+  pass_progress_ = nullptr;
   progress.done = done.load();
   longest_ns_ += longest.load();
   pass_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - pass_start).count();

@@ -11,6 +11,7 @@
 #include <exception>
 #include <functional>
 #include <mutex>
+#include <thread>
 
 #include "run_hooks.hpp"
 
@@ -37,6 +38,15 @@ class ParallelRunner {
   // Polls the hook from the calling thread if the interval has passed (for sequential steps).
   void checkpoint(const Progress& progress);
 
+  // For a long task, called now and then from inside it: on the calling thread, polls the hook
+  // when it is due (with the pass's progress so far); on any thread, throws Cancelled once the
+  // pass is stopping (the hook asked to stop, or another task failed), so that the task ends early.
+  void poll_in_task();
+
+  // The index, 0..threads()-1, of the thread running the current task (0 outside a pass), for
+  // per-thread state that lives only as long as the run.
+  static int worker();
+
   // Seconds all threads spent inside tasks, summed (for the time-outside-zlib accounting).
   double task_seconds() const { return static_cast<double>(task_ns_.load()) * 1e-9; }
 
@@ -49,6 +59,11 @@ class ParallelRunner {
   int threads_;
   const RunHooks& hooks_;
   std::chrono::steady_clock::time_point last_poll_;
+  // The current pass, for poll_in_task.
+  std::thread::id caller_;
+  const Progress* pass_progress_ = nullptr;
+  std::atomic<std::int64_t> pass_done_{0};
+  std::atomic<bool> stopping_{false};
   std::atomic<std::int64_t> task_ns_{0};
   std::int64_t longest_ns_ = 0;  // written by the calling thread only, after each pass
   std::int64_t pass_ns_ = 0;

@@ -3,6 +3,7 @@
 // hook to run signal handlers and the progress callback.
 #include <pybind11/functional.h>
 #include <pybind11/numpy.h>
+#include <pybind11/stl.h>
 #include <pybind11/pybind11.h>
 
 #include <exception>
@@ -13,6 +14,7 @@
 #include "build_info.hpp"
 #include "errors.hpp"
 #include "group_framing.hpp"
+#include "group_measure.hpp"
 #include "group_scorer.hpp"
 #include "group_stream.hpp"
 #include "parallel.hpp"
@@ -81,15 +83,25 @@ void check_indices(const Indices& indices, std::size_t pool_size, const char* wh
   }
 }
 
-// Builds hooks that run Python signal handlers and `progress` under the GIL. A Python exception
-// raised there is kept in `error` and stops the run.
-zipcore::RunHooks python_hooks(const py::object& progress, std::exception_ptr& error) {
+// select's progress(stage, round, done, total), done and total in evaluations.
+void report_round_progress(const py::object& progress, const zipcore::Progress& p) {
+  progress(p.stage, p.round, p.done, p.total);
+}
+
+// group_sizes's progress(done, total), in group bytes compressed.
+void report_byte_progress(const py::object& progress, const zipcore::Progress& p) { progress(p.done, p.total); }
+
+// Builds hooks that run Python signal handlers and, unless it is None, `progress` (through
+// report(progress, p)) under the GIL. A Python exception raised there is kept in `error` and stops
+// the run.
+template <typename Report>
+zipcore::RunHooks python_hooks(const py::object& progress, std::exception_ptr& error, Report report) {
   zipcore::RunHooks hooks;
-  hooks.poll = [progress, &error](const zipcore::Progress& p) -> bool {
+  hooks.poll = [progress, &error, report](const zipcore::Progress& p) -> bool {
     py::gil_scoped_acquire gil;
     try {
       if (PyErr_CheckSignals() != 0) throw py::error_already_set();
-      if (!progress.is_none()) progress(p.stage, p.round, p.done, p.total);
+      if (!progress.is_none()) report(progress, p);
       return true;
     } catch (...) {
       error = std::current_exception();
@@ -206,7 +218,7 @@ py::dict run_select(const py::buffer& data, Offsets offsets, std::int64_t budget
   if (!resume.is_none()) resume_state = state_from_dict(resume.cast<py::dict>());
 
   std::exception_ptr python_error;
-  const zipcore::RunHooks hooks = python_hooks(progress, python_error);
+  const zipcore::RunHooks hooks = python_hooks(progress, python_error, report_round_progress);
   zipcore::RoundCallback round_callback;
   if (!on_round.is_none()) {
     // Runs on the calling thread between rounds, never inside a parallel region.
@@ -233,15 +245,66 @@ py::dict run_select(const py::buffer& data, Offsets offsets, std::int64_t budget
   return report_dict(report);
 }
 
-// (raw, compressed) sizes of the whole pool taken as one group, in pool order.
-py::tuple group_sizes(const py::buffer& data, Offsets offsets) {
-  BoundPool pool(data, offsets);
-  zipcore::GroupSizes sizes;
-  {
-    py::gil_scoped_release nogil;
-    sizes = zipcore::whole_pool_sizes(pool.view);
+// The members of one group given from Python: a 1-D integer array of pool indices, copied with
+// the GIL held (as the offsets are).
+std::vector<std::int64_t> copy_members(const py::handle& group, std::size_t g) {
+  py::array array = py::array::ensure(group);
+  const char kind = array ? array.dtype().kind() : '?';
+  if (!array || array.ndim() != 1 || (array.size() > 0 && kind != 'i' && kind != 'u')) {
+    throw zipcore::InvalidArgument("groups[" + std::to_string(g) +
+                                   "] must be a 1-D integer array of pool indices");
   }
-  return py::make_tuple(sizes.raw, sizes.compressed);
+  if (array.size() == 0) return {};
+  // A uint64 index above the int64 range wraps negative here and is refused as out of range.
+  const Indices members = Indices::ensure(array);
+  return std::vector<std::int64_t>(members.data(), members.data() + members.size());
+}
+
+// (raw, compressed) bytes of each group ("[" + r_a + ", " + r_b + ... + "]"), see group_measure.hpp.
+// `groups` None: one group, the whole pool in pool order. `progress(done, total)` counts bytes.
+py::list group_sizes(const py::buffer& data, Offsets offsets, const py::object& groups,
+                     const std::string& codec, int level, const std::vector<std::int64_t>& chunk_sizes,
+                     int threads, const py::object& progress) {
+  BoundPool pool(data, offsets);
+  std::vector<zipcore::GroupToMeasure> measured;
+  if (groups.is_none()) {
+    measured.emplace_back();
+    measured.back().whole_pool = true;
+  } else {
+    std::size_t g = 0;
+    for (const py::handle& group : groups) {
+      measured.emplace_back();
+      measured.back().members = copy_members(group, g++);
+    }
+  }
+  if (chunk_sizes.size() != measured.size()) {
+    throw zipcore::InvalidArgument("chunk_sizes must hold one chunk size per group: " +
+                                   std::to_string(measured.size()) + " group(s), " +
+                                   std::to_string(chunk_sizes.size()) + " chunk size(s)");
+  }
+  for (std::size_t g = 0; g < measured.size(); ++g) {
+    if (chunk_sizes[g] < 0) {
+      throw zipcore::InvalidArgument("chunk_sizes[" + std::to_string(g) +
+                                     "] must be 0 (one exact stream) or a positive number of bytes, got " +
+                                     std::to_string(chunk_sizes[g]));
+    }
+    measured[g].chunk_size = static_cast<std::uint64_t>(chunk_sizes[g]);
+  }
+  const zipcore::MeasureOptions options{parse_codec(codec), level, threads};
+  zipcore::validate_measure(pool.view, measured, options);
+
+  std::exception_ptr python_error;
+  const zipcore::RunHooks hooks = python_hooks(progress, python_error, report_byte_progress);
+  std::vector<zipcore::GroupSizes> sizes;
+  run_without_gil(python_error, [&] { sizes = zipcore::measure_groups(pool.view, measured, options, hooks); });
+  if (!progress.is_none()) {
+    std::uint64_t total = 0;
+    for (const auto& s : sizes) total += s.raw;
+    progress(total, total);
+  }
+  py::list out;
+  for (const auto& s : sizes) out.append(py::make_tuple(s.raw, s.compressed));
+  return out;
 }
 
 // For each candidate c: the compression ratio of the group anchor + [c], computed the way the
@@ -265,7 +328,7 @@ py::array_t<double> candidate_ratios(const py::buffer& data, Offsets offsets, In
   const zipcore::CodecOptions options{parse_codec(codec), level, anchor_bytes, threads};
 
   std::exception_ptr python_error;
-  const zipcore::RunHooks hooks = python_hooks(py::none(), python_error);
+  const zipcore::RunHooks hooks = python_hooks(py::none(), python_error, report_byte_progress);
   run_without_gil(python_error, [&] {
     auto group = zipcore::make_group_scorer(options);
     for (py::ssize_t i = 0; i < anchor.size(); ++i) group->append(pool.view.sample(anchor.data()[i]));
@@ -319,7 +382,8 @@ PYBIND11_MODULE(_core, m) {
   m.def("select", &run_select, py::arg("data"), py::arg("offsets"), py::arg("budget"), py::arg("k1"),
         py::arg("k2"), py::arg("k3"), py::arg("threads"), py::arg("codec"), py::arg("level"),
         py::arg("progress"), py::arg("resume") = py::none(), py::arg("on_round") = py::none());
-  m.def("group_sizes", &group_sizes, py::arg("data"), py::arg("offsets"));
+  m.def("group_sizes", &group_sizes, py::arg("data"), py::arg("offsets"), py::arg("groups"), py::arg("codec"),
+        py::arg("level"), py::arg("chunk_sizes"), py::arg("threads"), py::arg("progress") = py::none());
   m.def("candidate_ratios", &candidate_ratios, py::arg("data"), py::arg("offsets"), py::arg("anchor"),
         py::arg("candidates"), py::arg("threads"), py::arg("codec"), py::arg("level"));
   m.def("build_info", &build_info);

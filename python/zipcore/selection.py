@@ -180,7 +180,7 @@ def compression_ratio(samples: Sequence[Any]) -> float:
     pool = _as_pool(samples)
     if len(pool) == 0:
         raise ZipcoreError("there are no samples: R of an empty group is undefined")
-    raw, compressed = _core.group_sizes(pool.data, pool.offsets)
+    (raw, compressed), = _core.group_sizes(pool.data, pool.offsets, None, "zlib", 9, [0], 1)
     return raw / compressed
 
 
