@@ -33,7 +33,7 @@ from selection_args import add_selection_args  # noqa: E402
 
 import zipcore  # noqa: E402
 from zipcore import distributed  # noqa: E402
-from zipcore.records import load_dataset  # noqa: E402
+from zipcore.io.jsonstream import load_records  # noqa: E402
 
 
 def write_parts(records: list, parts: int, folder: Path) -> list[Path]:
@@ -99,7 +99,7 @@ def main() -> None:
     ray.init(num_cpus=args.cpus, include_dashboard=False, log_to_driver=False,
              logging_level="ERROR")
     ray.data.DataContext.get_current().enable_progress_bars = False
-    records = load_dataset(args.pool).records
+    records = load_records(args.pool)
     kwargs = dict(k1=args.k1, k2=args.k2, k3=args.k3, codec=args.codec, level=args.level)
     rows = []
     rand = [random.Random(s).sample(range(len(records)), args.budget) for s in range(5)]

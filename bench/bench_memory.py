@@ -5,9 +5,9 @@
     /usr/bin/time -v python bench/bench_memory.py bench/out/pool_1m.jsonl --budget 1000 \
         --reader load                                                  # the old path, to compare
 
-Runs what the CLI runs, phase by phase: read the pool (``stream``: zipcore.readers.read_pool, one
-buffer of sample bytes plus 16 bytes a record; ``load``: records.load_dataset, every record as a
-dict and its source text), select, write the selection. After each phase it prints the process's
+Runs what the CLI runs, phase by phase: read the pool (``stream``: zipcore.io.readers.read_pool, one
+buffer of sample bytes plus 16 bytes a record; ``load``: the whole file through json.load, every
+record as a dict, written back with json.dumps), select, write the selection. After each phase it prints the process's
 resident set size (VmRSS) and its peak so far (VmHWM), then one JSON line with everything and the
 machine facts. ``/usr/bin/time -v``'s "Maximum resident set size" is the number to publish.
 
@@ -66,7 +66,7 @@ class Phases:
 
 def run_stream(args: argparse.Namespace, output: Path, phases: Phases) -> dict:
     from zipcore import compression_ratio, select_with_stats
-    from zipcore.readers import read_pool
+    from zipcore.io.readers import read_pool
 
     source = read_pool(args.pool)
     phases.mark("read")
@@ -82,19 +82,24 @@ def run_stream(args: argparse.Namespace, output: Path, phases: Phases) -> dict:
 
 
 def run_load(args: argparse.Namespace, output: Path, phases: Phases) -> dict:
+    """The whole-file baseline: json.load of a JSON list (or every JSONL line), dicts selected."""
     from zipcore import compression_ratio, select_with_stats
-    from zipcore.records import load_dataset, write_selection
 
-    dataset = load_dataset(args.pool)
+    with open(args.pool, encoding="utf-8") as handle:
+        if args.pool.suffix == ".jsonl":
+            records = [json.loads(line) for line in handle if line.strip()]
+        else:
+            records = json.load(handle)
     phases.mark("read")
-    result = select_with_stats(dataset.records, args.budget, k1=args.k1, k2=args.k2,
+    result = select_with_stats(records, args.budget, k1=args.k1, k2=args.k2,
                                codec=args.codec, level=args.level,
                                k3=args.k3, threads=args.threads)
     phases.mark("select")
-    ratio = compression_ratio([dataset.records[i] for i in result.indices])
-    write_selection(output, dataset, result.indices)
+    chosen = [records[i] for i in result.indices]
+    ratio = compression_ratio(chosen)
+    output.write_text(json.dumps(chosen, ensure_ascii=False), encoding="utf-8")
     phases.mark("write")
-    return {"samples": len(dataset), "sample_bytes": None, "ratio": ratio,
+    return {"samples": len(records), "sample_bytes": None, "ratio": ratio,
             "indices": result.indices}
 
 

@@ -26,7 +26,7 @@ from machine import machine_facts  # noqa: E402
 from selection_args import add_selection_args  # noqa: E402
 
 import zipcore  # noqa: E402
-from zipcore.records import load_dataset  # noqa: E402
+from zipcore.io.jsonstream import load_records  # noqa: E402
 
 
 def distinct_prompts(records, indices) -> int:
@@ -56,7 +56,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
-    records = load_dataset(args.pool).records
+    records = load_records(args.pool)
     pool = zipcore._pool.encode_pool(records)
     rows = []
     rand = [random.Random(seed).sample(range(len(records)), args.budget) for seed in range(args.seeds)]

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import machine_facts  # noqa: E402
 
 import zipcore  # noqa: E402
-from zipcore.records import load_dataset  # noqa: E402
+from zipcore.io.jsonstream import load_records  # noqa: E402
 
 
 def ranks(values: np.ndarray) -> np.ndarray:
@@ -60,7 +60,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
-    samples = [repr(r).encode("utf-8") for r in load_dataset(args.pool).records]
+    samples = [repr(r).encode("utf-8") for r in load_records(args.pool)]
     rows = []
     for size in args.sizes:
         rhos, overlaps = [], []

@@ -22,8 +22,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import machine_facts  # noqa: E402
 
-from zipcore import ratio  # noqa: E402
-from zipcore.records import load_dataset  # noqa: E402
+from zipcore import measure  # noqa: E402
+from zipcore.pool import Pool  # noqa: E402
+from zipcore.io.jsonstream import load_records  # noqa: E402
 
 
 def _busy_seconds() -> float:
@@ -33,7 +34,7 @@ def _busy_seconds() -> float:
     return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
 
 
-def best_of(repeat: int, run) -> tuple[float, ratio.RatioResult, bool]:
+def best_of(repeat: int, run) -> tuple[float, measure.RatioResult, bool]:
     """Best wall time of ``repeat`` clean runs (others used < 5 % of a core meanwhile), trying
     up to 4 * repeat times on a shared machine; the flag says whether any run was clean."""
     best, result, clean_runs, tries = float("inf"), None, 0, 0
@@ -52,22 +53,22 @@ def best_of(repeat: int, run) -> tuple[float, ratio.RatioResult, bool]:
 
 
 def bench_file(path: str, args: argparse.Namespace) -> dict:
-    group = ratio.group_bytes(load_dataset(path).records)
-    megabytes = len(group) / 1e6
-    exact_s, exact, clean = best_of(args.repeat, lambda: ratio._ratios_of_bytes(
-        [(group, 0)], exact=True)[0])
-    row = {"file": path, "bytes": len(group), "exact_ratio": exact.ratio,
+    pool = Pool.from_samples(load_records(path))  # encoded once, outside the timed runs
+    exact_s, exact, clean = best_of(args.repeat, lambda: measure.dataset_ratio(
+        pool, exact=True, threads=1))
+    megabytes = exact.bytes / 1e6
+    row = {"file": path, "bytes": exact.bytes, "exact_ratio": exact.ratio,
            "exact_seconds": exact_s, "exact_mb_s": megabytes / exact_s, "exact_clean": clean,
            "parallel": []}
     for threads in args.threads:
-        seconds, result, clean = best_of(args.repeat, lambda t=threads: ratio._ratios_of_bytes(
-            [(group, 0)], exact=False, chunk_size=args.chunk_size, threads=t)[0])
+        seconds, result, clean = best_of(args.repeat, lambda t=threads: measure.dataset_ratio(
+            pool, exact=False, chunk_size=args.chunk_size, threads=t))
         row["parallel"].append({
             "threads": threads, "ratio": result.ratio,
             "deviation_pct": 100 * (result.ratio / exact.ratio - 1), "seconds": seconds,
             "mb_s": megabytes / seconds, "speedup": exact_s / seconds, "clean": clean})
-    zstd_s, zstd, clean = best_of(args.repeat, lambda: ratio._ratios_of_bytes(
-        [(group, 0)], codec="zstd")[0])
+    zstd_s, zstd, clean = best_of(args.repeat, lambda: measure.dataset_ratio(
+        pool, codec="zstd", threads=1))
     row["zstd"] = {"ratio": zstd.ratio, "seconds": zstd_s, "mb_s": megabytes / zstd_s,
                    "clean": clean}
     return row
@@ -77,7 +78,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("files", nargs="+")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--chunk-size", type=int, default=ratio.CHUNK_SIZE)
+    parser.add_argument("--chunk-size", type=int, default=measure.CHUNK_SIZE)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()

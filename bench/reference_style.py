@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import machine_facts  # noqa: E402
 from selection_args import add_selection_args  # noqa: E402
 
-from zipcore.records import load_dataset  # noqa: E402
+from zipcore.io.jsonstream import load_records  # noqa: E402
 
 _SAMPLES: list[bytes] = []
 
@@ -78,7 +78,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="stop after this many rounds")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    samples = [repr(r).encode("utf-8") for r in load_dataset(args.pool).records]
+    samples = [repr(r).encode("utf-8") for r in load_records(args.pool)]
     rows = []
     for row in run(samples, args.budget, args.k1, args.k2, args.k3, args.processes, args.rounds):
         rows.append(row)

@@ -38,7 +38,7 @@ def thread_sweep_args(description: str) -> argparse.Namespace:
 
 def load_pool(path: Path) -> Any:
     """The pool of ``path`` (zipcore's streaming reader), timed on stderr."""
-    from zipcore.readers import read_pool
+    from zipcore.io.readers import read_pool
 
     start = time.perf_counter()
     pool = read_pool(path).pool

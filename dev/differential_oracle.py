@@ -23,7 +23,7 @@ from conftest import DATA_DIR  # noqa: E402  (honours ZIPCORE_DATA)
 import oracle  # noqa: E402
 
 import zipcore  # noqa: E402
-from zipcore.records import load_dataset  # noqa: E402
+from zipcore.io.jsonstream import load_records  # noqa: E402
 
 POOLS = [
     "code_alpaca.json",
@@ -54,7 +54,7 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=DATA_DIR)
     args = parser.parse_args()
 
-    pools = [list(load_dataset(args.data / name).records) for name in POOLS]
+    pools = [load_records(args.data / name) for name in POOLS]
     rng = random.Random(args.seed)
     deadline = time.monotonic() + args.seconds
     runs = 0

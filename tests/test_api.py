@@ -32,7 +32,7 @@ def check_result(indices: np.ndarray, budget: int, pool_size: int) -> list[int]:
 
 @pytest.fixture(scope="module")
 def records(real_pool):
-    return real_pool("pool", 3000, 3040)
+    return real_pool("pool", 1300, 1340)
 
 
 @pytest.fixture(scope="module")
@@ -337,7 +337,7 @@ def test_import_is_light_and_submodules_are_attributes():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "['zipcore', 'zipcore._core', 'zipcore._info'] False"
-    for name in ("formats", "pool", "readers", "ratio", "monitor", "checkpoint", "params"):
+    for name in ("io", "entropy", "pool", "checkpoint", "params", "selection"):
         assert getattr(zipcore, name).__name__ == f"zipcore.{name}"
     with pytest.raises(AttributeError, match="no attribute 'nosuch'"):
         zipcore.nosuch  # noqa: B018

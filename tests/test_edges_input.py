@@ -16,11 +16,13 @@ from pathlib import Path
 import pytest
 
 import zipcore
-from zipcore import ZipcoreError, cli, jsonstream, monitor, ratio
-from zipcore.formats import PoolEncoder, RecordError
+from zipcore import ZipcoreError, cli, measure
+from zipcore.entropy import monitor, ratio
+from zipcore.io import jsonstream
+from zipcore.io.formats import PoolEncoder, RecordError
 from zipcore.pool import Pool
-from zipcore.readers import read_pool
-from zipcore.report import file_sources
+from zipcore.io.readers import read_pool
+from zipcore.entropy.report import file_sources
 
 ALPACA = [{"instruction": f"do {i}", "input": "", "output": f"done {i} é"} for i in range(6)]
 
@@ -265,9 +267,9 @@ def test_read_pool_takes_bytes_paths(tmp_path):
 def test_an_empty_group_has_no_ratio():
     with pytest.raises(ZipcoreError, match="^there are no samples: R of an empty group is "
                                            "undefined$"):
-        ratio.dataset_ratio([])
+        measure.dataset_ratio([])
     with pytest.raises(ZipcoreError, match="no samples"):
-        ratio.dataset_ratio(Pool.from_samples([]))
+        measure.dataset_ratio(Pool.from_samples([]))
 
 
 @pytest.mark.parametrize("content", ["[]", "", " \n"])
@@ -331,7 +333,7 @@ def test_file_ratios_by_source_stream_every_kind(tmp_path, suffix):
         _write(path, "".join(json.dumps(r) + "\n" for r in records))
     for by, prefix in (("source", False), ("prefix", True)):
         whole, groups = ratio.file_ratios(path, by=by, threads=2)
-        assert (whole.samples, whole.ratio) == (60, ratio.dataset_ratio(records).ratio)
+        assert (whole.samples, whole.ratio) == (60, measure.dataset_ratio(records).ratio)
         assert _by(groups) == _by(ratio.ratio_by_source(records, prefix=prefix))
         assert [g.source for g in groups] == [
             g.source for g in ratio.ratio_by_source(records, prefix=prefix)]
@@ -343,7 +345,7 @@ def test_file_ratios_read_records_key_wrappers(tmp_path):
     records = _sourced(12)
     path = _write(tmp_path / "w.json", json.dumps({"data": records}, indent=2))
     whole, groups = ratio.file_ratios(path, by="source", records_key="data")
-    assert whole.ratio == ratio.dataset_ratio(records).ratio
+    assert whole.ratio == measure.dataset_ratio(records).ratio
     assert _by(groups) == _by(ratio.ratio_by_source(records))
 
 
@@ -366,14 +368,14 @@ def test_ratio_command_by_source_reads_parquet(tmp_path, pq, capsys):
 ])
 def test_exact_limit_is_checked(limit, error, message):
     with pytest.raises(error, match=message):
-        ratio.dataset_ratio(["a", "b"], exact_limit=limit)
+        measure.dataset_ratio(["a", "b"], exact_limit=limit)
 
 
 def test_dataset_ratio_takes_any_iterable():
     samples = [f"text {i}" for i in range(30)]
-    expected = ratio.dataset_ratio(samples)
-    assert ratio.dataset_ratio(s for s in samples) == expected
-    assert ratio.dataset_ratio(iter(samples)) == expected
+    expected = measure.dataset_ratio(samples)
+    assert measure.dataset_ratio(s for s in samples) == expected
+    assert measure.dataset_ratio(iter(samples)) == expected
 
 
 def test_a_dictionary_encoded_column_is_text(tmp_path, pq):

@@ -25,7 +25,8 @@ import numpy as np
 import pytest
 
 import zipcore
-from zipcore import atomic, cli
+from zipcore import cli
+from zipcore.io import atomic
 from zipcore.params import THREADS_PER_CORE
 
 K = ["--k1", "60", "--k2", "20", "--k3", "5"]
@@ -591,8 +592,8 @@ def test_zlib_only_ratio_options_with_zstd_are_refused(good, capsys, flag):
 def test_ratio_and_monitor_check_every_file_before_measuring(good, tmp_path, monkeypatch, capsys):
     def measured(*args, **kwargs):
         raise AssertionError("a file was measured before all were checked")
-    monkeypatch.setattr(zipcore.ratio, "file_ratios", measured)
-    monkeypatch.setattr(zipcore.monitor, "file_ratios", measured)
+    monkeypatch.setattr(zipcore.entropy.ratio, "file_ratios", measured)
+    monkeypatch.setattr(zipcore.entropy.monitor, "file_ratios", measured)
     missing = tmp_path / "missing.json"
     assert cli.main(["ratio", str(good), str(missing)]) == 2
     assert _one_error_line(capsys.readouterr().err) == (

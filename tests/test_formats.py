@@ -9,10 +9,10 @@ import pytest
 
 import zipcore
 from zipcore import ZipcoreError
-from zipcore.formats import (FORMATS, PoolEncoder, RecordError, detect_format, sample_bytes_of,
+from zipcore.io.formats import (FORMATS, PoolEncoder, RecordError, detect_format, sample_bytes_of,
                              template_fields)
 from zipcore.pool import Pool
-from zipcore.readers import read_pool
+from zipcore.io.readers import read_pool
 
 SHAREGPT = {"id": 0, "conversations": [{"from": "human", "value": "hi é"},
                                        {"from": "gpt", "value": "hello"}], "source": "x/y"}

@@ -25,7 +25,7 @@ import json, sys, warnings, zlib
 zlib.ZLIB_RUNTIME_VERSION = "0.0.0-other"
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
-    import zipcore, zipcore.cli, zipcore.ratio
+    import zipcore, zipcore.cli, zipcore.entropy.ratio
     info = zipcore.build_info()
 print(json.dumps({"file": zipcore.__file__, "zlib_exact": info["zlib_exact"],
                   "warnings": [[w.category.__name__, str(w.message)] for w in caught]}))

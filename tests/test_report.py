@@ -10,7 +10,8 @@ import sys
 import pytest
 
 import zipcore
-from zipcore import cli, report
+from zipcore import cli
+from zipcore.entropy import report
 from zipcore._pool import encode_pool
 
 K = {"k1": 200, "k2": 40, "k3": 20}
@@ -100,7 +101,7 @@ def test_select_report_without_matplotlib_exits_2_before_selecting(tmp_path, rec
 
 @pytest.mark.parametrize("kind", ["json", "jsonl.gz", "pairs"])
 def test_file_sources_follow_the_pool_read_from_a_file(tmp_path, records, real_pool, kind):
-    readers = pytest.importorskip("zipcore.readers")
+    readers = pytest.importorskip("zipcore.io.readers")
     if kind == "pairs":  # preference pairs: one sample per pair, labelled by its first record
         rows = real_pool("hh", 0, 40)
         for i, row in enumerate(rows):

@@ -26,7 +26,7 @@ _PUBLIC = {
     "read_pool": "readers",
     "SelectionResult": "selection",
     "candidate_ratios": "selection",
-    "compression_ratio": "selection",
+    "compression_ratio": "measure",
     "select": "selection",
     "select_with_stats": "selection",
 }
@@ -37,7 +37,7 @@ def __getattr__(name: str) -> Any:
     if name in _PUBLIC:
         value = getattr(importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
     elif not name.startswith("__") and importlib.util.find_spec(f"{__name__}.{name}"):
-        value = importlib.import_module(f".{name}", __name__)  # a submodule: zipcore.ratio
+        value = importlib.import_module(f".{name}", __name__)  # a submodule: zipcore.entropy.ratio
     else:
         raise AttributeError(f"module 'zipcore' has no attribute {name!r}")
     globals()[name] = value  # the next lookup is a plain attribute
@@ -49,8 +49,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # what type checkers and IDEs see
-    from . import distributed, monitor, params, ratio, report
+    from . import distributed, entropy, io, measure, params
     from .pool import Pool
-    from .readers import PoolFile, read_pool
-    from .selection import (SelectionResult, candidate_ratios, compression_ratio, select,
-                            select_with_stats)
+    from .io.readers import PoolFile, read_pool
+    from .measure import compression_ratio
+    from .selection import SelectionResult, candidate_ratios, select, select_with_stats

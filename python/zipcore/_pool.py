@@ -60,6 +60,11 @@ def encode_pool(samples: Iterable[Any]) -> EncodedPool:
     return EncodedPool(data, offsets)
 
 
+def as_pool(samples: Any) -> EncodedPool:
+    """``samples`` as the engine's pool: a pool as it is, anything else encoded once."""
+    return samples if isinstance(samples, EncodedPool) else encode_pool(samples)
+
+
 def checked_indices(indices: Any, size: int) -> np.ndarray:
     """``indices`` as int64 positions in ``0..size-1``. Integers only: a float index such as 1.7
     or a bool is refused rather than truncated or read as 0/1; negative indices do not wrap."""
@@ -77,3 +82,45 @@ def checked_indices(indices: Any, size: int) -> np.ndarray:
     if bad.any():
         raise IndexError(f"index {flat[bad][0]} is out of range for {size} samples")
     return flat.astype(np.int64)
+
+
+def require_pyarrow() -> Any:
+    try:
+        import pyarrow
+    except ImportError:
+        raise ImportError("Arrow input needs pyarrow: pip install 'zipcore[arrow]' "
+                          "(or pip install pyarrow)") from None
+    return pyarrow
+
+
+def arrow_buffers(pa: Any, array: Any, first_index: int) -> tuple[np.ndarray, np.ndarray]:
+    """(data, int64 offsets from 0) viewing one Arrow array; ``first_index`` numbers its values
+    in error messages (its position in a ChunkedArray)."""
+    kind = array.type
+    if pa.types.is_string(kind) or pa.types.is_binary(kind):
+        offset_type = np.int32
+    elif pa.types.is_large_string(kind) or pa.types.is_large_binary(kind):
+        offset_type = np.int64
+    else:
+        hint = (" (decode it first: array.dictionary_decode())"
+                if pa.types.is_dictionary(kind) else "")
+        raise TypeError(f"Arrow pools are string or binary arrays (one sample per value), got "
+                        f"{kind}{hint}")
+    if array.null_count:
+        first = int(np.argmax(array.is_null().to_numpy(zero_copy_only=False)))
+        raise ValueError(f"value {first_index + first} of the Arrow array is null; drop or fill "
+                         "nulls first (e.g. array.drop_null())")
+    _, offsets_buffer, data_buffer = array.buffers()
+    if len(array) == 0 or offsets_buffer is None:
+        return np.empty(0, dtype=np.uint8), np.zeros(1, dtype=np.int64)
+    offsets = np.frombuffer(offsets_buffer, dtype=offset_type, count=len(array) + 1,
+                            offset=array.offset * np.dtype(offset_type).itemsize)
+    start, end = int(offsets[0]), int(offsets[-1])
+    data = (np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None
+            else np.empty(0, dtype=np.uint8))
+    if end > len(data) or start < 0 or bool((offsets[1:] < offsets[:-1]).any()):
+        raise ValueError("the Arrow array's offsets are invalid (array.validate(full=True) "
+                         "tells more)")
+    if offset_type is np.int64 and start == 0:
+        return data[:end], offsets  # both viewed in place
+    return data[start:end], offsets.astype(np.int64) - start

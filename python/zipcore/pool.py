@@ -22,7 +22,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from ._pool import EncodedPool, checked_indices, sample_bytes
+from ._pool import EncodedPool, arrow_buffers, checked_indices, require_pyarrow, sample_bytes
 
 
 def _read_only(values: np.ndarray) -> np.ndarray:
@@ -143,9 +143,9 @@ class Pool(EncodedPool):
         once into a new buffer (a copy of the values), since the engine needs one buffer.
         Null values raise ValueError naming the first one.
         """
-        pa = _require_pyarrow()
+        pa = require_pyarrow()
         if isinstance(array, pa.ChunkedArray):
-            chunks = [_arrow_chunk(pa, chunk, start)
+            chunks = [arrow_buffers(pa, chunk, start)
                       for chunk, start in zip(array.chunks, _chunk_starts(array.chunks))]
             if not chunks:
                 return _empty_pool(cls)
@@ -153,7 +153,7 @@ class Pool(EncodedPool):
                 return cls._trusted(*chunks[0])
             return _concatenate(cls, chunks)
         if isinstance(array, pa.Array):
-            return cls._trusted(*_arrow_chunk(pa, array, 0))
+            return cls._trusted(*arrow_buffers(pa, array, 0))
         raise TypeError(f"from_arrow takes a pyarrow Array or ChunkedArray, "
                         f"got {type(array).__name__}")
 
@@ -283,53 +283,11 @@ class PoolBuilder:
 
 # --- Arrow -----------------------------------------------------------------------------------
 
-def _require_pyarrow() -> Any:
-    try:
-        import pyarrow
-    except ImportError:
-        raise ImportError("Arrow input needs pyarrow: pip install 'zipcore[arrow]' "
-                          "(or pip install pyarrow)") from None
-    return pyarrow
-
-
 def _chunk_starts(chunks: Any) -> Iterable[int]:
     start = 0
     for chunk in chunks:
         yield start
         start += len(chunk)
-
-
-def _arrow_chunk(pa: Any, array: Any, first_index: int) -> tuple[np.ndarray, np.ndarray]:
-    """(data, int64 offsets from 0) viewing one Arrow array; ``first_index`` numbers its values
-    in error messages (its position in a ChunkedArray)."""
-    kind = array.type
-    if pa.types.is_string(kind) or pa.types.is_binary(kind):
-        offset_type = np.int32
-    elif pa.types.is_large_string(kind) or pa.types.is_large_binary(kind):
-        offset_type = np.int64
-    else:
-        hint = (" (decode it first: array.dictionary_decode())"
-                if pa.types.is_dictionary(kind) else "")
-        raise TypeError(f"Arrow pools are string or binary arrays (one sample per value), got "
-                        f"{kind}{hint}")
-    if array.null_count:
-        first = int(np.argmax(array.is_null().to_numpy(zero_copy_only=False)))
-        raise ValueError(f"value {first_index + first} of the Arrow array is null; drop or fill "
-                         "nulls first (e.g. array.drop_null())")
-    _, offsets_buffer, data_buffer = array.buffers()
-    if len(array) == 0 or offsets_buffer is None:
-        return np.empty(0, dtype=np.uint8), np.zeros(1, dtype=np.int64)
-    offsets = np.frombuffer(offsets_buffer, dtype=offset_type, count=len(array) + 1,
-                            offset=array.offset * np.dtype(offset_type).itemsize)
-    start, end = int(offsets[0]), int(offsets[-1])
-    data = (np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None
-            else np.empty(0, dtype=np.uint8))
-    if end > len(data) or start < 0 or bool((offsets[1:] < offsets[:-1]).any()):
-        raise ValueError("the Arrow array's offsets are invalid (array.validate(full=True) "
-                         "tells more)")
-    if offset_type is np.int64 and start == 0:
-        return data[:end], offsets  # both viewed in place
-    return data[start:end], offsets.astype(np.int64) - start
 
 
 def _concatenate(cls: type, chunks: list[tuple[np.ndarray, np.ndarray]]) -> Pool:
@@ -353,4 +311,3 @@ def as_pool(samples: Any) -> Pool:
     if isinstance(samples, EncodedPool):
         return Pool(samples.data, samples.offsets)
     return Pool.from_samples(samples)
-

@@ -8,7 +8,7 @@
 
 Each record comes with the byte span ``[start, end)`` of its source text in the decompressed
 file, so that it can be re-read later byte for byte. Malformed input raises ``ZipcoreError``
-naming the file and ``line:column``, with the messages of :func:`zipcore.records.load_dataset`.
+naming the file and ``line:column``.
 """
 
 from __future__ import annotations
@@ -25,9 +25,8 @@ from typing import Any, BinaryIO, Iterator, Optional, Union
 
 import numpy as np
 
-from ._core import ZipcoreError
+from .._core import ZipcoreError
 from .formats import json_type
-from .records import is_gzip_path, unreadable_value
 
 PathLike = Union[str, "os.PathLike[str]"]
 Span = tuple[dict, int, int]
@@ -41,6 +40,18 @@ _BOM = b"\xef\xbb\xbf"
 _PARQUET_MAGIC = b"PAR1"
 _NEAR_END = 64
 """A decode error this close to the end of the window may just be a record cut by the window."""
+
+
+def is_gzip_path(path: PathLike) -> bool:
+    """Gzip is chosen by name, for input and output alike."""
+    return os.fspath(path).endswith(".gz")
+
+
+def unreadable_value(exc: BaseException) -> str:
+    """The message for valid JSON that Python's json cannot turn into objects."""
+    if isinstance(exc, RecursionError):
+        return "this value is nested too deeply to read"
+    return f"this value cannot be read ({exc})"  # e.g. an integer of more than 4300 digits
 
 
 def _open_binary(path: PathLike) -> BinaryIO:
@@ -390,7 +401,7 @@ def iter_records(path: PathLike, kind: str, records_key: Optional[str] = None
     ``records_key`` in a top-level object, or of JSONL lines.
 
     A file that is one JSON object is refused unless ``records_key`` names its list (see
-    :mod:`zipcore.readers` for the rule): an object that goes on past its first line, or the
+    :mod:`zipcore.io.readers` for the rule): an object that goes on past its first line, or the
     only line of a file not named ``.jsonl``.
     """
     if records_key is not None:
@@ -408,6 +419,12 @@ def iter_records(path: PathLike, kind: str, records_key: Optional[str] = None
                                   if isinstance(value, list)], one_line=True)
     yield from (span for span in (first, second) if span is not None)
     yield from lines
+
+
+def load_records(path: PathLike) -> list[dict]:
+    """Every record of a JSON list or JSONL file (``.gz`` too) as parsed dicts, in file order:
+    the streaming reader's records, for scripts that want them all at once."""
+    return [record for record, _, _ in iter_records(path, sniff(path))]
 
 
 def _named_jsonl(path: PathLike) -> bool:

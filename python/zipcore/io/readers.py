@@ -1,13 +1,13 @@
 """Streaming readers: a JSON list, JSONL or Parquet file read record by record into a Pool.
 
 Memory stays bounded by the pool itself: each record is parsed, turned into its sample bytes
-(see :mod:`zipcore.formats`), appended to the pool's growing buffer and dropped. What is kept
+(see :mod:`zipcore.io.formats`), appended to the pool's growing buffer and dropped. What is kept
 per record is its byte span in the (decompressed) file, 16 bytes, so that a selection is written
 by re-reading just the selected records' exact source text: in the input's format, each record
 byte for byte, all fields kept, in selection order, streamed into an atomic output.
 
-- JSON list and JSONL (``.gz`` too): :mod:`zipcore.jsonstream`, never a whole-file ``json.load``.
-- Parquet (needs pyarrow): :mod:`zipcore.parquet`, found by its magic bytes.
+- JSON list and JSONL (``.gz`` too): :mod:`zipcore.io.jsonstream`, never a whole-file ``json.load``.
+- Parquet (needs pyarrow): :mod:`zipcore.io.parquet`, found by its magic bytes.
 
 What a JSON file holds is told by its content, the name helping in one case only:
 
@@ -40,12 +40,12 @@ from typing import Any, Iterable, Iterator, Optional, Union
 import numpy as np
 
 from . import atomic
-from ._core import ZipcoreError
-from ._pool import checked_indices
+from .._core import ZipcoreError
+from .._pool import checked_indices
 from .formats import PoolEncoder, RecordError, resolve_format
-from .jsonstream import iter_json_list, iter_jsonl, iter_records, locate, positioned, sniff
-from .pool import Pool
-from .records import is_gzip_path
+from .jsonstream import (is_gzip_path, iter_json_list, iter_jsonl, iter_records, locate,
+                         positioned, sniff)
+from ..pool import Pool
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -159,7 +159,7 @@ def _stamp(path: str) -> tuple[int, int]:
 
 
 def _json_list_chunks(raw: Iterable[bytes]) -> Iterator[bytes]:
-    # The framing of the shared input files, as records.selection_bytes writes it.
+    # The framing of the shared input files (and of ZIP's groups).
     yield b"["
     for i, record in enumerate(raw):
         yield b", " + record if i else record
@@ -173,13 +173,18 @@ def _jsonl_chunks(raw: Iterable[bytes]) -> Iterator[bytes]:
 
 def _gzip_chunks(chunks: Iterable[bytes]) -> Iterator[bytes]:
     # gzip.compress(data, 6, mtime=0) streamed: zlib's output does not depend on how input is
-    # split, so the bytes equal those of records.selection_bytes(..., compress=True).
+    # split, so the bytes equal those of gzip.compress(whole output, 6, mtime=0).
     compressor = zlib.compressobj(6, zlib.DEFLATED, 31)
     for chunk in chunks:
         out = compressor.compress(chunk)
         if out:
             yield out
     yield compressor.flush()
+
+
+def indices_bytes(indices: Iterable[Any]) -> bytes:
+    """An indices file: one index per line."""
+    return "".join(f"{int(i)}\n" for i in indices).encode("ascii")
 
 
 def read_pool(path: PathLike, *, format: str = "auto", text_field: Optional[str] = None,
@@ -189,7 +194,7 @@ def read_pool(path: PathLike, *, format: str = "auto", text_field: Optional[str]
 
     Args:
         path: a ``str``, ``bytes`` (as ``os`` functions take them) or ``os.PathLike`` path.
-        format: a record format of :mod:`zipcore.formats` (``auto`` detects it).
+        format: a record format of :mod:`zipcore.io.formats` (``auto`` detects it).
         text_field: samples are this string field of each record: format ``text`` (given, it
             is never ignored; not given, ``text`` is format text's field).
         column: the text column whose values are the samples (for JSON records, the same as
@@ -197,7 +202,7 @@ def read_pool(path: PathLike, *, format: str = "auto", text_field: Optional[str]
         template: samples rendered from ``template``'s plain ``{field}`` names (fields name
             record fields or Parquet columns), e.g. ``"{instruction}\\n{output}"``.
         pairs: keep preference pairs together (None: when the first record has ``pair_id``
-            and ``label``; see :mod:`zipcore.formats` for what a pair must be).
+            and ``label``; see :mod:`zipcore.io.formats` for what a pair must be).
         records_key: JSON only: the records are the list under this key of the file's
             top-level object (``{"data": [...]}``); see the module docstring.
     """

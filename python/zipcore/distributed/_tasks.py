@@ -13,9 +13,9 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from . import _core
-from .pool import Pool
-from .params import ZipParams
+from .. import _core
+from ..pool import Pool
+from ..params import ZipParams
 
 FaultHook = Callable[[str, int], None]
 
@@ -74,8 +74,8 @@ def select_scored(pool: Pool, scores: np.ndarray, budget: int, p: TaskParams) ->
     so the selection is the same, without scoring every sample again."""
     params = ZipParams(budget, p.k1, p.k2, p.k3, p.codec, p.level, p.cpus).for_pool(len(pool))
     n = len(pool)
-    start = {"order": np.empty(0, dtype=np.int64), "global": scores, "alone": scores,
-             "eligible": np.ones(n, dtype=np.uint8), "available": n, "rounds": 0}
+    start = _core.ResumeState(order=np.empty(0, dtype=np.int64), global_=scores, alone=scores,
+                              eligible=np.ones(n, dtype=np.uint8), available=n, rounds=0)
     return _core.select(pool.data, pool.offsets, params.budget, params.k1, params.k2, params.k3,
                         params.threads, params.codec, params.level, None, start, None)
 
@@ -95,7 +95,7 @@ def score_files(batch: Any, *, options: dict[str, Any], p: TaskParams) -> Any:
     """A batch of ``path`` rows -> each file's samples (zipcore's reader) and their scores."""
     import pyarrow as pa
 
-    from .readers import read_pool
+    from ..io.readers import read_pool
 
     tables = [_scored_table(read_pool(path, **options).pool, p)
               for path in batch.column("path").to_pylist()]
@@ -106,7 +106,7 @@ def score_rows(batch: Any, *, column: Optional[str], options: dict[str, Any],
                p: TaskParams) -> Any:
     """A batch of a Ray Dataset -> its samples (a text column's bytes, or each row as a
     record) and their scores."""
-    from .formats import PoolEncoder, RecordError
+    from ..io.formats import PoolEncoder, RecordError
 
     if column is not None:
         if column not in batch.column_names:
@@ -171,8 +171,8 @@ def selection_output(path: str, indices: np.ndarray, options: dict[str, Any],
                      compress: bool) -> dict[str, Any]:
     """What ``zipcore select`` writes for ``indices`` of one file (see the driver's
     :func:`zipcore.distributed.selection_output`)."""
-    from .readers import read_pool
-    from .selection import compression_ratio
+    from ..io.readers import read_pool
+    from ..measure import compression_ratio
 
     source = read_pool(path, **options)
     return {"data": b"".join(source.selection_chunks(indices, compress=compress)),

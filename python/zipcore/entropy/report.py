@@ -1,10 +1,9 @@
 """Selection report: how a ZIP run went, as data and as one PNG.
 
-Three panels: the selection's R after each round (exact zlib-9, against the pool's R); the time
-each round spent in stage 2 and stage 3 (stage 1 once, before round 1); and the source mix of
-the selection against the pool's. The running R is computed after the run from the selection
-order, one zlib pass over the selection (see :func:`zipcore.ratio.running_ratios`), which is
-cheap next to the selection itself.
+Three panels: the selection's R after each round, as the engine measured it during the run (the
+run's codec: exact zlib-9, or zstd's), against the pool's R in the same codec; the time each
+round spent in stage 2 and stage 3 (stage 1 once, before round 1); and the source mix of the
+selection against the pool's.
 """
 
 from __future__ import annotations
@@ -15,11 +14,12 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Optional, Sequence, Union
 
-from . import atomic
+from ..io import atomic
 from ._plot import require_matplotlib
-from ._pool import EncodedPool
-from .ratio import NO_SOURCE, dataset_ratio, running_ratios, source_of, source_prefix
-from .selection import SelectionResult
+from .._pool import EncodedPool
+from ..measure import dataset_ratio
+from .ratio import NO_SOURCE, source_of, source_prefix
+from ..selection import SelectionResult
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -36,8 +36,10 @@ class SelectionReport:
     selected: list[int]
     """Samples selected after each round."""
     running_ratio: list[float]
-    """Exact zlib-9 R of the selection after each round."""
+    """R of the selection after each round, in the run's codec (the engine's own measure)."""
     pool_ratio: float
+    codec: str
+    """``zlib-9`` or ``zstd-<level>``: what both R are measured with."""
     stage1_seconds: float
     stage2_seconds: list[float]
     stage3_seconds: list[float]
@@ -74,7 +76,7 @@ def sample_sources(samples: Sequence[Any]) -> list[str]:
 
 
 def file_sources(pool_file: Any) -> list[str]:
-    """Each sample's ``source`` for a pool read by :func:`zipcore.readers.read_pool`.
+    """Each sample's ``source`` for a pool read by :func:`zipcore.io.readers.read_pool`.
 
     The pool keeps only sample bytes, so the file is read once more, streaming, keeping only
     the source of each record (Parquet: only the ``source`` column); a preference pair takes
@@ -94,7 +96,8 @@ def selection_report(result: SelectionResult, samples: Sequence[Any], *,
     a pool).
 
     ``sources``: each sample's source label, for the source mix (default: the records'
-    ``source`` fields). ``threads`` is for the pool's own R (default: the selection's count).
+    ``source`` fields). ``threads`` is for the pool's own R (default: the selection's count),
+    measured in the run's codec and level.
     """
     indices = [int(i) for i in result.indices]
     if len(indices) and not 0 <= min(indices) <= max(indices) < len(samples):
@@ -106,11 +109,14 @@ def selection_report(result: SelectionResult, samples: Sequence[Any], *,
     elif len(sources) != len(samples):
         raise ValueError(f"sources has {len(sources)} labels for {len(samples)} samples")
     sources, pool_share, selection_share = _source_groups(sources, indices)
+    pool = dataset_ratio(samples, codec=result.codec, level=result.level,
+                         threads=threads or result.threads)
     return SelectionReport(
         rounds=[int(r["round"]) for r in result.rounds],
         selected=ends,
-        running_ratio=running_ratios(samples, indices, ends),
-        pool_ratio=dataset_ratio(samples, threads=threads or result.threads).ratio,
+        running_ratio=[float(r["ratio"]) for r in result.rounds],
+        pool_ratio=pool.ratio,
+        codec=pool.codec,
         stage1_seconds=float(result.stage1.get("seconds", 0.0)),
         stage2_seconds=[float(r["stage2"]["seconds"]) for r in result.rounds],
         stage3_seconds=[float(r["stage3"]["seconds"]) for r in result.rounds],
@@ -135,7 +141,7 @@ def report_png(report: SelectionReport, *, title: str = "ZIP selection") -> byte
                 label=f"whole pool ({report.pool_ratio:.3f})")
     top.set_title("R of the selection after each round", fontsize=9)
     top.set_xlabel("samples selected (end of each round)")
-    top.set_ylabel("R (zlib-9)")
+    top.set_ylabel(f"R ({report.codec})")
     top.legend(fontsize=8, loc="best")
 
     rounds = report.rounds

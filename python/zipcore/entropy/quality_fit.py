@@ -75,7 +75,7 @@ def fit_quality(versions: Sequence[Any]) -> tuple[Optional[QualityFit], str]:
     """Least-squares fit of quality on R (and L); returns the fit (or None) and a note.
 
     ``versions`` have ``version``, ``ratio``, ``loss`` and ``quality`` (None where not measured),
-    like :class:`zipcore.monitor.VersionReport`.
+    like :class:`zipcore.entropy.monitor.VersionReport`.
 
     R and L are both used when at least four scored versions all have L (three points would
     fit three parameters exactly, leaving no error to report); otherwise R alone.

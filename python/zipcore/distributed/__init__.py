@@ -35,19 +35,17 @@ import math
 import operator
 import os
 import re
-import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional, Sequence, Union
 
 import numpy as np
 
-from . import _ray_tasks as tasks
-from ._core import ZipcoreError
-from ._stop import keep_sigterm_handler
-from ._ray_tasks import FaultHook, TaskParams, shard_of
-from .formats import resolve_format
-from .params import ZipParams, integer
+from . import _tasks as tasks
+from .._stop import keep_sigterm_handler
+from ._tasks import FaultHook, TaskParams, shard_of
+from ..io.formats import resolve_format
+from ..params import ZipParams, integer
 
 __all__ = ["DistributedResult", "connect", "default_per_shard", "require_ray", "select",
            "select_with_stats", "selection_output", "shard_of"]
@@ -122,7 +120,7 @@ def _shard_sizes(samples: int, seed: int, shards: int) -> np.ndarray:
 # --- step 1: stage-1 scoring, a Ray Data map -------------------------------------------------
 
 def _first_record(path: str) -> Any:
-    from .jsonstream import iter_records, sniff
+    from ..io.jsonstream import iter_records, sniff
 
     kind = sniff(path)
     if kind == "parquet":
@@ -140,7 +138,7 @@ def _first_record(path: str) -> Any:
 def _fix_format(first: Any, options: dict[str, Any]) -> dict[str, Any]:
     """Resolves ``format="auto"`` and ``pairs=None`` from the first record, as one reader of
     the concatenated inputs would, so that every file and batch is read alike."""
-    from .formats import detect_format, is_pair_member
+    from ..io.formats import detect_format, is_pair_member
 
     options = dict(options)
     if first is None or options.get("column") or options.get("template"):
@@ -356,7 +354,7 @@ def select(inputs: Any, budget: int, *, shards: Optional[int] = None,
                              **options).indices
 
 
-# --- writing a selection of one file (the command line) --------------------------------------
+# --- writing a selection of one file (what zipcore select --ray writes) ---------------------
 
 def selection_output(path: PathLike, indices: Any, *, compress: bool = False,
                      **options: Any) -> dict[str, Any]:
@@ -372,40 +370,3 @@ def selection_output(path: PathLike, indices: Any, *, compress: bool = False,
     except ray.exceptions.RayError as exc:
         raise _unwrap(ray, exc) from None
 
-
-def run_command(args: Any, params: ZipParams, outputs: dict[str, Any]) -> int:
-    """``zipcore select INPUT ... --ray [ADDRESS|local]``: the selection made on Ray, the
-    output files written as without ``--ray`` (by the driver, from bytes a worker made).
-    ``params`` and ``outputs`` (``atomic.plan``'s) were checked by the command line."""
-    from . import atomic
-    from .records import indices_bytes, is_gzip_path
-
-    ray = require_ray()
-    if args.quiet:
-        import logging
-
-        logging.getLogger("ray").setLevel(logging.ERROR)
-        ray.data.DataContext.get_current().enable_progress_bars = False
-    connect(args.ray or None, **({"log_to_driver": False} if args.quiet else {}))
-    options = {"format": args.format, "text_field": args.text_field, "column": args.column,
-               "template": args.template}
-    try:
-        result = select_with_stats(args.input, params.budget, k1=params.k1, k2=params.k2,
-                                   k3=params.k3, codec=params.codec, level=params.level,
-                                   cpus_per_task=args.threads, **options)
-    except ZipcoreError:  # a bad record: the message names the file already
-        raise
-    except ValueError as exc:  # budget larger than the pool, empty pool
-        raise ValueError(f"{args.input}: {exc}") from None
-    out = selection_output(args.input, result.indices, compress=is_gzip_path(args.output),
-                           **options)
-    files = [(outputs["--output"], out["data"])]
-    if args.indices_out is not None:  # record indices: a pair's members, one line each
-        files.append((outputs["--indices-out"], indices_bytes(out["records"])))
-    atomic.write_files(files)
-    unit = "pairs" if out["pairs"] else "records"
-    print(f"zipcore: selected {len(result.indices)} of {out['samples']} {unit} on Ray "
-          f"({result.shards} shard{'s' if result.shards > 1 else ''}) in "
-          f"{result.seconds['total']:.2f} s, R = {out['ratio']:.4f}, wrote {args.output}",
-          file=sys.stderr)
-    return 0

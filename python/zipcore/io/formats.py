@@ -63,8 +63,8 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from ._core import ZipcoreError
-from .pool import Pool, PoolBuilder
+from .._core import ZipcoreError
+from ..pool import Pool, PoolBuilder
 
 FORMATS = ("auto", "sharegpt", "alpaca", "messages", "preference", "text", "record")
 """Names accepted by ``format=`` (``--format``); ``template`` is chosen by giving a template."""

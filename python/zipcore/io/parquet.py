@@ -14,9 +14,10 @@ from typing import Any, Iterator, Optional
 
 import numpy as np
 
-from ._core import ZipcoreError
+from .._core import ZipcoreError
 from .formats import PoolEncoder, RecordError, template_fields
-from .pool import Pool, _arrow_chunk, _require_pyarrow
+from .._pool import arrow_buffers, require_pyarrow
+from ..pool import Pool
 
 BATCH_ROWS = 8192
 """Rows per batch when rows become Python objects (templates, records)."""
@@ -25,7 +26,7 @@ COLUMN_BATCH_ROWS = 65536
 
 
 def _require_parquet() -> tuple[Any, Any]:
-    pa = _require_pyarrow()
+    pa = require_pyarrow()
     import pyarrow.parquet as pq
 
     return pa, pq
@@ -94,7 +95,7 @@ def _add_text_batch(pa: Any, encoder: PoolEncoder, batch: Any, name: str, row: i
         first = int(np.argmax(values.is_null().to_numpy(zero_copy_only=False)))
         raise RecordError(row + first, f"has {name!r} null")
     if not pairs:  # the batch's value buffer, appended at once
-        data, offsets = _arrow_chunk(pa, values, row)
+        data, offsets = arrow_buffers(pa, values, row)
         encoder.add_samples(data, offsets)
         return
     keys, labels = batch.column("pair_id").to_pylist(), batch.column("label").to_pylist()

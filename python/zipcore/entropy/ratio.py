@@ -1,0 +1,115 @@
+"""The entropy law's R per source and per file, measured by :mod:`zipcore.measure`.
+
+R of a group is raw bytes / compressed bytes of the group ``[s0, s1, ...]`` framed as ZIP frames
+it; :mod:`zipcore.measure` says how it is compressed (exact or parallel zlib, zstd). Here the
+records of a dataset are grouped by their ``source`` field (or its prefix) and each group's R
+is measured on its own, all groups in one pass of the engine's thread pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Iterable, Optional
+
+import numpy as np
+
+from .._core import ZipcoreError
+from ..io.formats import json_text, json_type
+from ..io.readers import read_pool
+from ..measure import RatioResult, dataset_ratio, dataset_ratios, pool_ratios
+
+NO_SOURCE = "(no source)"
+"""The label of the group of records that have no ``source`` field (and of str, bytes and pool
+samples)."""
+
+SourceKey = tuple[str, str]
+"""What a record is grouped under: (``"string"``, the source) for a string source, (its JSON type,
+its JSON text) for any other (``("number", "3")``, ``("null", "null")``), ``("none", "")``
+without one: keys of different kinds never collide (``3`` is not ``"3"``, a source literally
+``"(no source)"`` is not a missing one)."""
+
+
+@dataclass(frozen=True)
+class SourceRatio(RatioResult):
+    """A :class:`~zipcore.measure.RatioResult` for the records of one ``source`` value."""
+
+    source: str = NO_SOURCE
+
+
+def source_key(sample: Any, prefix: bool = False) -> SourceKey:
+    """The :data:`SourceKey` a sample is grouped under; ``prefix`` cuts a string source at its
+    first ``/`` (:func:`source_prefix`)."""
+    if not (isinstance(sample, Mapping) and "source" in sample):
+        return ("none", "")
+    value = sample["source"]
+    if isinstance(value, str):
+        return ("string", source_prefix(value) if prefix else value)
+    return (json_type(value), json_text(value))
+
+
+def source_label(key: SourceKey) -> str:
+    """How a group is shown: a string source as it is, ``(no source)``, or another value's JSON
+    text with its type (``3 (JSON number)``, ``null (JSON null)``)."""
+    kind, text = key
+    if kind == "string":
+        return text
+    return NO_SOURCE if kind == "none" else f"{text} (JSON {kind})"
+
+
+def source_of(sample: Any) -> str:
+    """The label of the ``source`` a record is grouped under (:func:`source_label`)."""
+    return source_label(source_key(sample))
+
+
+def source_prefix(source: str) -> str:
+    """``"alpaca_eval/claude"`` -> ``"alpaca_eval"``: the origin before the first ``/``."""
+    return source.split("/", 1)[0]
+
+
+def ratio_by_source(samples: Iterable[Any], *, prefix: bool = False,
+                    **options: Any) -> list[SourceRatio]:
+    """R of each ``source``'s records, framed and compressed as a group of their own.
+
+    Grouped by :func:`source_key`, shown by :func:`source_label`; sorted by R, most redundant
+    first (ties by label). ``prefix=True`` groups string sources by the part before the first
+    ``/`` (``gsm8k/train`` and ``gsm8k/test`` together). Options as
+    :func:`zipcore.measure.dataset_ratio`; the groups share one pass of the thread pool.
+    """
+    members: dict[SourceKey, list[Any]] = {}
+    for sample in samples:
+        members.setdefault(source_key(sample, prefix), []).append(sample)
+    return _source_rows(list(members), dataset_ratios(list(members.values()), **options))
+
+
+def _source_rows(keys: list[SourceKey], results: list[RatioResult]) -> list[SourceRatio]:
+    rows = [SourceRatio(r.samples, r.bytes, r.compressed, r.codec, r.method, source_label(key))
+            for key, r in zip(keys, results)]
+    return sorted(rows, key=lambda row: (-row.ratio, row.source))
+
+
+def file_ratios(path: Any, *, by: Optional[str] = None, records_key: Optional[str] = None,
+                **options: Any) -> tuple[RatioResult, Optional[list[SourceRatio]]]:
+    """R of a JSON list, JSONL or Parquet file, and with ``by`` of each source's records.
+
+    Every record is one sample, framed as ``repr(record)`` (Parquet: each row as a dict). The
+    file is read as a stream (:func:`zipcore.read_pool`, ``records_key`` as there); with
+    ``by="source"`` (or ``"prefix"``, as :func:`ratio_by_source`'s ``prefix=True``) it is read
+    once more for the sources only (Parquet: the ``source`` column). Options as
+    :func:`zipcore.measure.dataset_ratio`. Returns the file's result and the source groups
+    (None without ``by``). ZipcoreError naming the file when it has no records.
+    """
+    if by not in (None, "source", "prefix"):
+        raise ValueError(f"by must be None, 'source' or 'prefix', got {by!r}")
+    source = read_pool(path, format="record", pairs=False, records_key=records_key)
+    if not len(source):
+        raise ZipcoreError(f"{source.path}: no records: R of an empty file is undefined")
+    if by is None:
+        return dataset_ratio(source.pool, **options), None
+    members: dict[SourceKey, list[int]] = {}
+    for i, record in enumerate(source.iter_records(columns=["source"])):
+        members.setdefault(source_key(record, by == "prefix"), []).append(i)
+    keys = list(members)
+    whole = np.arange(len(source.pool), dtype=np.int64)  # the file, beside its groups
+    results = pool_ratios(source.pool, [whole] + [members[k] for k in keys], **options)
+    return results[0], _source_rows(keys, results[1:])
