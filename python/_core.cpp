@@ -7,7 +7,6 @@
 #include <pybind11/pybind11.h>
 
 #include <exception>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -141,9 +140,15 @@ py::dict stage_dict(const zipcore::StageReport& s) {
   return d;
 }
 
+template <typename T>
+py::array_t<T> to_numpy(const std::vector<T>& values) {
+  py::array_t<T> out(static_cast<py::ssize_t>(values.size()));
+  std::copy(values.begin(), values.end(), out.mutable_data());
+  return out;
+}
+
 py::dict report_dict(const zipcore::SelectReport& r) {
-  py::array_t<std::int64_t> indices(static_cast<py::ssize_t>(r.order.size()));
-  std::copy(r.order.begin(), r.order.end(), indices.mutable_data());
+  py::array_t<std::int64_t> indices = to_numpy(r.order);
   py::list rounds;
   for (const auto& round : r.rounds) {
     py::dict d;
@@ -170,52 +175,76 @@ py::dict report_dict(const zipcore::SelectReport& r) {
   return out;
 }
 
+// A read-only numpy view of `values`, kept alive by `owner` (the ResumeState holding them).
 template <typename T>
-py::array_t<T> to_numpy(const std::vector<T>& values) {
-  py::array_t<T> out(static_cast<py::ssize_t>(values.size()));
-  std::copy(values.begin(), values.end(), out.mutable_data());
-  return out;
+py::array_t<T> read_only_view(const std::vector<T>& values, const py::handle& owner) {
+  py::array_t<T> view({static_cast<py::ssize_t>(values.size())}, {static_cast<py::ssize_t>(sizeof(T))},
+                      values.data(), owner);
+  view.attr("flags").attr("writeable") = false;
+  return view;
 }
 
 template <typename T>
-std::vector<T> from_numpy(const py::dict& state, const char* key) {
-  auto array = py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(state[key]);
-  if (!array || array.ndim() != 1) {
-    throw zipcore::InvalidArgument(std::string("checkpoint state '") + key + "' is not a 1-D array");
+using Vector = py::array_t<T, py::array::c_style | py::array::forcecast>;
+
+template <typename T>
+std::vector<T> copy_vector(const Vector<T>& array, const char* name) {
+  if (array.ndim() != 1) {
+    throw zipcore::InvalidArgument(std::string("ResumeState: '") + name + "' must be a 1-D array, got " +
+                                   std::to_string(array.ndim()) + "-D");
   }
   return std::vector<T>(array.data(), array.data() + array.size());
 }
 
-py::dict state_to_dict(const zipcore::LoopState& state) {
-  py::dict d;
-  d["order"] = to_numpy(state.order);
-  d["global"] = to_numpy(state.global);
-  d["alone"] = to_numpy(state.alone);
-  d["eligible"] = to_numpy(state.eligible);
-  d["available"] = state.available;
-  d["rounds"] = state.rounds;
-  return d;
+zipcore::LoopState make_resume_state(const Vector<std::int64_t>& order, const Vector<float>& global,
+                                     const Vector<float>& alone, const Vector<std::uint8_t>& eligible,
+                                     std::int64_t available, std::int64_t rounds) {
+  zipcore::LoopState state;
+  state.order = copy_vector(order, "order");
+  state.global = copy_vector(global, "global_");
+  state.alone = copy_vector(alone, "alone");
+  state.eligible = copy_vector(eligible, "eligible");
+  state.available = available;
+  state.rounds = rounds;
+  return state;
 }
 
-zipcore::LoopState state_from_dict(const py::dict& d) {
-  zipcore::LoopState state;
-  state.order = from_numpy<std::int64_t>(d, "order");
-  state.global = from_numpy<float>(d, "global");
-  state.alone = from_numpy<float>(d, "alone");
-  state.eligible = from_numpy<std::uint8_t>(d, "eligible");
-  state.available = d["available"].cast<std::int64_t>();
-  state.rounds = d["rounds"].cast<std::int64_t>();
-  return state;
+// zipcore::LoopState as _core.ResumeState: built from arrays (copied), read through read-only
+// views. The engine checks that a state belongs to the pool and parameters when it resumes.
+void bind_resume_state(py::module_& m) {
+  using zipcore::LoopState;
+  py::class_<LoopState>(m, "ResumeState",
+                        "The selection loop's state after a completed round: what a checkpoint holds and "
+                        "select(resume=...) continues from.")
+      .def(py::init(&make_resume_state), py::arg("order"), py::arg("global_"), py::arg("alone"),
+           py::arg("eligible"), py::arg("available"), py::arg("rounds"))
+      .def_property_readonly("order", [](py::object self) {
+        return read_only_view(self.cast<const LoopState&>().order, self);
+      }, "Pool indices selected so far, in selection order (int64).")
+      .def_property_readonly("global_", [](py::object self) {
+        return read_only_view(self.cast<const LoopState&>().global, self);
+      }, "Every sample's latest score g: stage 1's, overwritten by stage 2's (float32).")
+      .def_property_readonly("alone", [](py::object self) {
+        return read_only_view(self.cast<const LoopState&>().alone, self);
+      }, "Every sample's ratio alone, ratio([i]) (float32).")
+      .def_property_readonly("eligible", [](py::object self) {
+        return read_only_view(self.cast<const LoopState&>().eligible, self);
+      }, "1 where a sample may still be a candidate (uint8).")
+      .def_property_readonly("available", [](const LoopState& s) { return s.available; },
+                             "Number of eligible samples.")
+      .def_property_readonly("rounds", [](const LoopState& s) { return s.rounds; }, "Rounds completed.")
+      .def("__repr__", [](const LoopState& s) {
+        return "ResumeState(rounds=" + std::to_string(s.rounds) + ", selected=" + std::to_string(s.order.size()) +
+               ", available=" + std::to_string(s.available) + ", pool=" + std::to_string(s.global.size()) + ")";
+      });
 }
 
 py::dict run_select(const py::buffer& data, Offsets offsets, std::int64_t budget, std::int64_t k1,
                 std::int64_t k2, std::int64_t k3, int threads, const std::string& codec, int level,
-                const py::object& progress, const py::object& resume, const py::object& on_round) {
+                const py::object& progress, const zipcore::LoopState* resume, const py::object& on_round) {
   BoundPool pool(data, offsets);
   zipcore::SelectParams params{budget, k1, k2, k3, threads, parse_codec(codec), level};
   zipcore::validate(params, pool.view.size());
-  std::optional<zipcore::LoopState> resume_state;
-  if (!resume.is_none()) resume_state = state_from_dict(resume.cast<py::dict>());
 
   std::exception_ptr python_error;
   const zipcore::RunHooks hooks = python_hooks(progress, python_error, report_round_progress);
@@ -225,7 +254,7 @@ py::dict run_select(const py::buffer& data, Offsets offsets, std::int64_t budget
     round_callback = [&on_round, &python_error](const zipcore::LoopState& state) {
       py::gil_scoped_acquire gil;
       try {
-        on_round(state_to_dict(state));
+        on_round(zipcore::LoopState(state));  // a copy the callback may keep
       } catch (...) {
         python_error = std::current_exception();
         throw zipcore::Cancelled();
@@ -234,8 +263,7 @@ py::dict run_select(const py::buffer& data, Offsets offsets, std::int64_t budget
   }
   zipcore::SelectReport report;
   run_without_gil(python_error, [&] {
-    report = zipcore::zip_select(pool.view, params, hooks, resume_state ? &*resume_state : nullptr,
-                                 round_callback);
+    report = zipcore::zip_select(pool.view, params, hooks, resume, round_callback);
   });
   if (!progress.is_none()) {
     const std::int64_t total = zipcore::planned_evaluations(pool.view.size(), params);
@@ -379,9 +407,10 @@ PYBIND11_MODULE(_core, m) {
   m.attr("GROUP_SEPARATOR") = bytes_of(zipcore::kGroupSeparator);
   m.attr("GROUP_CLOSE") = bytes_of(zipcore::kGroupClose);
 
+  bind_resume_state(m);
   m.def("select", &run_select, py::arg("data"), py::arg("offsets"), py::arg("budget"), py::arg("k1"),
         py::arg("k2"), py::arg("k3"), py::arg("threads"), py::arg("codec"), py::arg("level"),
-        py::arg("progress"), py::arg("resume") = py::none(), py::arg("on_round") = py::none());
+        py::arg("progress"), py::arg("resume") = nullptr, py::arg("on_round") = py::none());
   m.def("group_sizes", &group_sizes, py::arg("data"), py::arg("offsets"), py::arg("groups"), py::arg("codec"),
         py::arg("level"), py::arg("chunk_sizes"), py::arg("threads"), py::arg("progress") = py::none());
   m.def("candidate_ratios", &candidate_ratios, py::arg("data"), py::arg("offsets"), py::arg("anchor"),

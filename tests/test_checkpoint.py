@@ -77,7 +77,7 @@ def test_checkpoint_records_every_round_and_a_finished_run_resumes_to_itself(tmp
     original = checkpoint_module.save
 
     def spy(p, identity, state):
-        seen.append(int(state["rounds"]))
+        seen.append(state.rounds)
         original(p, identity, state)
 
     checkpoint_module.save = spy
@@ -131,8 +131,44 @@ def test_tampered_state_is_rejected_by_the_loader_and_the_engine(tmp_path, recor
         zipcore.select(records[:300], **small, checkpoint=path)
     # The engine's own guard, for a caller that hands it a state directly.
     pool = zipcore.Pool.from_samples(records[:300])
-    state = {k: arrays[k] for k in ("order", "global", "alone", "eligible")}
-    state.update(available=int(arrays["available"]), rounds=int(arrays["rounds"]))
+    state = zipcore._core.ResumeState(arrays["order"], arrays["global"], arrays["alone"],
+                                      arrays["eligible"], int(arrays["available"]),
+                                      int(arrays["rounds"]))
     with pytest.raises(ValueError, match="does not belong to this pool"):
         zipcore._core.select(pool.data, pool.offsets, 24, 100, 24, 12, 1, "zlib", 9, None,
                              state, None)
+
+
+def test_resume_state_is_a_typed_read_only_copy(records):
+    order = np.array([2, 0], dtype=np.int64)
+    scores = np.linspace(1.0, 2.0, 5, dtype=np.float32)
+    eligible = np.array([0, 1, 0, 1, 1], dtype=np.uint8)
+    state = zipcore._core.ResumeState(order, scores, scores * 2, eligible, 3, 1)
+    order[0] = 4  # the state holds a copy
+    np.testing.assert_array_equal(state.order, [2, 0])
+    np.testing.assert_array_equal(state.global_, scores)
+    np.testing.assert_array_equal(state.alone, scores * 2)
+    assert (state.order.dtype, state.global_.dtype, state.alone.dtype, state.eligible.dtype) == (
+        np.int64, np.float32, np.float32, np.uint8)
+    assert (state.available, state.rounds) == (3, 1)
+    with pytest.raises(ValueError, match="read-only"):
+        state.eligible[0] = 1
+    with pytest.raises(ValueError, match="'order' must be a 1-D array"):
+        zipcore._core.ResumeState(order.reshape(2, 1), scores, scores, eligible, 3, 1)
+    pool = zipcore.Pool.from_samples(records[:50])
+    with pytest.raises(TypeError):  # the old dict is no state
+        zipcore._core.select(pool.data, pool.offsets, 5, 20, 10, 5, 1, "zlib", 9, None,
+                             {"order": order}, None)
+
+
+def test_on_round_states_resume_to_the_uninterrupted_selection(records):
+    pool = zipcore.Pool.from_samples(records[:400])
+    args = (pool.data, pool.offsets, 40, 200, 30, 10, 2, "zlib", 9, None)
+    states = []
+    full = zipcore._core.select(*args, None, states.append)
+    assert [s.rounds for s in states] == [1, 2, 3, 4]
+    assert [len(s.order) for s in states] == [10, 20, 30, 40]
+    np.testing.assert_array_equal(states[-1].order, full["indices"])
+    resumed = zipcore._core.select(*args, states[1], None)
+    np.testing.assert_array_equal(resumed["indices"], full["indices"])
+    assert [r["round"] for r in resumed["rounds"]] == [3, 4]

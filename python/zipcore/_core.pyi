@@ -14,9 +14,42 @@ GROUP_SEPARATOR: bytes
 GROUP_CLOSE: bytes
 """``b"]"``: closes a group."""
 
+class ResumeState:
+    """The selection loop's state after a completed round: what a checkpoint holds and
+    ``select(resume=...)`` continues from. Built from arrays (copied); read through read-only
+    views. The engine checks that a state belongs to the pool and parameters when it resumes."""
+
+    def __init__(
+        self,
+        order: npt.ArrayLike,
+        global_: npt.ArrayLike,
+        alone: npt.ArrayLike,
+        eligible: npt.ArrayLike,
+        available: int,
+        rounds: int,
+    ) -> None: ...
+    @property
+    def order(self) -> npt.NDArray[np.int64]:
+        """Pool indices selected so far, in selection order."""
+    @property
+    def global_(self) -> npt.NDArray[np.float32]:
+        """Every sample's latest score g: stage 1's, overwritten by stage 2's."""
+    @property
+    def alone(self) -> npt.NDArray[np.float32]:
+        """Every sample's ratio alone, ratio([i])."""
+    @property
+    def eligible(self) -> npt.NDArray[np.uint8]:
+        """1 where a sample may still be a candidate."""
+    @property
+    def available(self) -> int:
+        """Number of eligible samples."""
+    @property
+    def rounds(self) -> int:
+        """Rounds completed."""
+
 def select(
     data: Any,
-    offsets: npt.NDArray[np.int64],
+    offsets: npt.ArrayLike,
     budget: int,
     k1: int,
     k2: int,
@@ -25,10 +58,17 @@ def select(
     codec: str,
     level: int,
     progress: Optional[Callable[[int, int, int, int], Any]],
-) -> dict[str, Any]: ...
+    resume: Optional[ResumeState] = None,
+    on_round: Optional[Callable[[ResumeState], Any]] = None,
+) -> dict[str, Any]:
+    """The ZIP selection (zip_select.hpp), with the GIL released. ``progress(stage, round, done,
+    total)`` in evaluations; ``resume``: continue from a state ``on_round`` was given (after
+    every round, a copy the callback may keep)."""
+    ...
+
 def group_sizes(
     data: Any,
-    offsets: npt.NDArray[np.int64],
+    offsets: npt.ArrayLike,
     groups: Optional[Sequence[npt.ArrayLike]],
     codec: str,
     level: int,
@@ -48,9 +88,9 @@ def group_sizes(
     ...
 def candidate_ratios(
     data: Any,
-    offsets: npt.NDArray[np.int64],
-    anchor: npt.NDArray[np.int64],
-    candidates: npt.NDArray[np.int64],
+    offsets: npt.ArrayLike,
+    anchor: npt.ArrayLike,
+    candidates: npt.ArrayLike,
     threads: int,
     codec: str,
     level: int,

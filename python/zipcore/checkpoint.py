@@ -17,12 +17,13 @@ from typing import Any, Optional
 import numpy as np
 
 from . import atomic
-from ._core import ZipcoreError
+from ._core import ResumeState, ZipcoreError
 from ._pool import EncodedPool
 
 FORMAT = 1
 _STATE_ARRAYS = ("order", "global", "alone", "eligible")
 _STATE_COUNTS = ("available", "rounds")
+_STATE_PROPERTY = {"global": "global_"}  # ResumeState's name where the key is a Python keyword
 
 
 def pool_fingerprint(pool: EncodedPool) -> str:
@@ -40,11 +41,12 @@ def run_identity(pool: EncodedPool, params: dict[str, Any], version: str) -> dic
     return identity
 
 
-def save(path: str | os.PathLike[str], identity: dict[str, str], state: dict[str, Any]) -> None:
+def save(path: str | os.PathLike[str], identity: dict[str, str], state: ResumeState) -> None:
+    """Writes ``state`` (the engine's, after a round) and ``identity`` to ``path``, atomically."""
     buffer = io.BytesIO()
     meta = {f"meta_{k}": np.array(v) for k, v in identity.items()}
-    arrays = {name: state[name] for name in _STATE_ARRAYS}
-    counts = {name: np.array(int(state[name]), dtype=np.int64) for name in _STATE_COUNTS}
+    arrays = {name: getattr(state, _STATE_PROPERTY.get(name, name)) for name in _STATE_ARRAYS}
+    counts = {name: np.array(int(getattr(state, name)), dtype=np.int64) for name in _STATE_COUNTS}
     np.savez(buffer, **meta, **arrays, **counts)
     atomic.write_file(path, buffer.getvalue())
 
@@ -53,7 +55,7 @@ _NPZ_MAGIC = b"PK\x03\x04"  # an .npz is a zip archive
 
 
 def load(path: str | os.PathLike[str], identity: dict[str, str], *, pool_size: int,
-         budget: int) -> Optional[dict[str, Any]]:
+         budget: int) -> Optional[ResumeState]:
     """The saved state, or None when there is no checkpoint yet. Raises ZipcoreError naming the
     file when it is not a zipcore checkpoint, is damaged, or belongs to another pool, parameters
     or version."""
@@ -95,7 +97,8 @@ def load(path: str | os.PathLike[str], identity: dict[str, str], *, pool_size: i
     if problem is not None:
         raise ZipcoreError(f"{name}: damaged checkpoint ({problem}): delete it or pass another "
                            "checkpoint path")
-    return state
+    return ResumeState(state["order"], state["global"], state["alone"], state["eligible"],
+                       state["available"], state["rounds"])
 
 
 def _state_problem(state: dict[str, Any], n: int, budget: int) -> Optional[str]:
