@@ -16,7 +16,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from . import atomic
+from .io import atomic
 from ._core import ResumeState, ZipcoreError
 from ._pool import EncodedPool
 

@@ -8,9 +8,9 @@ from typing import Any, Callable, Optional, Sequence, Union
 
 import numpy as np
 
-from . import _core, atomic, checkpoint as _checkpoint
-from ._core import ZipcoreError
-from ._pool import EncodedPool, encode_pool
+from . import _core, checkpoint as _checkpoint
+from .io import atomic
+from ._pool import as_pool
 from .params import ZipParams, codec_level, thread_count
 
 ProgressCallback = Callable[[int, int, int, int], Any]
@@ -28,13 +28,17 @@ class SelectionResult:
 
     indices: np.ndarray
     """Pool indices (int64) in selection order."""
+    codec: str
+    level: int
+    """The codec and level that scored the run (zlib's is always 9)."""
     threads: int
     wall_seconds: float
     eval_seconds: float
     """Seconds all threads spent inside compressor evaluations, summed."""
     stage1: dict[str, float] = field(default_factory=dict)
     rounds: list[dict[str, Any]] = field(default_factory=list)
-    """One dict per round: candidates, shortlisted, picked, selected, pool_restored,
+    """One dict per round: candidates, shortlisted, picked, selected, pool_restored, ``ratio``
+    (R of the selection after the round, as the run's codec measures it: exact for zlib),
     ``work_seconds`` and ``span_seconds`` of the round, and ``stage2``/``stage3`` dicts of
     ``seconds``, ``evaluations``, ``work_seconds`` and ``span_seconds``."""
     work_seconds: float = 0.0
@@ -60,12 +64,6 @@ class SelectionResult:
         return self.work_seconds / threads + self.span_seconds
 
 
-def _as_pool(samples: Any) -> EncodedPool:
-    if isinstance(samples, EncodedPool):
-        return samples
-    return encode_pool(samples)
-
-
 def select_with_stats(
     samples: Sequence[Any],
     budget: int,
@@ -87,12 +85,12 @@ def select_with_stats(
     params = ZipParams.build(budget, k1=k1, k2=k2, k3=k3, codec=codec, level=level,
                              threads=threads)
     if report is not None:  # fail before the run, not after it
-        from ._plot import require_matplotlib
+        from .entropy._plot import require_matplotlib
 
         require_matplotlib("report=")
     outputs = atomic.plan({"checkpoint=": checkpoint, "report=": report},
                           regular_only=["checkpoint="])
-    pool = _as_pool(samples)
+    pool = as_pool(samples)
     params = params.for_pool(len(pool))
     resume = on_round = None
     if checkpoint is not None:
@@ -108,6 +106,8 @@ def select_with_stats(
                        params.threads, params.codec, params.level, progress, resume, on_round)
     result = SelectionResult(
         indices=raw["indices"],
+        codec=params.codec,
+        level=params.level,
         threads=raw["threads"],
         wall_seconds=raw["wall_seconds"],
         eval_seconds=raw["task_seconds"],
@@ -117,7 +117,7 @@ def select_with_stats(
         span_seconds=raw["span_seconds"],
     )
     if report is not None:
-        from .report import write_selection_report
+        from .entropy.report import write_selection_report
 
         # The records themselves when we still have them: their `source` fields give the mix.
         write_selection_report(outputs["report="], result,
@@ -171,19 +171,6 @@ def select(
                              checkpoint=checkpoint, report=report).indices
 
 
-def compression_ratio(samples: Sequence[Any]) -> float:
-    """The entropy law's R: raw bytes / zlib-9 bytes of the whole group ``[s0, s1, ...]``.
-
-    Byte framing as in :func:`select`. Equals ``len(b) / len(zlib.compress(b, 9))`` for
-    ``b = b"[" + b", ".join(sample_bytes) + b"]"`` (a double, not rounded to float32).
-    """
-    pool = _as_pool(samples)
-    if len(pool) == 0:
-        raise ZipcoreError("there are no samples: R of an empty group is undefined")
-    (raw, compressed), = _core.group_sizes(pool.data, pool.offsets, None, "zlib", 9, [0], 1)
-    return raw / compressed
-
-
 def candidate_ratios(
     selected: Sequence[Any],
     candidates: Sequence[Any],
@@ -201,8 +188,8 @@ def candidate_ratios(
     the selection as dictionary).
     """
     codec, level = codec_level(codec, level)
-    selected_pool = _as_pool(selected)
-    candidate_pool = _as_pool(candidates)
+    selected_pool = as_pool(selected)
+    candidate_pool = as_pool(candidates)
     data = np.concatenate([selected_pool.data, candidate_pool.data])
     offsets = np.concatenate([selected_pool.offsets,
                               candidate_pool.offsets[1:] + selected_pool.offsets[-1]])
