@@ -97,6 +97,7 @@ def arrow_buffers(pa: Any, array: Any, first_index: int) -> tuple[np.ndarray, np
     """(data, int64 offsets from 0) viewing one Arrow array; ``first_index`` numbers its values
     in error messages (its position in a ChunkedArray)."""
     kind = array.type
+    offset_type: Any  # np.int32 or np.int64
     if pa.types.is_string(kind) or pa.types.is_binary(kind):
         offset_type = np.int32
     elif pa.types.is_large_string(kind) or pa.types.is_large_binary(kind):

@@ -290,7 +290,7 @@ def _chunk_starts(chunks: Any) -> Iterable[int]:
         start += len(chunk)
 
 
-def _concatenate(cls: type, chunks: list[tuple[np.ndarray, np.ndarray]]) -> Pool:
+def _concatenate(cls: type[Pool], chunks: list[tuple[np.ndarray, np.ndarray]]) -> Pool:
     data = np.concatenate([d for d, _ in chunks])
     parts, base = [np.zeros(1, dtype=np.int64)], 0
     for d, offsets in chunks:
@@ -299,7 +299,7 @@ def _concatenate(cls: type, chunks: list[tuple[np.ndarray, np.ndarray]]) -> Pool
     return cls._trusted(data, np.concatenate(parts))
 
 
-def _empty_pool(cls: type) -> Pool:
+def _empty_pool(cls: type[Pool]) -> Pool:
     return cls._trusted(np.empty(0, dtype=np.uint8), np.zeros(1, dtype=np.int64))
 
 

@@ -36,9 +36,11 @@ class QualityFit:
 
     def predict(self, ratio: float, loss: Optional[float]) -> Optional[float]:
         values = {"R": ratio, "L": loss}
-        if any(values[t] is None for t in self.terms):
+        known = {term: value for term, value in values.items() if value is not None}
+        if any(term not in known for term in self.terms):
             return None
-        return self.intercept + sum(c * values[t] for c, t in zip(self.coefficients, self.terms))
+        return float(self.intercept
+                     + sum(c * known[t] for c, t in zip(self.coefficients, self.terms)))
 
     def formula(self) -> str:
         text = f"quality = {self.intercept:.4g}"
@@ -57,7 +59,8 @@ def _design(rows: Sequence[Any], terms: Sequence[str]) -> np.ndarray:
 def _lstsq(x: np.ndarray, y: np.ndarray) -> Optional[np.ndarray]:
     if np.linalg.matrix_rank(x) < x.shape[1]:
         return None
-    return np.linalg.lstsq(x, y, rcond=None)[0]
+    solution: np.ndarray = np.linalg.lstsq(x, y, rcond=None)[0]
+    return solution
 
 
 def _loo_rms(x: np.ndarray, y: np.ndarray) -> Optional[float]:

@@ -12,14 +12,16 @@ import os
 import sys
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 
 from ..io import atomic
 from ._plot import require_matplotlib
 from .._pool import EncodedPool
 from ..measure import dataset_ratio
 from .ratio import NO_SOURCE, source_of, source_prefix
-from ..selection import SelectionResult
+
+if TYPE_CHECKING:  # the selection imports this module for report=, never the other way
+    from ..selection import SelectionResult
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -173,9 +175,9 @@ def report_png(report: SelectionReport, *, title: str = "ZIP selection") -> byte
     return png_bytes(figure)
 
 
-def write_selection_report(path: PathLike, result: SelectionResult, samples: Sequence[Any], *,
-                           sources: Optional[Sequence[str]] = None, title: str = "ZIP selection",
-                           threads: Optional[int] = None) -> None:
+def write_selection_report(path: atomic.Destination, result: SelectionResult,
+                           samples: Sequence[Any], *, sources: Optional[Sequence[str]] = None,
+                           title: str = "ZIP selection", threads: Optional[int] = None) -> None:
     """Writes the selection report PNG for ``result`` (from ``select_with_stats(samples, ...)``).
 
     Atomic, like every zipcore output. Needs matplotlib (``pip install 'zipcore[plot]'``).

@@ -27,10 +27,10 @@ import socket
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterable, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, BinaryIO, Iterable, Mapping, Optional, Sequence, Tuple, Union
 
 PathLike = Union[str, "os.PathLike[str]"]
-Content = Union[bytes, bytearray, memoryview, Iterable[bytes]]
+Content = Union[bytes, bytearray, memoryview, Iterable[Union[bytes, memoryview]]]
 """A file's contents: one bytes-like object, or an iterable of chunks written as they come
 (so a large output is never held whole in memory)."""
 
@@ -56,6 +56,10 @@ class Output:
     mode: Optional[int] = None
     """An existing file's permission bits, given to its replacement."""
     owner: Optional[Tuple[int, int]] = None
+
+
+Destination = Union[Output, PathLike]
+"""Where a writer writes: a path, or an :class:`Output` already planned for it."""
 
 
 def output(path: PathLike, *, regular_only: bool = False) -> Output:
@@ -125,7 +129,7 @@ def _new_file(given: str) -> Path:
     return Path(os.path.realpath(folder)) / os.path.basename(name)
 
 
-def _identity(path: PathLike) -> tuple:
+def _identity(path: PathLike) -> tuple[Any, ...]:
     """What makes two paths the same file: the inode when it exists, else the resolved path."""
     try:
         info = os.stat(path)
@@ -148,7 +152,7 @@ def plan(outputs: Mapping[str, Optional[PathLike]],
     given = {label: path for label, path in outputs.items() if path is not None}
     planned = {label: output(path, regular_only=label in regular_only)
                for label, path in given.items()}
-    seen: dict[tuple, tuple[str, str]] = {}
+    seen: dict[tuple[Any, ...], tuple[str, str]] = {}
     for label, path in inputs.items():
         if path is not None:
             seen.setdefault(_identity(path), (label, os.fspath(path)))
@@ -241,6 +245,7 @@ class _Staged:
         return fd
 
     def commit(self) -> None:
+        assert self.temp is not None, "commit() follows a successful open()"
         try:
             os.replace(self.temp, self.out.target)
         except OSError as exc:
@@ -302,7 +307,7 @@ def _sync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def write_files(files: Iterable[Tuple[Union[Output, PathLike], Content]]) -> None:
+def write_files(files: Iterable[Tuple[Destination, Content]]) -> None:
     """Writes several outputs so that on failure no regular file is left half written.
 
     Regular files are staged first, so a full disk or an unwritable folder fails before any
@@ -333,7 +338,7 @@ def write_files(files: Iterable[Tuple[Union[Output, PathLike], Content]]) -> Non
         raise
 
 
-def write_file(path: Union[Output, PathLike], data: Content, *,
+def write_file(path: Destination, data: Content, *,
                inputs: Mapping[str, Optional[PathLike]] = {}) -> None:
     """Writes one output (see the module docstring); ``inputs`` (label -> path) are files it
     must not be."""

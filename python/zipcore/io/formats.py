@@ -66,6 +66,9 @@ import numpy as np
 from .._core import ZipcoreError
 from ..pool import Pool, PoolBuilder
 
+Record = Mapping[str, Any]
+"""A parsed record: a JSON object (or a Parquet row) as a mapping."""
+
 FORMATS = ("auto", "sharegpt", "alpaca", "messages", "preference", "text", "record")
 """Names accepted by ``format=`` (``--format``); ``template`` is chosen by giving a template."""
 
@@ -107,8 +110,8 @@ def json_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=repr)
 
 
-def _has(*keys: str) -> Callable[[Mapping], Optional[str]]:
-    def check(record: Mapping) -> Optional[str]:
+def _has(*keys: str) -> Callable[[Record], Optional[str]]:
+    def check(record: Record) -> Optional[str]:
         missing = [k for k in keys if k not in record]
         if missing:
             return "has no " + " or ".join(repr(k) for k in missing) + " field"
@@ -116,8 +119,8 @@ def _has(*keys: str) -> Callable[[Mapping], Optional[str]]:
     return check
 
 
-def _has_field_of_type(key: str, kind: type, json_name: str) -> Callable[[Mapping], Optional[str]]:
-    def check(record: Mapping) -> Optional[str]:
+def _has_field_of_type(key: str, kind: type, json_name: str) -> Callable[[Record], Optional[str]]:
+    def check(record: Record) -> Optional[str]:
         if key not in record:
             return f"has no {key!r} field"
         if not isinstance(record[key], kind):
@@ -126,19 +129,19 @@ def _has_field_of_type(key: str, kind: type, json_name: str) -> Callable[[Mappin
     return check
 
 
-def _has_list(key: str) -> Callable[[Mapping], Optional[str]]:
+def _has_list(key: str) -> Callable[[Record], Optional[str]]:
     return _has_field_of_type(key, list, "an array")
 
 
-def _has_string(key: str) -> Callable[[Mapping], Optional[str]]:
+def _has_string(key: str) -> Callable[[Record], Optional[str]]:
     return _has_field_of_type(key, str, "a string")
 
 
-def _no_check(record: Mapping) -> Optional[str]:
+def _no_check(record: Record) -> Optional[str]:
     return None
 
 
-def _repr_bytes(record: Mapping) -> bytes:
+def _repr_bytes(record: Record) -> bytes:
     return repr(record).encode("utf-8")
 
 
@@ -147,8 +150,8 @@ class RecordFormat:
     """One format: ``check(record)`` is None or what is wrong; ``sample(record)`` the bytes."""
 
     name: str
-    check: Callable[[Mapping], Optional[str]]
-    sample: Callable[[Mapping], bytes]
+    check: Callable[[Record], Optional[str]]
+    sample: Callable[[Record], bytes]
 
 
 def record_format(name: str, *, text_field: str = "text") -> RecordFormat:
@@ -174,7 +177,7 @@ def template_format(template: str) -> RecordFormat:
     pieces = _parse_template(template)
     fields = _field_names(pieces)
 
-    def check(record: Mapping) -> Optional[str]:
+    def check(record: Record) -> Optional[str]:
         for name in fields:
             if name not in record:
                 return f"has no {name!r} field (the template uses it)"
@@ -188,7 +191,7 @@ def template_format(template: str) -> RecordFormat:
                     return f"has {name!r} bytes that are not valid UTF-8 (the template uses it)"
         return None
 
-    def sample(record: Mapping) -> bytes:
+    def sample(record: Record) -> bytes:
         return "".join(literal + ("" if name is None else _template_text(record[name]))
                        for literal, name in pieces).encode("utf-8")
 
@@ -241,7 +244,7 @@ def _field_names(pieces: list[tuple[str, Optional[str]]]) -> list[str]:
     return list(dict.fromkeys(name for _, name in pieces if name is not None))
 
 
-def detect_format(record: Mapping, *, text_field: str = "text") -> str:
+def detect_format(record: Record, *, text_field: str = "text") -> str:
     """The format a record looks like (``record`` when none fits); see the module docstring."""
     if isinstance(record.get("conversations"), list):
         return "sharegpt"
@@ -256,7 +259,7 @@ def detect_format(record: Mapping, *, text_field: str = "text") -> str:
     return "record"
 
 
-def is_pair_member(record: Mapping) -> bool:
+def is_pair_member(record: Record) -> bool:
     """A record in the shared preference files' layout (``pair_id`` and ``label``)."""
     return "pair_id" in record and "label" in record
 
@@ -335,7 +338,7 @@ class PoolEncoder:
         """The format in use (``auto`` until the first record)."""
         return self._format.name if self._format is not None else "auto"
 
-    def _start(self, record: Mapping) -> None:
+    def _start(self, record: Record) -> None:
         if self._format is None:
             self._format = record_format(detect_format(record, text_field=self._text_field),
                                          text_field=self._text_field)
@@ -347,16 +350,22 @@ class PoolEncoder:
         if self.pairs and self._groups is None:
             self._groups, self._codes = array("q"), array("q")
 
-    def _problem(self, record: Mapping) -> Optional[str]:
-        problem = self._format.check(record)
-        if problem is None or self._format.name == "template":
+    @property
+    def _active(self) -> RecordFormat:
+        """The format in use once the first record has set it."""
+        assert self._format is not None, "add() sets the format on the first record"
+        return self._format
+
+    def _problem(self, record: Record) -> Optional[str]:
+        problem = self._active.check(record)
+        if problem is None or self._active.name == "template":
             return problem
         if self._requested == "auto":
             looks = detect_format(record, text_field=self._text_field)
-            return (f"{problem}: it is not a {self._format.name} record like the first one "
+            return (f"{problem}: it is not a {self._active.name} record like the first one "
                     f"(it looks like {looks}); records must share one format: choose one "
                     "(--format, format=), or 'record' to take any object as it is")
-        return f"{problem} (format {self._format.name})"
+        return f"{problem} (format {self._active.name})"
 
     def add(self, record: Any) -> None:
         """Adds the next record (a dict, as parsed from the file)."""
@@ -369,7 +378,7 @@ class PoolEncoder:
         if problem is not None:
             raise RecordError(index, problem)
         try:
-            sample = self._format.sample(record)
+            sample = self._active.sample(record)
         except UnicodeEncodeError as exc:
             raise RecordError(index, f"holds text UTF-8 cannot encode ({exc.reason}, e.g. a "
                                      "lone \\ud800-style escape)") from None

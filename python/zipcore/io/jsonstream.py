@@ -29,12 +29,19 @@ from .._core import ZipcoreError
 from .formats import json_type
 
 PathLike = Union[str, "os.PathLike[str]"]
-Span = tuple[dict, int, int]
+Span = tuple[dict[str, Any], int, int]
 """A record and the byte span ``[start, end)`` of its source text in the decompressed file."""
 
 CHUNK_SIZE = 1 << 20
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")  # JSON's own; str.isspace would accept more
+
+
+def _whitespace_end(text: str, pos: int = 0) -> int:
+    """Where the JSON whitespace at ``pos`` ends (the pattern matches the empty string too)."""
+    match = _WHITESPACE.match(text, pos)
+    assert match is not None
+    return match.end()
 _DECODER = json.JSONDecoder()
 _BOM = b"\xef\xbb\xbf"
 _PARQUET_MAGIC = b"PAR1"
@@ -55,7 +62,9 @@ def unreadable_value(exc: BaseException) -> str:
 
 
 def _open_binary(path: PathLike) -> BinaryIO:
-    return gzip.open(path, "rb") if is_gzip_path(path) else open(path, "rb")
+    if is_gzip_path(path):
+        return gzip.GzipFile(path, "rb")  # type: ignore[return-value]  # a binary file object
+    return open(path, "rb")
 
 
 class _Reader:
@@ -211,7 +220,7 @@ class _Parser:
 
     def _skip_whitespace(self) -> None:
         while True:
-            self._advance(_WHITESPACE.match(self.text, self.pos).end())
+            self._advance(_whitespace_end(self.text, self.pos))
             if self.pos < len(self.text) or not self._more():
                 return
 
@@ -370,7 +379,7 @@ def iter_jsonl(path: PathLike) -> Iterator[Span]:
                 text = body.decode("utf-8")
             except UnicodeDecodeError as exc:
                 raise utf8_error(path, offset + skip + exc.start, exc) from None
-            start = _WHITESPACE.match(text).end()
+            start = _whitespace_end(text)
             if start < len(text):
                 try:
                     value, end = _DECODER.raw_decode(text, start)
@@ -384,7 +393,7 @@ def iter_jsonl(path: PathLike) -> Iterator[Span]:
                 if not isinstance(value, dict):
                     raise ZipcoreError(f"{reader.path}:{number}:{start + 1}: "
                                        + _not_an_object("this line", value))
-                rest = _WHITESPACE.match(text, end).end()
+                rest = _whitespace_end(text, end)
                 if rest < len(text):
                     raise ZipcoreError(f"{reader.path}:{number}:{rest + 1}: extra data after the "
                                        "record (JSONL needs one object per line)")
@@ -421,7 +430,7 @@ def iter_records(path: PathLike, kind: str, records_key: Optional[str] = None
     yield from lines
 
 
-def load_records(path: PathLike) -> list[dict]:
+def load_records(path: PathLike) -> list[dict[str, Any]]:
     """Every record of a JSON list or JSONL file (``.gz`` too) as parsed dicts, in file order:
     the streaming reader's records, for scripts that want them all at once."""
     return [record for record, _, _ in iter_records(path, sniff(path))]

@@ -104,7 +104,7 @@ def _add_text_batch(pa: Any, encoder: PoolEncoder, batch: Any, name: str, row: i
                            label)
 
 
-def iter_parquet_rows(path: str, columns: Optional[list[str]] = None) -> Iterator[dict]:
+def iter_parquet_rows(path: str, columns: Optional[list[str]] = None) -> Iterator[dict[str, Any]]:
     """The rows of a Parquet file as dicts, a batch at a time; ``columns``: only those of
     them the file has (rows of no column are empty dicts)."""
     pa, pq = _require_parquet()

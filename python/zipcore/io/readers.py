@@ -91,7 +91,7 @@ class PoolFile:
         return np.repeat(starts - before, counts) + np.arange(int(counts.sum()), dtype=np.int64)
 
     def selection_chunks(self, samples: Iterable[Any], *, compress: bool = False
-                         ) -> Iterable[bytes]:
+                         ) -> Iterable[Union[bytes, memoryview]]:
         """The contents of the file that :meth:`write_selection` writes, chunk by chunk."""
         rows = self.record_indices(samples)
         self._check_unchanged()
@@ -105,7 +105,7 @@ class PoolFile:
         chunks = _json_list_chunks(raw) if self.kind == "json" else _jsonl_chunks(raw)
         return _gzip_chunks(chunks) if compress else chunks
 
-    def iter_records(self, columns: Optional[list[str]] = None) -> Iterator[Mapping]:
+    def iter_records(self, columns: Optional[list[str]] = None) -> Iterator[Mapping[str, Any]]:
         """The file's records again, in file order, as parsed dicts (streamed).
 
         ``columns``: Parquet reads only these columns (those the file has); JSON records are
@@ -129,6 +129,7 @@ class PoolFile:
             raise ZipcoreError(f"{self.path} changed after it was read; run again")
 
     def _raw_records(self, rows: np.ndarray) -> Iterator[bytes]:
+        assert self.spans is not None, "JSON and JSONL files keep their records' spans"
         spans = self.spans[rows]
         if not self.gzip:  # random access: each record read when it is written
             with open(self.path, "rb") as handle:
