@@ -11,8 +11,8 @@
 #include <string>
 
 #include "errors.hpp"
-#include "group_stream.hpp"
 #include "parallel.hpp"
+#include "zlib_stream.hpp"
 
 namespace zipcore {
 namespace {

@@ -3,7 +3,7 @@
 #include <string>
 
 #include "errors.hpp"
-#include "zlib_scorer.hpp"
+#include "group_stream.hpp"
 #include "zstd_scorer.hpp"
 
 namespace zipcore {
@@ -16,7 +16,7 @@ std::unique_ptr<GroupScorer> make_group_scorer(const CodecOptions& options) {
         throw InvalidArgument("the zlib codec is exact at level 9 only, got level " +
                               std::to_string(options.level));
       }
-      return std::make_unique<ZlibGroupScorer>(options.threads);
+      return std::make_unique<GroupStream>(options.threads);
     case Codec::zstd:
       return std::make_unique<ZstdGroupScorer>(options);
   }

@@ -26,7 +26,7 @@ void ParallelRunner::poll_now(const Progress& progress) {
   if (!go_on) throw Cancelled();
 }
 
-void ParallelRunner::checkpoint(const Progress& progress) {
+void ParallelRunner::poll(const Progress& progress) {
   if (poll_due()) poll_now(progress);
 }
 

@@ -36,7 +36,7 @@ class ParallelRunner {
   void run(std::int64_t count, const std::function<void(std::int64_t)>& task, Progress& progress);
 
   // Polls the hook from the calling thread if the interval has passed (for sequential steps).
-  void checkpoint(const Progress& progress);
+  void poll(const Progress& progress);
 
   // For a long task, called now and then from inside it: on the calling thread, polls the hook
   // when it is due (with the pass's progress so far); on any thread, throws Cancelled once the

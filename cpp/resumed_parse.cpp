@@ -1,7 +1,7 @@
 #include "resumed_parse.hpp"
 
-#include "group_stream.hpp"
-#include "zlib_arena.hpp"
+#include "eval_scratch.hpp"
+#include "zlib_stream.hpp"
 
 namespace zipcore {
 namespace {
@@ -19,12 +19,9 @@ constexpr std::uint64_t kTrimSlackBytes = 256 * 1024;
 }  // namespace
 
 ResumedParse::ResumedParse() {
-  primed_.zalloc = zlib_alloc;
-  primed_.zfree = zlib_free;
   // Z_FIXED changes how blocks are encoded, never which tokens the matcher picks.
   // Raw deflate (negative window bits): the group's header and trailer are counted by hand.
-  check_zlib(deflateInit2(&primed_, kZlibLevel, Z_DEFLATED, -kZlibWindowBits, kZlibMemLevel, Z_FIXED),
-             "deflateInit2");
+  init_deflate(primed_, -kZlibWindowBits, Z_FIXED);
   clear();
 }
 

@@ -257,7 +257,7 @@ class ZipLoop {
       remaining.erase(remaining.begin() + static_cast<std::ptrdiff_t>(best));
       picks.push_back(pick);
       if (j + 1 < shape.k3) fine_->append(pool_.sample(pick));
-      runner_.checkpoint(progress_);
+      runner_.poll(progress_);
     }
     static_cast<WorkSpan&>(stage) = meter.finish();
     stage.seconds = seconds_since(start);

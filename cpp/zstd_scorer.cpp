@@ -9,7 +9,6 @@
 
 #include "errors.hpp"
 #include "group_framing.hpp"
-#include "group_stream.hpp"
 #include "parallel.hpp"
 
 namespace zipcore {
@@ -98,8 +97,7 @@ void ZstdGroupScorer::restart_stream() {
 }
 
 void ZstdGroupScorer::clear() {
-  content_.clear();
-  append_bytes(content_, kGroupOpen);
+  content_.assign(kGroupOpen.data, kGroupOpen.data + kGroupOpen.size);
   members_ = 0;
   restart_stream();
   dirty_ = true;

@@ -15,9 +15,9 @@
 #include "group_framing.hpp"
 #include "group_measure.hpp"
 #include "group_scorer.hpp"
-#include "group_stream.hpp"
 #include "parallel.hpp"
 #include "pool_view.hpp"
+#include "test_switches.hpp"
 #include "zip_select.hpp"
 
 namespace py = pybind11;
