@@ -28,7 +28,7 @@ _STATE_PROPERTY = {"global": "global_"}  # ResumeState's name where the key is a
 
 def pool_fingerprint(pool: EncodedPool) -> str:
     """A checksum of the pool's samples and their boundaries (CRC-32 over data and offsets)."""
-    data_crc = zlib.crc32(memoryview(np.ascontiguousarray(pool.data)).cast("B"))
+    data_crc = zlib.crc32(np.ascontiguousarray(pool.data).view(np.uint8).data)
     offsets_crc = zlib.crc32(np.ascontiguousarray(pool.offsets, dtype=np.int64).tobytes())
     return f"n={len(pool)}:bytes={int(pool.offsets[-1])}:{data_crc:08x}:{offsets_crc:08x}"
 
@@ -41,13 +41,15 @@ def run_identity(pool: EncodedPool, params: dict[str, Any], version: str) -> dic
     return identity
 
 
-def save(path: str | os.PathLike[str], identity: dict[str, str], state: ResumeState) -> None:
+def save(path: atomic.Destination, identity: dict[str, str], state: ResumeState) -> None:
     """Writes ``state`` (the engine's, after a round) and ``identity`` to ``path``, atomically."""
     buffer = io.BytesIO()
-    meta = {f"meta_{k}": np.array(v) for k, v in identity.items()}
-    arrays = {name: getattr(state, _STATE_PROPERTY.get(name, name)) for name in _STATE_ARRAYS}
-    counts = {name: np.array(int(getattr(state, name)), dtype=np.int64) for name in _STATE_COUNTS}
-    np.savez(buffer, **meta, **arrays, **counts)
+    members: dict[str, Any] = {f"meta_{k}": np.array(v) for k, v in identity.items()}
+    members.update({name: getattr(state, _STATE_PROPERTY.get(name, name))
+                    for name in _STATE_ARRAYS})
+    members.update({name: np.array(int(getattr(state, name)), dtype=np.int64)
+                    for name in _STATE_COUNTS})
+    np.savez(buffer, **members)
     atomic.write_file(path, buffer.getvalue())
 
 

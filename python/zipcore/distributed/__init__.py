@@ -287,7 +287,7 @@ def select_with_stats(
         raise _unwrap(ray, exc) from None
 
 
-def _run_shards(ray: Any, blocks: list, counts: list[int], budget: int, shards: int,
+def _run_shards(ray: Any, blocks: list[Any], counts: list[int], budget: int, shards: int,
                 per_shard: Optional[int], seed: int, max_retries: int, p: TaskParams,
                 stage1_seconds: float, started: float) -> DistributedResult:
     samples = int(sum(counts))
@@ -365,8 +365,10 @@ def selection_output(path: PathLike, indices: Any, *, compress: bool = False,
     ray = require_ray()
     task = ray.remote(tasks.selection_output).options(num_cpus=1)
     try:
-        return ray.get(task.remote(os.fspath(path), np.asarray(indices, dtype=np.int64),
-                                   options, compress))
+        made: dict[str, Any] = ray.get(task.remote(os.fspath(path),
+                                                   np.asarray(indices, dtype=np.int64),
+                                                   options, compress))
+        return made
     except ray.exceptions.RayError as exc:
         raise _unwrap(ray, exc) from None
 

@@ -126,7 +126,7 @@ def score_rows(batch: Any, *, column: Optional[str], options: dict[str, Any],
 # --- step 2: route, select per shard, merge --------------------------------------------------
 
 def rows(table: Any) -> int:
-    return table.num_rows
+    return int(table.num_rows)
 
 
 def route(table: Any, start: int, seed: int, shards: int) -> Any:
@@ -141,7 +141,8 @@ def route(table: Any, start: int, seed: int, shards: int) -> Any:
     return parts if shards > 1 else parts[0]
 
 
-def select_shard(shard: int, budget: int, p: TaskParams, *parts: Any) -> tuple[Any, dict]:
+def select_shard(shard: int, budget: int, p: TaskParams, *parts: Any
+                 ) -> tuple[Any, dict[str, Any]]:
     """ZIP over one shard (its parts, in block order, are in global-index order): the picks
     (``sample``, ``score``, ``index``) in selection order, and their indices and time."""
     import pyarrow as pa
@@ -164,7 +165,8 @@ def merge(budget: int, p: TaskParams, *picks: Any) -> np.ndarray:
     union = pa.concat_tables(picks).sort_by("index")
     raw = select_scored(Pool.from_arrow(union.column("sample")),
                         union.column("score").to_numpy(), budget, p)
-    return union.column("index").to_numpy()[raw["indices"]]
+    chosen: np.ndarray = union.column("index").to_numpy()[raw["indices"]]
+    return chosen
 
 
 def selection_output(path: str, indices: np.ndarray, options: dict[str, Any],
