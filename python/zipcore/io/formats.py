@@ -63,6 +63,7 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
+from .. import _core
 from .._core import ZipcoreError
 from ..pool import Pool, PoolBuilder
 
@@ -72,7 +73,7 @@ Record = Mapping[str, Any]
 FORMATS = ("auto", "sharegpt", "alpaca", "messages", "preference", "text", "record")
 """Names accepted by ``format=`` (``--format``); ``template`` is chosen by giving a template."""
 
-PAIR_SEPARATOR = b", "
+PAIR_SEPARATOR = _core.GROUP_SEPARATOR
 """Joins the members of a preference pair into one sample (ZIP's own group separator)."""
 
 PAIR_LABELS = ("chosen", "rejected")

@@ -40,6 +40,7 @@ from typing import Any, Iterable, Iterator, Optional, Union
 import numpy as np
 
 from . import atomic
+from .. import _core
 from .._core import ZipcoreError
 from .._pool import checked_indices
 from .formats import PoolEncoder, RecordError, resolve_format
@@ -160,11 +161,11 @@ def _stamp(path: str) -> tuple[int, int]:
 
 
 def _json_list_chunks(raw: Iterable[bytes]) -> Iterator[bytes]:
-    # The framing of the shared input files (and of ZIP's groups).
-    yield b"["
+    # The shared input files' framing, which is ZIP's group framing: "[", ", ", "]".
+    yield _core.GROUP_OPEN
     for i, record in enumerate(raw):
-        yield b", " + record if i else record
-    yield b"]"
+        yield _core.GROUP_SEPARATOR + record if i else record
+    yield _core.GROUP_CLOSE
 
 
 def _jsonl_chunks(raw: Iterable[bytes]) -> Iterator[bytes]:
