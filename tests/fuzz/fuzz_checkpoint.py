@@ -43,7 +43,7 @@ def make_seeds(folder: Path) -> None:
 
     def keep(path, identity, state):
         original(path, identity, state)
-        (folder / f"round-{int(state['rounds'])}.npz").write_bytes(PATH.read_bytes())
+        (folder / f"round-{state.rounds}.npz").write_bytes(PATH.read_bytes())
 
     checkpoint.save = keep
     try:
