@@ -126,7 +126,7 @@ def test_interrupt_exits_130_and_leaves_no_output(input_json, out_dir, monkeypat
     def interrupt(self, *args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli._ProgressBar, "__call__", interrupt)
+    monkeypatch.setattr("zipcore.cli.progress.ProgressBar.__call__", interrupt)
     code = cli.main(["select", str(input_json), "-o", str(out_dir / "s.json"), *FLAGS,
                      "--indices-out", str(out_dir / "i.txt")])
     assert code == 130

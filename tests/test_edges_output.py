@@ -327,7 +327,7 @@ def no_reading(monkeypatch):
     """Reading the input is the first piece of work: here it fails the test."""
     def refuse(*args, **kwargs):
         raise AssertionError("the input was read before the arguments were checked")
-    monkeypatch.setattr(cli, "read_pool", refuse)
+    monkeypatch.setattr("zipcore.cli.select.read_pool", refuse)
 
 
 @pytest.mark.parametrize("flags, message", [
@@ -564,7 +564,7 @@ def test_the_ratio_of_no_samples_is_an_error():
 def test_a_bug_prints_its_traceback_and_exits_70(good, tmp_path, monkeypatch, capsys):
     def broken(*args, **kwargs):
         raise RuntimeError("simulated bug")
-    monkeypatch.setattr(cli, "read_pool", broken)
+    monkeypatch.setattr("zipcore.cli.select.read_pool", broken)
     assert cli.main(_select(good, "-o", str(tmp_path / "o.json"))) == 70
     err = capsys.readouterr().err
     assert "Traceback" in err and "RuntimeError: simulated bug" in err
@@ -574,7 +574,7 @@ def test_a_bug_prints_its_traceback_and_exits_70(good, tmp_path, monkeypatch, ca
 def test_out_of_memory_is_one_line(good, tmp_path, monkeypatch, capsys):
     def exhausted(*args, **kwargs):
         raise MemoryError()
-    monkeypatch.setattr(cli, "read_pool", exhausted)
+    monkeypatch.setattr("zipcore.cli.select.read_pool", exhausted)
     assert cli.main(_select(good, "-o", str(tmp_path / "o.json"))) == 2
     assert _one_error_line(capsys.readouterr().err) == "zipcore: error: out of memory"
 

@@ -89,7 +89,8 @@ def test_select_report_without_matplotlib_exits_2_before_selecting(tmp_path, rec
     source = tmp_path / "pool.json"
     source.write_text(json.dumps(records[:20]), encoding="utf-8")
     monkeypatch.setitem(sys.modules, "matplotlib", None)
-    monkeypatch.setattr(cli, "select_with_stats", lambda *a, **k: pytest.fail("selected"))
+    monkeypatch.setattr("zipcore.cli.select.select_with_stats",
+                        lambda *a, **k: pytest.fail("selected"))
     argv = ["select", str(source), "-o", str(tmp_path / "sel.json"), "--budget", "5", "-q",
             "--report", str(tmp_path / "r.png")]
     assert cli.main(argv) == 2

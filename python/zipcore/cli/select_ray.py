@@ -1,0 +1,57 @@
+"""``zipcore select INPUT ... --ray [ADDRESS|local]``: the selection made on a Ray cluster by
+:mod:`zipcore.distributed`, the output files written as without ``--ray`` (by the driver, from
+bytes a worker made, so the driver needs neither the file nor the pool)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from .._core import ZipcoreError
+from ..distributed import connect, require_ray, select_with_stats, selection_output
+from ..io import atomic
+from ..io.jsonstream import is_gzip_path
+from ..io.readers import indices_bytes
+from ..params import ZipParams
+from .arguments import UsageError, require
+
+
+def check(args: argparse.Namespace) -> None:
+    """Refuses, before any file is touched, what a run on Ray cannot do."""
+    require(require_ray)
+    for flag, value in (("--checkpoint", args.checkpoint), ("--report", args.report),
+                        ("--records-key", args.records_key)):
+        if value is not None:
+            raise UsageError(f"{flag} is not available with --ray")
+
+
+def run(args: argparse.Namespace, params: ZipParams, outputs: dict[str, atomic.Output]) -> int:
+    """``params`` and ``outputs`` (``atomic.plan``'s) were checked by ``zipcore select``."""
+    ray = require_ray()
+    if args.quiet:
+        logging.getLogger("ray").setLevel(logging.ERROR)
+        ray.data.DataContext.get_current().enable_progress_bars = False
+    connect(args.ray or None, **({"log_to_driver": False} if args.quiet else {}))
+    options = {"format": args.format, "text_field": args.text_field, "column": args.column,
+               "template": args.template}
+    try:
+        result = select_with_stats(args.input, params.budget, k1=params.k1, k2=params.k2,
+                                   k3=params.k3, codec=params.codec, level=params.level,
+                                   cpus_per_task=args.threads, **options)
+    except ZipcoreError:  # a bad record: the message names the file already
+        raise
+    except ValueError as exc:  # budget larger than the pool, empty pool
+        raise ValueError(f"{args.input}: {exc}") from None
+    out = selection_output(args.input, result.indices, compress=is_gzip_path(args.output),
+                           **options)
+    files: list[tuple[atomic.Output, atomic.Content]] = [(outputs["--output"], out["data"])]
+    if args.indices_out is not None:  # record indices: a pair's members, one line each
+        files.append((outputs["--indices-out"], indices_bytes(out["records"])))
+    atomic.write_files(files)
+    unit = "pairs" if out["pairs"] else "records"
+    print(f"zipcore: selected {len(result.indices)} of {out['samples']} {unit} on Ray "
+          f"({result.shards} shard{'s' if result.shards > 1 else ''}) in "
+          f"{result.seconds['total']:.2f} s, R = {out['ratio']:.4f}, wrote {args.output}",
+          file=sys.stderr)
+    return 0
