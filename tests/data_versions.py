@@ -35,12 +35,14 @@ def _slots(size: int, fraction: float, rng: random.Random) -> list[int]:
 
 
 def with_near_duplicates(base: Sequence[Record], fraction: float, seed: int, *,
-                         adjacent: bool) -> list[Record]:
+                         adjacent: bool, far: int = 0) -> list[Record]:
     """``base`` with ``fraction`` of its records replaced by near-duplicates of the others.
 
     ``adjacent``: each copy is of the closest kept record before it (as when an augmentation
     pass writes variants next to their originals), within zlib's 32 KB window. Otherwise of a
-    random kept record anywhere in the version (as in a shuffled file), mostly out of its reach.
+    random kept record anywhere in the version (as in a shuffled file), mostly out of its reach;
+    ``far`` > 0: at least that many records away from the copy (a small version then has no
+    copy in reach at all).
     """
     rng = random.Random(seed)
     slots = _slots(len(base), fraction, rng)
@@ -51,7 +53,7 @@ def with_near_duplicates(base: Sequence[Record], fraction: float, seed: int, *,
         if adjacent:
             original = max(i for i in kept if i < slot)
         else:
-            original = rng.choice(kept)
+            original = rng.choice([i for i in kept if abs(i - slot) >= far] if far else kept)
         copy_ = near_duplicate(base[original], rng)
         copy_["id"] = base[slot]["id"]
         version[slot] = copy_

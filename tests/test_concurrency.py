@@ -50,10 +50,10 @@ def run_in_threads(jobs, call, timeout=120.0):
 
 @pytest.fixture(scope="module")
 def eight_pools(real_pool):
-    """Eight different real pools (four sources, two slices each) with their call parameters."""
+    """Eight different real pools (slices of the three test pools) with their call parameters."""
     pools = []
-    for j, name in enumerate(["pool", "gsm8k", "code", "hh"] * 2):
-        start = 300 + 150 * j
+    for j, name in enumerate((["pool", "gsm8k", "hh"] * 3)[:8]):
+        start = 90 * j
         samples = real_pool(name, start, start + 70 + 10 * j)
         kwargs = dict(k1=40, k2=15, k3=4 + j % 3, threads=(1, 2, None)[j % 3])
         pools.append((samples, 18 + j, kwargs))
@@ -116,7 +116,7 @@ LONG = dict(k1=500, k2=80, k3=40)
 @pytest.mark.parametrize("codec", CODECS)
 def test_keyboard_interrupt_from_callback_leaves_module_usable(real_pool, long_pool, codec,
                                                                threads):
-    small = real_pool("gsm8k", 2000, 2060)
+    small = real_pool("gsm8k", 1000, 1060)
     before = zipcore.select(small, 15, k1=30, k2=12, k3=4, codec=codec, threads=threads)
     ratios_before = zipcore.candidate_ratios(small[:10], small[10:], codec=codec, threads=threads)
 

@@ -1,6 +1,6 @@
 """The same input gives the same selection for 1 to 4 threads and on every repeat, in every codec.
 
-The sweep covers real slices of the four shared pools and pools built to have exact ties (equal
+The sweep covers real slices of the three test pools and pools built to have exact ties (equal
 ratios in double precision): duplicated records, identical bytes, empty samples. Ties are where
 a thread-dependent order would show: zipcore breaks them by list order, never by which thread
 finished first.
@@ -40,15 +40,15 @@ def identical_bytes(_):
 
 def empties_and_repeats(real_pool):
     """Empty samples, repeated short texts and real records mixed."""
-    texts = [r["conversations"][0]["value"][:60] for r in real_pool("code", 100, 130)]
+    texts = [r["conversations"][0]["value"][:60] for r in real_pool("gsm8k", 100, 130)]
     return [b"", texts[0], b""] + texts + texts[:10] + [b""] * 5 + real_pool("hh", 40, 60)
 
 
 # (pool builder, budget, k1, k2, k3, built with exact ties)
 POOLS = [
     pytest.param(real_slice("pool", 1000, 1150), 50, 100, 30, 10, False, id="pool"),
-    pytest.param(real_slice("gsm8k", 3000, 3120), 40, 80, 25, 8, False, id="gsm8k"),
-    pytest.param(real_slice("code", 4000, 4120), 45, 90, 20, 7, False, id="code"),
+    pytest.param(real_slice("gsm8k", 600, 720), 40, 80, 25, 8, False, id="gsm8k"),
+    pytest.param(real_slice("hh", 400, 520), 45, 90, 20, 7, False, id="hh-pairs"),
     pytest.param(real_slice("hh", 200, 290), 60, 40, 20, 6, False, id="hh-restores"),
     pytest.param(duplicated_records, 30, 40, 16, 5, True, id="duplicated-records"),
     pytest.param(identical_bytes, 25, 20, 10, 4, True, id="identical-bytes"),
@@ -76,8 +76,8 @@ def test_selection_is_the_same_for_any_threads_and_repeat(real_pool, build, budg
 
 @pytest.mark.parametrize("codec, level", CODECS)
 def test_candidate_ratios_are_the_same_for_any_threads_and_repeat(real_pool, codec, level):
-    selected = real_pool("pool", 2000, 2040)
-    candidates = real_pool("pool", 2040, 2200) + duplicated_records(real_pool)[:20]
+    selected = real_pool("pool", 1300, 1340)
+    candidates = real_pool("pool", 1340, 1500) + duplicated_records(real_pool)[:20]
     reference = zipcore.candidate_ratios(selected, candidates, threads=1, codec=codec,
                                          level=level)
     for threads in THREADS[1:] + list(REPEATED):

@@ -13,20 +13,21 @@ from data_versions import with_fresh_samples, with_near_duplicates, write_versio
 from zipcore import cli, monitor
 from zipcore.monitor import VersionReport, classify, fit_quality
 
-BASE = 2000  # records of pool_real_5k per version: ~2.6 MB, exact zlib-9 in ~0.1 s
+BASE = 1000  # records of the example pool per version: ~0.65 MB, exact zlib-9 in ~0.03 s
 
 
 @pytest.fixture(scope="module")
 def versions(real_pool) -> dict[str, list[dict]]:
     """v1 = a slice of the real pool; fresh = v1 with 20% swapped for unused real records of the
     same source; dup = v1 with 20% replaced by near-duplicates of the record kept just before
-    (within zlib's window); dup_far = the same with copies of random kept records."""
+    (within zlib's window); dup_far = the same with copies of random kept records at least 100
+    records (~65 KB) away, out of zlib's window."""
     base = real_pool("pool", 0, BASE)
-    rest = real_pool("pool", BASE, None)
+    rest = real_pool("pool", BASE, None) + real_pool("gsm8k")
     return {"v1": base,
             "fresh": with_fresh_samples(base, rest, 0.2, seed=0),
             "dup": with_near_duplicates(base, 0.2, seed=0, adjacent=True),
-            "dup_far": with_near_duplicates(base, 0.2, seed=0, adjacent=False)}
+            "dup_far": with_near_duplicates(base, 0.2, seed=0, adjacent=False, far=100)}
 
 
 def _csv(tmp_path: Path, versions: dict, names: list[str], losses: dict) -> Path:

@@ -72,7 +72,7 @@ def test_incompressible_candidates_after_text_fall_back(real_pool):
 
 
 def test_long_repeats_and_long_candidates(real_pool):
-    samples = text_samples(real_pool, "code", 0, 40)
+    samples = text_samples(real_pool, "hh", 0, 40)
     selected = samples[:20] + [b"ab" * 40_000, b"x" * 70_000] + samples[20:30]
     candidates = [b"x" * 300, b"ab" * 5, samples[0], b"".join(samples[30:40]) * 3, b"", b"y"]
     check_ratios(selected, candidates)
@@ -80,7 +80,7 @@ def test_long_repeats_and_long_candidates(real_pool):
 
 def test_selection_through_the_shortcut_equals_the_plain_engine(real_pool):
     # Verification is on: every shortcut evaluation in this run was also done the plain way.
-    samples = real_pool("pool", 2000, 2600)
+    samples = real_pool("pool", 900, 1500)
     before = _core._shortcut_counts()
     zipcore.select(samples, 150, k1=400, k2=60, k3=30, threads=2)
     after = _core._shortcut_counts()

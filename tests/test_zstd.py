@@ -24,7 +24,7 @@ def one_shot_ratio(data: bytes, level: int) -> float:
 
 @pytest.fixture(scope="module")
 def gsm8k(real_pool) -> list[bytes]:
-    return [repr(r).encode("utf-8") for r in real_pool("gsm8k", 0, 1200)]
+    return [repr(r).encode("utf-8") for r in real_pool("gsm8k")]
 
 
 def planted_pool(base: list[bytes], early: list[int]) -> tuple[list[bytes], dict[int, int]]:
@@ -123,7 +123,9 @@ def test_zlib_rejects_other_levels_and_unknown_codecs(gsm8k):
 
 def test_reported_ratio_of_a_selection_past_one_mebibyte_stays_within_one_percent(real_pool):
     # Past 1 MiB the selection's size comes from the streaming compressor, flushed every round.
-    pool = [repr(r).encode("utf-8") for r in real_pool("pool", 0, 1500)]
+    # 1,750 samples of two consecutive records each (as a preference pair is one sample): ~1.4 KB.
+    records = [repr(r).encode("utf-8") for r in real_pool("all")]
+    pool = [a + b", " + b for a, b in zip(records[::2], records[1::2])]
     result = zipcore.select_with_stats(pool, 1000, codec="zstd", level=3, k1=1100, k2=110, k3=100)
     group = framed([pool[i] for i in result.indices])
     assert len(group) > 1 << 20
