@@ -22,8 +22,8 @@ EXAMPLE_POOL = Path(__file__).parent / "data" / "gsm8k_hh_rlhf_1500.json"
 
 _PUBLIC = {
     "Pool": "pool",
-    "PoolFile": "readers",
-    "read_pool": "readers",
+    "PoolFile": "io.readers",
+    "read_pool": "io.readers",
     "SelectionResult": "selection",
     "candidate_ratios": "selection",
     "compression_ratio": "measure",
