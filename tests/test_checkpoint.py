@@ -44,6 +44,7 @@ def _rounds_in(path) -> int:
         return int(saved["rounds"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_sigkill_then_resume_equals_uninterrupted_run(tmp_path, records, uninterrupted, seed):
     path = tmp_path / "run.npz"
@@ -70,6 +71,7 @@ def test_sigkill_then_resume_equals_uninterrupted_run(tmp_path, records, uninter
     assert resumed.rounds[0]["round"] == rounds_done + 1
 
 
+@pytest.mark.slow
 def test_checkpoint_records_every_round_and_a_finished_run_resumes_to_itself(tmp_path, records,
                                                                              uninterrupted):
     path = tmp_path / "run.npz"

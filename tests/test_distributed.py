@@ -102,6 +102,7 @@ def test_default_per_shard_leaves_the_merge_room():
 
 # --- on Ray ----------------------------------------------------------------------------------
 
+@pytest.mark.slow  # starts Ray
 def test_one_shard_equals_select(ray_cluster, files, records):
     expected = zipcore.select(records, BUDGET, **K)
     result = distributed.select_with_stats(files["jsonl"], BUDGET, shards=1, **K)
@@ -110,6 +111,7 @@ def test_one_shard_equals_select(ray_cluster, files, records):
     assert (result.samples, result.shards, result.shard_sizes) == (400, 1, [400])
 
 
+@pytest.mark.slow  # starts Ray
 def test_files_concatenate_in_order_jsonl_and_parquet(ray_cluster, files, records):
     expected = zipcore.select(records, BUDGET, codec="zstd", **K)
     got = distributed.select([files["head"], files["tail"]], BUDGET, shards=1, codec="zstd",
@@ -117,6 +119,7 @@ def test_files_concatenate_in_order_jsonl_and_parquet(ray_cluster, files, record
     assert got.tolist() == expected.tolist()
 
 
+@pytest.mark.slow  # starts Ray
 def test_ray_dataset_rows_and_column(ray_cluster, files, records):
     rows = ray_cluster.data.read_parquet(str(files["tail"]))
     assert distributed.select(rows, 12, shards=1, **K).tolist() == \
@@ -127,6 +130,7 @@ def test_ray_dataset_rows_and_column(ray_cluster, files, records):
         zipcore.select(texts, BUDGET, **K).tolist()
 
 
+@pytest.mark.slow  # starts Ray
 def test_sharded_selection_is_deterministic(ray_cluster, files, records):
     first = distributed.select_with_stats(files["jsonl"], BUDGET, shards=3, per_shard=20,
                                           seed=7, **K)
@@ -141,6 +145,7 @@ def test_sharded_selection_is_deterministic(ray_cluster, files, records):
     assert everything.tolist() == zipcore.select(records, 200, **K).tolist()
 
 
+@pytest.mark.slow  # starts Ray
 def test_killed_task_is_retried_and_result_unchanged(ray_cluster, files, tmp_path):
     markers = tmp_path / "markers"
     markers.mkdir()
@@ -159,6 +164,7 @@ def test_killed_task_is_retried_and_result_unchanged(ray_cluster, files, tmp_pat
 
 
 @pytest.mark.parametrize("name,output", [("json", "out.json"), ("jsonl", "out.jsonl.gz")])
+@pytest.mark.slow  # starts Ray
 def test_cli_ray_writes_what_the_local_cli_writes(ray_cluster, files, tmp_path, name, output,
                                                   capsys):
     def run(folder: str, *extra: str) -> tuple[bytes, bytes]:
@@ -173,6 +179,7 @@ def test_cli_ray_writes_what_the_local_cli_writes(ray_cluster, files, tmp_path, 
     assert "on Ray (1 shard)" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # starts Ray
 def test_errors_name_the_problem(ray_cluster, files, tmp_path, capsys):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"conversations": []}\n{"conversations": [}\n', encoding="utf-8")
@@ -201,6 +208,7 @@ ray.shutdown()
 """
 
 
+@pytest.mark.slow  # starts Ray
 def test_joining_ray_keeps_the_command_lines_sigterm_handler():
     # ray.init installs a SIGTERM handler that exits with status 15: a terminated --ray run
     # would skip the clean stop (one line, exit 143).

@@ -429,6 +429,7 @@ def long_pool(tmp_path_factory, records) -> Path:
 LONG = ["--budget", "450", "--k1", "2000", "--k2", "60", "--k3", "15", "--threads", "2", "-q"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("delay", [0.0, 0.3, 0.7])
 def test_sigterm_mid_run_exits_143_leaving_no_temp_files_and_a_resumable_checkpoint(
         long_pool, tmp_path, delay):
@@ -504,6 +505,7 @@ def test_float_or_bool_indices_are_refused_not_truncated(good, tmp_path, bad):
     assert not (tmp_path / "o.json").exists()
 
 
+@pytest.mark.slow  # a thread rewriting offsets while selections run
 def test_rewriting_a_zero_copy_pools_offsets_cannot_crash_a_running_select(records):
     encoded = zipcore.Pool.from_samples(records[:400])
     data = np.array(encoded.data)
@@ -529,6 +531,7 @@ def test_rewriting_a_zero_copy_pools_offsets_cannot_crash_a_running_select(recor
     assert not np.shares_memory(pool.offsets, offsets)
 
 
+@pytest.mark.slow  # a thread rewriting offsets while the binding copies them
 def test_the_binding_copies_offsets_it_is_given(records):
     encoded = zipcore.Pool.from_samples(records[:50])
     offsets = np.array(encoded.offsets)

@@ -36,8 +36,10 @@ def check_against_oracle(samples: list[Any], budget: int, k1: int, k2: int, k3: 
 CASES = [
     pytest.param("pool", 0, 120, 40, 60, 20, 10, False, id="pool-basic"),
     # Large selections: stage-2 ratios crowd together, so float32 rounding creates ties.
-    pytest.param("pool", 1000, 1400, 100, 200, 50, 25, False, id="pool-400"),
-    pytest.param("gsm8k", 800, 1100, 120, 250, 40, 30, False, id="gsm8k-300"),
+    pytest.param("pool", 1000, 1400, 100, 200, 50, 25, False, id="pool-400",
+                 marks=pytest.mark.slow),
+    pytest.param("gsm8k", 800, 1100, 120, 250, 40, 30, False, id="gsm8k-300",
+                 marks=pytest.mark.slow),
     pytest.param("pool", 300, 450, 61, 100, 20, 12, False, id="pool-150-budget-not-multiple"),
     pytest.param("pool", 120, 220, 37, 50, 20, 8, False, id="pool-budget-not-multiple"),
     pytest.param("gsm8k", 0, 80, 25, 40, 10, 1, True, id="gsm8k-k3-1-restore"),
@@ -148,6 +150,7 @@ def test_mixed_sample_types(real_pool):
     check_against_oracle(samples, 31, 35, 14, 6)
 
 
+@pytest.mark.slow
 def test_select_with_huge_samples(real_pool, big_text):
     # A 70 KB incompressible sample is picked first, so every stage-2 anchor is larger than the
     # 32 KB window; the ~200 KB text crosses many deflate blocks as a candidate and as a member.
@@ -198,6 +201,7 @@ def test_compression_ratio_equals_zlib(corpus, data):
     assert zipcore.compression_ratio(group) == zlib_ratio(group)
 
 
+@pytest.mark.slow
 @RATIO_SETTINGS
 @given(data=st.data())
 def test_candidate_ratios_equal_zlib(corpus, data):
@@ -211,6 +215,7 @@ def test_candidate_ratios_equal_zlib(corpus, data):
     assert got.tolist() == [zlib_ratio(selected + [c]) for c in candidates]
 
 
+@pytest.mark.slow
 @RATIO_SETTINGS
 @given(data=st.data())
 def test_ratios_of_contiguous_pool_slices(real_pool, data):

@@ -18,6 +18,7 @@ import pytest
 import zipcore
 
 pytestmark = [
+    pytest.mark.slow,  # thousands of calls each
     pytest.mark.skipif(not Path("/proc/self/statm").exists(),
                        reason="RSS is read from Linux's /proc/self/statm"),
     pytest.mark.skipif("libasan" in os.environ.get("LD_PRELOAD", ""),

@@ -94,6 +94,7 @@ fragments = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(selected=st.lists(fragments, max_size=25), candidates=st.lists(fragments, min_size=1, max_size=6))
 def test_shortcut_matches_python_zlib_on_arbitrary_bytes(selected, candidates):

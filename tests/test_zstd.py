@@ -52,6 +52,7 @@ def selected_pairs(selection: np.ndarray, copy_of: dict[int, int], pool: list[by
     return pairs
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("codec", ["zlib", "zstd"])
 def test_planted_duplicates_of_early_picks(gsm8k, codec):
     early = [int(i) for i in zipcore.select(gsm8k, 400, codec=codec, **SMALL)[:10]]
@@ -76,7 +77,7 @@ def test_zstd_scores_a_far_duplicate_as_redundant_and_zlib_does_not(gsm8k):
     assert zlib[1:].min() < zlib[0] < zlib[1:].max()  # zlib: indistinguishable from the rest
 
 
-@pytest.mark.parametrize("level", [1, 3, 9])
+@pytest.mark.parametrize("level", [1, 3, pytest.param(9, marks=pytest.mark.slow)])
 def test_reported_ratio_stays_within_one_percent_of_one_shot(gsm8k, level):
     result = zipcore.select_with_stats(gsm8k, 300, codec="zstd", level=level, **SMALL)
     group = framed([gsm8k[i] for i in result.indices])
@@ -92,6 +93,7 @@ def test_candidate_ratio_of_empty_selection_is_the_one_shot_ratio(gsm8k):
     np.testing.assert_allclose(ratios, expected, rtol=0.02)
 
 
+@pytest.mark.slow  # the fast tier has tests/test_determinism.py's zstd sweep
 @pytest.mark.parametrize("level", [1, 3])
 def test_zstd_output_is_identical_for_1_2_4_threads(gsm8k, level):
     results = [zipcore.select(gsm8k[:600], 150, codec="zstd", level=level, threads=t, **SMALL)
@@ -121,6 +123,7 @@ def test_zlib_rejects_other_levels_and_unknown_codecs(gsm8k):
         zipcore.select(gsm8k[:20], 5, codec="lz4", k1=10, k2=5, k3=5)
 
 
+@pytest.mark.slow
 def test_reported_ratio_of_a_selection_past_one_mebibyte_stays_within_one_percent(real_pool):
     # Past 1 MiB the selection's size comes from the streaming compressor, flushed every round.
     # 1,750 samples of two consecutive records each (as a preference pair is one sample): ~1.4 KB.
