@@ -1,13 +1,15 @@
-"""Eight Python threads calling the engine at once, and runs stopped by KeyboardInterrupt.
+"""Python threads calling the engine at once, and runs stopped by KeyboardInterrupt (Ctrl-C).
 
 The engine releases the GIL for a whole run, so calls from several Python threads really overlap
 (each with its own OpenMP team); nothing may be shared between them but read-only data. A
-KeyboardInterrupt raised from the progress callback stops a run mid-way and must leave nothing
-behind that changes a later result.
+KeyboardInterrupt, raised from the progress callback or by SIGINT, stops a run mid-way and must
+leave nothing behind that changes a later result.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 
@@ -91,6 +93,18 @@ def test_eight_threads_mixing_codecs_and_calls(eight_pools):
     assert run_in_threads(jobs, call) == sequential
 
 
+def test_concurrent_ratio_calls_equal_the_oracle(real_pool):
+    selected = real_pool("hh", 0, 30)
+    candidates = real_pool("hh", 30, 120)
+    expected = [oracle.ratio([oracle.sample_bytes(s) for s in selected + [c]]) for c in candidates]
+
+    def call(_):
+        return (zipcore.candidate_ratios(selected, candidates, threads=2).tolist(),
+                zipcore.compression_ratio(selected + candidates[:1]))
+
+    assert run_in_threads(list(range(4)), call) == [(expected, expected[0])] * 4
+
+
 class Interrupted(Exception):
     pass
 
@@ -157,3 +171,38 @@ def test_interrupt_in_one_thread_leaves_the_others_alone(eight_pools, long_pool)
     jobs = list(enumerate(eight_pools))
     expected = [("interrupted", True)] + [call(job) for job in jobs[1:]]
     assert run_in_threads(jobs, call) == expected
+
+
+@pytest.fixture
+def default_sigint_handler():
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_sigint_stops_a_long_run(real_pool, default_sigint_handler, threads):
+    samples = real_pool("all", 0, 2000)
+    # Uninterrupted, this run takes several seconds (twelve rounds, the selection growing to
+    # ~350 KB), so an interrupt that only surfaced when the call returned would miss the 1.5 s
+    # bound below.
+    fired_at: list[float] = []
+
+    def interrupt() -> None:
+        fired_at.append(time.monotonic())
+        os.kill(os.getpid(), signal.SIGINT)
+
+    timer = threading.Timer(0.5, interrupt)
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            zipcore.select(samples, 600, k1=1000, k2=100, k3=50, threads=threads)
+        raised_at = time.monotonic()
+    finally:
+        timer.cancel()
+        timer.join()
+    assert len(fired_at) == 1
+    assert raised_at - fired_at[0] < 1.5
+
+    small = real_pool("pool", 0, 60)
+    assert zipcore.select(small, 12, k1=30, k2=12, k3=4).tolist() == oracle.select(small, 12, 30, 12, 4)

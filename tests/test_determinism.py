@@ -1,4 +1,5 @@
-"""The same input gives the same selection for 1 to 4 threads and on every repeat, in every codec.
+"""The same input gives the same selection for 1 to 4 threads and on every repeat, in every codec,
+and with threads the oracle's selection (zlib).
 
 The sweep covers real slices of the three test pools and pools built to have exact ties (equal
 ratios in double precision): duplicated records, identical bytes, empty samples. Ties are where
@@ -11,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import oracle
 import zipcore
 
 CODECS = [
@@ -50,6 +52,7 @@ POOLS = [
     pytest.param(real_slice("gsm8k", 600, 720), 40, 80, 25, 8, False, id="gsm8k"),
     pytest.param(real_slice("hh", 400, 520), 45, 90, 20, 7, False, id="hh-pairs"),
     pytest.param(real_slice("hh", 200, 290), 60, 40, 20, 6, False, id="hh-restores"),
+    pytest.param(real_slice("gsm8k", 0, 120), 20, 60, 15, 1, False, id="gsm8k-k3-1"),
     pytest.param(duplicated_records, 30, 40, 16, 5, True, id="duplicated-records"),
     pytest.param(identical_bytes, 25, 20, 10, 4, True, id="identical-bytes"),
     pytest.param(empties_and_repeats, 35, 30, 12, 5, True, id="empties-and-repeats"),
@@ -65,8 +68,9 @@ def test_selection_is_the_same_for_any_threads_and_repeat(real_pool, build, budg
     reference = zipcore.select(samples, budget, threads=1, **kwargs).tolist()
     assert len(reference) == budget and len(set(reference)) == budget
     for threads in THREADS[1:] + list(REPEATED):
-        got = zipcore.select(samples, budget, threads=threads, **kwargs).tolist()
-        assert got == reference, f"threads={threads} differs"
+        result = zipcore.select_with_stats(samples, budget, threads=threads, **kwargs)
+        assert result.threads == threads  # really run on that many threads
+        assert result.indices.tolist() == reference, f"threads={threads} differs"
 
     if tied:
         # The pool really has exact ties in this codec, so their order was put to the test.
@@ -80,7 +84,14 @@ def test_candidate_ratios_are_the_same_for_any_threads_and_repeat(real_pool, cod
     candidates = real_pool("pool", 1340, 1500) + duplicated_records(real_pool)[:20]
     reference = zipcore.candidate_ratios(selected, candidates, threads=1, codec=codec,
                                          level=level)
-    for threads in THREADS[1:] + list(REPEATED):
+    for threads in THREADS[1:] + list(REPEATED) + [None]:
         got = zipcore.candidate_ratios(selected, candidates, threads=threads, codec=codec,
                                        level=level)
         assert np.array_equal(got, reference), f"threads={threads} differs"
+
+
+def test_threaded_select_equals_oracle(real_pool):
+    samples = real_pool("gsm8k", 1100, 1190)
+    expected = oracle.select(samples, 40, 45, 20, 7)
+    for threads in (1, 3, 4):
+        assert zipcore.select(samples, 40, k1=45, k2=20, k3=7, threads=threads).tolist() == expected
