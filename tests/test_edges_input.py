@@ -18,8 +18,9 @@ import pytest
 import zipcore
 from zipcore import ZipcoreError, cli, measure
 from zipcore.entropy import monitor, ratio
-from zipcore.io import jsonstream
-from zipcore.io.formats import PoolEncoder, RecordError
+from zipcore.io import jsonfile
+from zipcore.io.encoder import PoolEncoder
+from zipcore.io.formats import RecordError
 from zipcore.pool import Pool
 from zipcore.io.readers import read_pool
 from zipcore.entropy.report import file_sources
@@ -125,7 +126,7 @@ def _wrapper(records_text: list[str], indent: str = "\n  ") -> str:
 @pytest.mark.parametrize("chunk", [3, 1 << 20])
 @pytest.mark.parametrize("gz", [False, True])
 def test_records_key_reads_the_list_under_that_key(tmp_path, monkeypatch, chunk, gz):
-    monkeypatch.setattr(jsonstream, "CHUNK_SIZE", chunk)  # records cut anywhere
+    monkeypatch.setattr(jsonfile, "CHUNK_SIZE", chunk)  # records cut anywhere
     raw = ['{"id": 1e2, "text": "caf\u00e9 \\u00e9"}', '{ "id":2,"text" : "b", "n": [1, {}] }',
            '{"text": "c", "id": 3}']
     content = _wrapper(raw).encode("utf-8")

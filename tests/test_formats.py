@@ -9,8 +9,9 @@ import pytest
 
 import zipcore
 from zipcore import ZipcoreError
-from zipcore.io.formats import (FORMATS, PoolEncoder, RecordError, detect_format, sample_bytes_of,
-                             template_fields)
+from zipcore.io.encoder import PoolEncoder
+from zipcore.io.formats import FORMATS, RecordError, detect_format, sample_bytes_of
+from zipcore.io.templates import template_fields
 from zipcore.pool import Pool
 from zipcore.io.readers import read_pool
 

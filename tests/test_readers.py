@@ -15,7 +15,7 @@ import pytest
 import zipcore
 from zipcore import ZipcoreError, cli
 from zipcore.pool import Pool
-from zipcore.io import jsonstream
+from zipcore.io import jsonfile, jsonstream
 from zipcore.io.readers import iter_json_list, iter_jsonl, locate, read_pool, sniff
 
 from conftest import POOLS
@@ -52,7 +52,7 @@ def _spans_text(path: Path, spans) -> list[str]:
 @pytest.mark.parametrize("chunk", [1, 7, 64, 1 << 20])
 @pytest.mark.parametrize("gz", [False, True])
 def test_json_list_stream_equals_a_whole_file_load(tmp_path, raw_items, monkeypatch, chunk, gz):
-    monkeypatch.setattr(jsonstream, "CHUNK_SIZE", chunk)  # records cut anywhere, even mid-character
+    monkeypatch.setattr(jsonfile, "CHUNK_SIZE", chunk)  # records cut anywhere, even mid-character
     text = "\ufeff \n[\n  " + ",\n  ".join(raw_items) + "\n]\n"
     content = text.encode("utf-8")
     path = _write(tmp_path / ("in.json.gz" if gz else "in.json"),
@@ -175,7 +175,7 @@ def _line_and_column(content: bytes, at: bytes | None) -> tuple[int, int]:
 @pytest.mark.parametrize("case", sorted(MALFORMED))
 @pytest.mark.parametrize("gz", [False, True])
 def test_malformed_input_names_file_line_and_column(tmp_path, monkeypatch, case, chunk, gz):
-    monkeypatch.setattr(jsonstream, "CHUNK_SIZE", chunk)
+    monkeypatch.setattr(jsonfile, "CHUNK_SIZE", chunk)
     name, content, at, message = MALFORMED[case]
     line, column = _line_and_column(content, at)
     if gz:  # positions count the decompressed text

@@ -12,7 +12,8 @@ from typing import Any
 from ..entropy._plot import INSTALL as PLOT_INSTALL, require_matplotlib
 from ..io import atomic
 from ..io.formats import FORMATS
-from ..io.jsonstream import is_gzip_path, sniff
+from ..io.jsonfile import is_gzip_path
+from ..io.jsonstream import sniff
 from ..io.readers import indices_bytes, read_pool
 from ..measure import compression_ratio
 from ..params import ZipParams

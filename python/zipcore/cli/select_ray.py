@@ -11,7 +11,7 @@ import sys
 from .._core import ZipcoreError
 from ..distributed import connect, require_ray, select_with_stats, selection_output
 from ..io import atomic
-from ..io.jsonstream import is_gzip_path
+from ..io.jsonfile import is_gzip_path
 from ..io.readers import indices_bytes
 from ..params import ZipParams
 from .arguments import UsageError, require

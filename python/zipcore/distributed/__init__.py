@@ -138,7 +138,8 @@ def _first_record(path: str) -> Any:
 def _fix_format(first: Any, options: dict[str, Any]) -> dict[str, Any]:
     """Resolves ``format="auto"`` and ``pairs=None`` from the first record, as one reader of
     the concatenated inputs would, so that every file and batch is read alike."""
-    from ..io.formats import detect_format, is_pair_member
+    from ..io.encoder import is_pair_member
+    from ..io.formats import detect_format
 
     options = dict(options)
     if first is None or options.get("column") or options.get("template"):

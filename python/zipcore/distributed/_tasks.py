@@ -106,7 +106,8 @@ def score_rows(batch: Any, *, column: Optional[str], options: dict[str, Any],
                p: TaskParams) -> Any:
     """A batch of a Ray Dataset -> its samples (a text column's bytes, or each row as a
     record) and their scores."""
-    from ..io.formats import PoolEncoder, RecordError
+    from ..io.encoder import PoolEncoder
+    from ..io.formats import RecordError
 
     if column is not None:
         if column not in batch.column_names:

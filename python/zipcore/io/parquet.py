@@ -15,7 +15,9 @@ from typing import Any, Iterator, Optional
 import numpy as np
 
 from .._core import ZipcoreError
-from .formats import PoolEncoder, RecordError, template_fields
+from .encoder import PoolEncoder
+from .formats import RecordError
+from .templates import template_fields
 from .._pool import arrow_buffers, require_pyarrow
 from ..pool import Pool
 

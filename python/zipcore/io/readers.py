@@ -43,9 +43,12 @@ from . import atomic
 from .. import _core
 from .._core import ZipcoreError
 from .._pool import checked_indices
-from .formats import PoolEncoder, RecordError, resolve_format
-from .jsonstream import (is_gzip_path, iter_json_list, iter_jsonl, iter_records, locate,
-                         positioned, sniff)
+from .encoder import PoolEncoder
+from .formats import RecordError, resolve_format
+from .jsonfile import is_gzip_path, locate, positioned
+from .jsonl import iter_jsonl
+from .jsonlist import iter_json_list
+from .jsonstream import iter_records, sniff
 from ..pool import Pool
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -204,7 +207,7 @@ def read_pool(path: PathLike, *, format: str = "auto", text_field: Optional[str]
         template: samples rendered from ``template``'s plain ``{field}`` names (fields name
             record fields or Parquet columns), e.g. ``"{instruction}\\n{output}"``.
         pairs: keep preference pairs together (None: when the first record has ``pair_id``
-            and ``label``; see :mod:`zipcore.io.formats` for what a pair must be).
+            and ``label``; see :mod:`zipcore.io.encoder` for what a pair must be).
         records_key: JSON only: the records are the list under this key of the file's
             top-level object (``{"data": [...]}``); see the module docstring.
     """

@@ -38,7 +38,8 @@ import os
 from typing import Any, Iterator
 
 from ..._core import ZipcoreError
-from ...io.jsonstream import PathLike, require_regular_file
+from ...io.jsonfile import PathLike
+from ...io.jsonstream import require_regular_file
 from ..quality_fit import QualityFit, fit_quality
 from ..ratio import file_ratios
 from .flags import (AGAINST, L_PCT, R_PCT, WARNINGS, MonitorResult, VersionReport, analyse,

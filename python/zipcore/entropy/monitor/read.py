@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..._core import ZipcoreError
-from ...io.jsonstream import PathLike, utf8_error
+from ...io.jsonfile import PathLike, utf8_error
 
 COLUMNS = ("version", "path", "loss", "quality")
 
