@@ -18,7 +18,7 @@ import zipcore
 CODECS = [
     pytest.param("zlib", None, id="zlib"),
     pytest.param("zstd", 1, id="zstd-1"),
-    pytest.param("zstd", 3, id="zstd-3"),
+    pytest.param("zstd", 3, id="zstd-3", marks=pytest.mark.slow),  # zstd-1 in the fast tier
 ]
 THREADS = [1, 2, 3, 4]
 REPEATED = (1, 4)
