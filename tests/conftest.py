@@ -49,7 +49,9 @@ REQUIRE_DATA = os.environ.get("ZIPCORE_REQUIRE_DATA") == "1"
 
 def missing_data(path: Path) -> None:
     """Skips the test (fails it under ZIPCORE_REQUIRE_DATA=1): real data it needs is absent."""
-    message = f"real data {path} not found (set ZIPCORE_DATA to the data folder)"
+    hint = ("set ZIPCORE_DATA to the data folder" if DATA_DIR in path.parents
+            else "rebuild it with dev/make_test_fixtures.py")
+    message = f"real data {path} not found ({hint})"
     if REQUIRE_DATA:
         pytest.fail(message + "; ZIPCORE_REQUIRE_DATA=1 makes that a failure")
     pytest.skip(message)
