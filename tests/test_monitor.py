@@ -1,5 +1,5 @@
-"""zipcore.monitor and ``zipcore monitor``: flags on constructed versions of a real pool, the
-quality fit, CSV errors."""
+"""zipcore.entropy.monitor and ``zipcore monitor``: flags on constructed versions of a real pool,
+the quality fit, CSV errors."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from data_versions import with_fresh_samples, with_near_duplicates, write_versions
-from zipcore import cli, monitor
-from zipcore.monitor import VersionReport, classify, fit_quality
+from zipcore import cli
+from zipcore.entropy import monitor
+from zipcore.entropy.monitor import VersionReport, classify, fit_quality
 
 BASE = 1000  # records of the example pool per version: ~0.65 MB, exact zlib-9 in ~0.03 s
 
