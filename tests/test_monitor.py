@@ -69,7 +69,6 @@ def test_near_duplicates_with_steady_loss_are_flagged_r_up(tmp_path, versions):
 def test_shuffled_near_duplicates_need_zstd(tmp_path, versions):
     """zlib's 32 KB window cannot see a copy whose original is far away (docs/entropy_law.md);
     zstd with a window over the whole version does."""
-    pytest.importorskip("zstandard")
     csv_path = _csv(tmp_path, versions, ["v1", "dup_far"], {})
     zlib_row = _rows(monitor.monitor(csv_path))["dup_far"]
     zstd_row = _rows(monitor.monitor(csv_path, codec="zstd"))["dup_far"]

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import zstandard  # a test extra: the oracle for zstd sizes
 
 import zipcore
-
-zstandard = pytest.importorskip("zstandard")
 
 SMALL = dict(k1=300, k2=60, k3=30)
 
