@@ -163,7 +163,7 @@ class Measurement {
     Progress progress;
     runner.run(static_cast<std::int64_t>(jobs_.size()), [&](std::int64_t i) {
       compressed[i] = compress(jobs_[i], *workers_[ParallelRunner::worker()]);
-    }, progress);
+    }, progress, ParallelRunner::Tasks::long_ones);
     std::vector<GroupSizes> sizes(framed_.size());
     for (std::size_t g = 0; g < framed_.size(); ++g) sizes[g].raw = framed_[g].size();
     for (std::size_t i = 0; i < jobs_.size(); ++i) sizes[jobs_[i].group].compressed += compressed[i];

@@ -53,7 +53,7 @@ ParallelTotals ParallelRunner::totals() const {
 }
 
 void ParallelRunner::run(std::int64_t count, const std::function<void(std::int64_t)>& task,
-                         Progress& progress) {
+                         Progress& progress, Tasks tasks) {
   const auto pass_start = Clock::now();
   std::atomic<std::int64_t> longest{0};
   std::atomic<std::int64_t>& done = pass_done_;
@@ -69,7 +69,12 @@ void ParallelRunner::run(std::int64_t count, const std::function<void(std::int64
     stopping_ = true;
   };
 
+  std::atomic<std::int64_t> ended{0};  // tasks run, failed or skipped
   auto body = [&](std::int64_t i, bool is_caller) {
+    struct Ended {
+      std::atomic<std::int64_t>& count;
+      ~Ended() { count.fetch_add(1, std::memory_order_release); }
+    } counted{ended};
     if (stopping_.load(std::memory_order_relaxed)) return;
     try {
       const auto start = Clock::now();
@@ -92,10 +97,38 @@ void ParallelRunner::run(std::int64_t count, const std::function<void(std::int64
     }
   };
 
+  // The calling thread, out of tasks, polls until the other threads' tasks have ended too.
+  auto poll_until_all_ended = [&] {
+    while (ended.load(std::memory_order_acquire) < count) {
+      if (!stopping_.load(std::memory_order_relaxed) && poll_due()) {
+        try {
+          Progress now = progress;
+          now.done = done.load();
+          poll_now(now);
+        } catch (...) {
+          keep_error(std::current_exception());  // the running tasks see it in poll_in_task
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  };
+
 #ifdef ZIPCORE_HAVE_OPENMP
+  if (tasks == Tasks::long_ones && threads_ > 1) {
+    std::atomic<std::int64_t> next{0};
+#pragma omp parallel num_threads(threads_)
+    {
+      const bool is_caller = omp_get_thread_num() == 0;
+      for (std::int64_t i = next.fetch_add(1); i < count; i = next.fetch_add(1)) body(i, is_caller);
+      if (is_caller) poll_until_all_ended();
+    }
+  } else {
 #pragma omp parallel for num_threads(threads_) schedule(dynamic, 1)
-  for (std::int64_t i = 0; i < count; ++i) body(i, omp_get_thread_num() == 0);
+    for (std::int64_t i = 0; i < count; ++i) body(i, omp_get_thread_num() == 0);
+  }
 #else
+  (void)tasks;
+  (void)poll_until_all_ended;
   for (std::int64_t i = 0; i < count; ++i) body(i, true);
 #endif
 

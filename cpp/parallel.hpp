@@ -30,10 +30,17 @@ class ParallelRunner {
 
   int threads() const { return threads_; }
 
+  // How long a pass's tasks run. Short ones (evaluations) are polled between tasks. A long one
+  // (a whole compressed group, seconds) may still run on another thread after the calling thread
+  // has run out of tasks: then the calling thread keeps polling the hook until every task ended,
+  // so Ctrl-C and progress work to the end of the pass.
+  enum class Tasks { short_ones, long_ones };
+
   // Calls task(i) for i in [0, count), items handed out one at a time (they differ a lot in cost).
   // `progress` is what the poll hook sees; its `done` advances by one per finished task.
   // Throws Cancelled when the hook asks to stop, or the first exception a task threw.
-  void run(std::int64_t count, const std::function<void(std::int64_t)>& task, Progress& progress);
+  void run(std::int64_t count, const std::function<void(std::int64_t)>& task, Progress& progress,
+           Tasks tasks = Tasks::short_ones);
 
   // Polls the hook from the calling thread if the interval has passed (for sequential steps).
   void poll(const Progress& progress);

@@ -197,10 +197,12 @@ def test_progress_counts_group_bytes():
     assert all(total == len(group) and 0 <= done <= total for done, total in seen)
 
 
-@pytest.mark.parametrize("chunk_size", [0, 50_000])
-def test_an_exception_in_progress_stops_the_measure_midway(chunk_size):
-    # One exact stream (a single long job) or many chunks: either way the hooks are polled
-    # while the work goes on, not only at the end.
+@pytest.mark.parametrize("threads", [1, 2, 4])
+@pytest.mark.parametrize("codec, chunk_size", [("zlib", 0), ("zlib", 50_000), ("zstd", 0)])
+def test_an_exception_in_progress_stops_the_measure_midway(codec, chunk_size, threads):
+    # One exact stream or zstd frame (a single long job) or many chunks: either way the hooks
+    # are polled while the work goes on, not only at the end, also while the long job runs on
+    # another thread than the caller's.
     samples = text_samples(11, 40_000)
     seen = []
 
@@ -210,7 +212,8 @@ def test_an_exception_in_progress_stops_the_measure_midway(chunk_size):
 
     data, offsets = pool_of(samples)
     with pytest.raises(RuntimeError, match="stop here"):
-        _core.group_sizes(data, offsets, None, "zlib", 9, [chunk_size], 1, stop)
+        _core.group_sizes(data, offsets, None, codec, 9 if codec == "zlib" else 3, [chunk_size],
+                          threads, stop)
     assert len(seen) == 1 and seen[0][0] < seen[0][1]
 
 
