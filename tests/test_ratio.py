@@ -170,6 +170,16 @@ def test_bad_options_raise_value_error(kwargs, error):
         measure.dataset_ratio(["a", "b"], **kwargs)
 
 
+def test_groups_of_pools_count_only_their_samples_bytes():
+    # A pool may view a buffer with bytes before its first offset and after its last.
+    padded = zipcore.Pool(b"??hello" + b"ab" * 5000, [2, 7])
+    results = measure.dataset_ratios([padded, ["x" * 3000], padded])
+    assert [r.compressed for r in results] == [len(zlib.compress(_group(s), 9))
+                                              for s in ([b"hello"], ["x" * 3000], [b"hello"])]
+    with pytest.raises(TypeError, match="indices must be integers"):
+        measure.pool_ratios(padded, [[0.7]])
+
+
 def test_bad_samples():
     with pytest.raises(TypeError, match="not a single str"):
         measure.dataset_ratio("abc")

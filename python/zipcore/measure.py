@@ -3,7 +3,8 @@
 R of a group of samples is raw bytes / compressed bytes of the group ``[s0, s1, ...]``, framed
 exactly as ZIP frames it (``../shared/SPEC.md``; the bytes are the engine's, exposed as
 ``_core.GROUP_OPEN``, ``GROUP_SEPARATOR`` and ``GROUP_CLOSE``). The engine compresses the group
-without copying it, with the GIL released, in one of three ways:
+from the pool's buffer, never building it (zstd's compressor keeps its window, up to the group's
+size), with the GIL released, in one of three ways:
 
 * ``exact`` zlib: one zlib-9 stream over the whole group, equal byte for byte to
   ``len(zlib.compress(group, 9))``. One core per group.
@@ -31,7 +32,7 @@ import numpy as np
 
 from . import _core
 from ._core import ZipcoreError
-from ._pool import EncodedPool, as_pool
+from ._pool import EncodedPool, as_pool, checked_indices
 from .params import codec_level, thread_count
 
 EXACT_LIMIT = 32 << 20
@@ -109,10 +110,15 @@ def dataset_ratios(groups: Iterable[Any], **options: Any) -> list[RatioResult]:
     pools = [as_pool(group) for group in groups]
     if not pools:
         return []
-    data = np.concatenate([np.asarray(p.data, dtype=np.uint8) for p in pools])
-    starts = np.cumsum([0] + [int(p.offsets[-1]) for p in pools[:-1]])
-    offsets = np.concatenate([pools[0].offsets[:1]]
-                             + [p.offsets[1:] + start for p, start in zip(pools, starts)])
+    # Each pool's samples only (a pool's buffer may hold bytes before its first offset or after
+    # its last), back to back, with offsets rebased to match.
+    spans = [(int(p.offsets[0]), int(p.offsets[-1])) for p in pools]
+    data = np.concatenate([np.asarray(p.data, dtype=np.uint8)[lo:hi]
+                           for p, (lo, hi) in zip(pools, spans)])
+    starts = np.cumsum([0] + [hi - lo for lo, hi in spans[:-1]])
+    offsets = np.concatenate([np.zeros(1, dtype=np.int64)]
+                             + [p.offsets[1:] - lo + start
+                                for p, (lo, _), start in zip(pools, spans, starts)])
     bounds = np.cumsum([0] + [len(p) for p in pools])
     members = [np.arange(lo, hi, dtype=np.int64) for lo, hi in zip(bounds[:-1], bounds[1:])]
     return pool_ratios(EncodedPool(data, offsets.astype(np.int64)), members, **options)
@@ -141,7 +147,8 @@ def pool_ratios(
         raise ValueError(f"exact_limit must be a non-negative number of bytes, got {exact_limit}")
     if exact is not None and not isinstance(exact, bool):
         raise TypeError(f"exact must be True, False or None, got {exact!r}")
-    members = None if groups is None else [np.asarray(g, dtype=np.int64) for g in groups]
+    members = (None if groups is None
+               else [checked_indices(g, len(pool)) for g in groups])
     lengths = np.diff(pool.offsets)
     sizes = ([_framed_size(int(lengths.sum()), len(pool))] if members is None
              else [_framed_size(int(lengths[m].sum()), len(m)) for m in members])
