@@ -10,7 +10,7 @@ import pytest
 import zipcore
 from zipcore import ZipcoreError
 from zipcore.io.encoder import PoolEncoder
-from zipcore.io.formats import FORMATS, RecordError, detect_format, sample_bytes_of
+from zipcore.io.formats import FORMATS, RecordError, detect_format
 from zipcore.io.templates import template_fields
 from zipcore.pool import Pool
 from zipcore.io.readers import read_pool
@@ -31,6 +31,12 @@ def _encode(records, **options):
         encoder.add(record)
     pool, groups = encoder.finish()
     return encoder, pool, groups
+
+
+def sample_bytes_of(record, format="auto", *, text_field="text") -> bytes:
+    """One record's sample bytes, through the encoder that reading a file uses."""
+    _, pool, _ = _encode([record], format=format, text_field=text_field, pairs=False)
+    return pool.data[pool.offsets[0]:pool.offsets[1]].tobytes()
 
 
 def _write_json(path, records):

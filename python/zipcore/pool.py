@@ -301,13 +301,3 @@ def _concatenate(cls: type[Pool], chunks: list[tuple[np.ndarray, np.ndarray]]) -
 
 def _empty_pool(cls: type[Pool]) -> Pool:
     return cls._trusted(np.empty(0, dtype=np.uint8), np.zeros(1, dtype=np.int64))
-
-
-def as_pool(samples: Any) -> Pool:
-    """``samples`` as a Pool: a Pool as it is, an ``EncodedPool``'s buffers wrapped, anything
-    else through :meth:`Pool.from_samples`."""
-    if isinstance(samples, Pool):
-        return samples
-    if isinstance(samples, EncodedPool):
-        return Pool(samples.data, samples.offsets)
-    return Pool.from_samples(samples)

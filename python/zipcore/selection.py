@@ -28,9 +28,6 @@ class SelectionResult:
 
     indices: np.ndarray
     """Pool indices (int64) in selection order."""
-    codec: str
-    level: int
-    """The codec and level that scored the run (zlib's is always 9)."""
     threads: int
     wall_seconds: float
     eval_seconds: float
@@ -47,6 +44,9 @@ class SelectionResult:
     span_seconds: float = 0.0
     """Span S: the serial time plus each parallel pass's longest evaluation. Stages and rounds
     carry their own ``work_seconds`` and ``span_seconds``."""
+    codec: str = "zlib"
+    level: int = 9
+    """The codec and level that scored the run (zlib's is always 9)."""
 
     @property
     def overhead_fraction(self) -> float:
@@ -85,7 +85,7 @@ def select_with_stats(
     params = ZipParams.build(budget, k1=k1, k2=k2, k3=k3, codec=codec, level=level,
                              threads=threads)
     if report is not None:  # fail before the run, not after it
-        from .entropy._plot import require_matplotlib
+        from .entropy.plotting import require_matplotlib
 
         require_matplotlib("report=")
     outputs = atomic.plan({"checkpoint=": checkpoint, "report=": report},

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from ..entropy import monitor
-from ..entropy._plot import INSTALL as PLOT_INSTALL, require_matplotlib
+from ..entropy.plotting import INSTALL as PLOT_INSTALL, require_matplotlib
 from ..io import atomic
 from .arguments import percentage, require
 from .ratio import add_ratio_options, ratio_options

@@ -9,7 +9,7 @@ import sys
 import time
 from typing import Any
 
-from ..entropy._plot import INSTALL as PLOT_INSTALL, require_matplotlib
+from ..entropy.plotting import INSTALL as PLOT_INSTALL, require_matplotlib
 from ..io import atomic
 from ..io.formats import FORMATS
 from ..io.jsonfile import is_gzip_path

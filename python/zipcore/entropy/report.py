@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 
 from ..io import atomic
-from ._plot import require_matplotlib
+from .plotting import require_matplotlib
 from .._pool import EncodedPool
 from ..measure import dataset_ratio
 from .ratio import NO_SOURCE, source_of, source_prefix
@@ -38,7 +38,9 @@ class SelectionReport:
     selected: list[int]
     """Samples selected after each round."""
     running_ratio: list[float]
-    """R of the selection after each round, in the run's codec (the engine's own measure)."""
+    """R of the selection after each round, in the run's codec, as the engine recorded it: for
+    zlib exact; for zstd the scorer's running measure (within 1 % of one frame, which is how
+    ``pool_ratio`` is measured)."""
     pool_ratio: float
     codec: str
     """``zlib-9`` or ``zstd-<level>``: what both R are measured with."""
@@ -130,7 +132,7 @@ def report_png(report: SelectionReport, *, title: str = "ZIP selection") -> byte
     require_matplotlib("the selection report")
     from matplotlib.ticker import MaxNLocator
 
-    from ._plot import new_figure, png_bytes
+    from .plotting import new_figure, png_bytes
 
     figure = new_figure(8.0, 7.5)
     top, middle, bottom = figure.subplots(3, 1, height_ratios=[1.0, 0.8, 1.1])

@@ -182,14 +182,3 @@ def resolve_format(format: str = "auto", *, text_field: Optional[str] = None,
                              f"(got {format!r})")
         return "text", text_field
     return format, "text"
-
-
-def sample_bytes_of(record: Any, format: str = "auto", *, text_field: str = "text") -> bytes:
-    """One record's sample bytes under ``format`` (``auto``: detected from this record)."""
-    if format == "auto":
-        format = detect_format(record, text_field=text_field)
-    fmt = record_format(format, text_field=text_field)
-    problem = fmt.check(record)
-    if problem is not None:
-        raise ZipcoreError(f"the record {problem} (format {format})")
-    return fmt.sample(record)

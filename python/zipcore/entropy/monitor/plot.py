@@ -1,5 +1,5 @@
 """The monitor's picture (PNG): R and L per version with their flags, and measured against
-fitted quality when there is a fit. matplotlib is imported (by ``.._plot``) only to draw."""
+fitted quality when there is a fit. matplotlib is imported (by ``..plotting``) only to draw."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any, Union
 import numpy as np
 
 from ...io import atomic
-from .._plot import FLAG_COLORS, new_figure, png_bytes
+from ..plotting import FLAG_COLORS, new_figure, png_bytes
 from .flags import MonitorResult
 
 
