@@ -1,5 +1,5 @@
 // The entropy law's R of whole groups, measured: the one home of "how many bytes does this group
-// compress to" outside the selection loop (zipcore.compression_ratio, the ratio tools).
+// compress to" outside the selection loop (zipcore.measure: compression_ratio, dataset_ratio).
 //
 // A group is framed as group_framing.hpp says and compressed in one of three ways:
 //  - exact zlib: one zlib stream, level 9, window bits 15, memory level 8: the size of
@@ -12,8 +12,9 @@
 //    does not depend on the thread count;
 //  - zstd: one frame at the given level, with a window covering the group (window log
 //    ceil(log2(bytes)), clamped to zstd's range), long-distance matching, the size pledged.
-// A group is never copied whole: its samples are streamed into the compressor in place, and a
-// chunk is gathered (with the 32 KiB before it) into a buffer of the thread compressing it.
+// A group is never built whole: its samples are streamed into the compressor in place (zstd's
+// streaming compressor keeps its own window buffer, up to the group's size), and a chunk is
+// gathered (with the 32 KiB before it) into a buffer of the thread compressing it.
 // Every job (exact stream, chunk, zstd frame) of every group runs on one ParallelRunner, heaviest
 // first; sizes are integer sums, so the result does not depend on the order or the threads.
 #pragma once
@@ -53,7 +54,7 @@ std::vector<GroupSizes> measure_groups(const PoolView& pool, const std::vector<G
                                        const MeasureOptions& options, const RunHooks& hooks);
 
 // The exact zlib sizes of the group of every sample of `pool`, in pool order, on the calling
-// thread (what zipcore.compression_ratio reports).
+// thread: the simplest use of the exact path, which the C++ tests check against zlib itself.
 GroupSizes whole_pool_sizes(const PoolView& pool);
 
 }  // namespace zipcore

@@ -61,7 +61,7 @@ cd "$work"
 rm -rf "$work/build"
 fresh=(env -u PYTHONPATH -u PIP_FIND_LINKS -u PIP_CONSTRAINT PIP_CONFIG_FILE=/dev/null PYTHONNOUSERSITE=1)
 offline=(--no-index --only-binary :all: --find-links "$wheelhouse")
-step "fresh venv: install (zipcore, numpy, tqdm, zstandard) and first import"
+step "fresh venv: install (zipcore, numpy, tqdm) and first import"
 t0=$(date +%s.%N)
 "$python" -m venv "$work/venv"
 venv="$work/venv/bin"

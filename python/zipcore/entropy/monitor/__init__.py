@@ -89,7 +89,7 @@ def monitor(csv_path: PathLike, *, r_pct: float = R_PCT, l_pct: float = L_PCT,
             **ratio_options: Any) -> MonitorResult:
     """Reads the versions CSV, measures every version, flags changes and fits quality.
 
-    ``ratio_options`` go to :func:`zipcore.entropy.ratio.dataset_ratio` (``level``, ``exact``,
+    ``ratio_options`` go to :func:`zipcore.measure.dataset_ratio` (``level``, ``exact``,
     ``threads``, ...). Versions are loaded one at a time.
     """
     r_pct, l_pct = _check_pct("r_pct", r_pct), _check_pct("l_pct", l_pct)
