@@ -103,3 +103,11 @@ def big_text(real_pool: PoolLoader) -> str:
     text = "\n\n".join(parts)
     assert len(text.encode("utf-8")) >= 200_000 and not text.isascii()
     return text
+
+
+@pytest.fixture
+def out_dir(tmp_path: Path) -> Path:
+    """An empty folder for outputs, apart from the inputs."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+    return folder

@@ -38,14 +38,6 @@ def _write(path: Path, text: str | bytes) -> Path:
     return path
 
 
-@pytest.fixture
-def out_dir(tmp_path) -> Path:
-    """An empty folder for outputs, apart from the inputs."""
-    folder = tmp_path / "out"
-    folder.mkdir()
-    return folder
-
-
 # --- selections, byte for byte --------------------------------------------------------------
 
 def test_json_selection_round_trip_is_byte_exact(tmp_path, raw_items):

@@ -38,13 +38,6 @@ def input_json(tmp_path, records) -> Path:
     return path
 
 
-@pytest.fixture
-def out_dir(tmp_path) -> Path:
-    path = tmp_path / "out"
-    path.mkdir()
-    return path
-
-
 def _error_line(err: str) -> str:
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
