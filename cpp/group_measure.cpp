@@ -336,10 +336,4 @@ std::vector<GroupSizes> measure_groups(const PoolView& pool, const std::vector<G
   return Measurement(pool, groups, options, hooks).run();
 }
 
-GroupSizes whole_pool_sizes(const PoolView& pool) {
-  GroupToMeasure everyone;
-  everyone.whole_pool = true;
-  return measure_groups(pool, {everyone}, MeasureOptions{Codec::zlib, kZlibLevel, 1}, RunHooks{})[0];
-}
-
 }  // namespace zipcore

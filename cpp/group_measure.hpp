@@ -53,8 +53,4 @@ void validate_measure(const PoolView& pool, const std::vector<GroupToMeasure>& g
 std::vector<GroupSizes> measure_groups(const PoolView& pool, const std::vector<GroupToMeasure>& groups,
                                        const MeasureOptions& options, const RunHooks& hooks);
 
-// The exact zlib sizes of the group of every sample of `pool`, in pool order, on the calling
-// thread: the simplest use of the exact path, which the C++ tests check against zlib itself.
-GroupSizes whole_pool_sizes(const PoolView& pool);
-
 }  // namespace zipcore
