@@ -96,7 +96,7 @@ def test_out_of_range_indices_are_rejected_before_writing(tmp_path, out_dir, bad
 
 def test_interrupted_selection_leaves_no_output(tmp_path, out_dir, raw_items, monkeypatch):
     source = read_pool(_write(tmp_path / "in.jsonl", "\n".join(raw_items)), format="record")
-    records = source._raw_records
+    records = source.raw_records
 
     def interrupted(rows):
         for i, raw in enumerate(records(rows)):
@@ -104,7 +104,7 @@ def test_interrupted_selection_leaves_no_output(tmp_path, out_dir, raw_items, mo
                 raise KeyboardInterrupt
             yield raw
 
-    monkeypatch.setattr(source, "_raw_records", interrupted)
+    monkeypatch.setattr(source, "raw_records", interrupted)
     with pytest.raises(KeyboardInterrupt):
         source.write_selection(out_dir / "out.jsonl", range(len(raw_items)))
     assert os.listdir(out_dir) == []

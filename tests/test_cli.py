@@ -119,7 +119,7 @@ def test_interrupt_exits_130_and_leaves_no_output(input_json, out_dir, monkeypat
     def interrupt(self, *args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("zipcore.cli.progress.ProgressBar.__call__", interrupt)
+    monkeypatch.setattr("zipcore.progress.ProgressBar.__call__", interrupt)
     code = cli.main(["select", str(input_json), "-o", str(out_dir / "s.json"), *FLAGS,
                      "--indices-out", str(out_dir / "i.txt")])
     assert code == 130
@@ -152,7 +152,7 @@ FAILURES = {
     "non_utf8": ("bad.json", b'[{"id": 0},\n {"v": "\xff"}]', FLAGS,
                  ["{input}:2:9:", "not valid UTF-8"]),
     "missing_input": ("absent.json", None, FLAGS, ["{input}: No such file or directory"]),
-    "input_is_directory": ("", None, FLAGS, ["{input}: Is a directory"]),
+    "input_is_directory": ("", None, FLAGS, ["{input}: no data files in this folder"]),
     "output_parent_is_a_file": ("pool.json", b'[{"id": 0}]', ["--budget", "1"],
                                 ["{out_dir}/blocker/out.json", "cannot write output"]),
     "indices_parent_is_a_file": ("pool.json", b'[{"id": 0}]',

@@ -259,7 +259,7 @@ def test_select_records_key_writes_the_selected_records_as_a_json_list(tmp_path)
 def test_read_pool_takes_bytes_paths(tmp_path):
     path = _write(tmp_path / "a.jsonl.gz", gzip.compress(b'{"text": "x"}\n{"text": "y"}\n'))
     source = read_pool(bytes(path))
-    assert source.path == str(path) and source.gzip
+    assert source.path == str(path) and source.compression == "gzip"
     assert source.pool == Pool.from_samples(["x", "y"])
 
 

@@ -327,7 +327,7 @@ def no_reading(monkeypatch):
     """Reading the input is the first piece of work: here it fails the test."""
     def refuse(*args, **kwargs):
         raise AssertionError("the input was read before the arguments were checked")
-    monkeypatch.setattr("zipcore.cli.select.read_pool", refuse)
+    monkeypatch.setattr("zipcore.cli.select.read_pools", refuse)
 
 
 @pytest.mark.parametrize("flags, message", [
@@ -338,7 +338,8 @@ def no_reading(monkeypatch):
     (["--indices-out", "{d}"], "{d}: cannot write output: is a directory"),
     (["--indices-out", "{d}/newdir/"], "{d}/newdir/: cannot write output: no such directory"),
     (["--indices-out", ""], "'': cannot write output: the path is empty"),
-    (["--indices-out", "-"], "-: cannot write output: '-' (standard output) is not supported"),
+    (["--indices-out", "-", "--json"], "--indices-out - and --json both write to standard"),
+    (["--checkpoint", "-"], "-: must be a regular file, not standard output"),
 ])
 def test_bad_paths_and_parameters_fail_before_reading(good, tmp_path, capsys, no_reading,
                                                       flags, message):
@@ -353,8 +354,8 @@ def test_bad_paths_and_parameters_fail_before_reading(good, tmp_path, capsys, no
 
 
 @pytest.mark.parametrize("output, message", [
-    ("o.parquet.gz", "Parquet output compresses inside the file: drop the .gz"),
-    ("o.json", "written in the input's format (parquet)"),
+    ("o.parquet.gz", "Parquet compresses inside the file: drop the .gz"),
+    ("o.json", "a selection of Parquet records cannot be written as JSON"),
 ])
 def test_an_output_name_the_input_format_cannot_fill_is_refused_before_reading(
         tmp_path, records, capsys, no_reading, output, message):
@@ -368,7 +369,7 @@ def test_an_output_name_the_input_format_cannot_fill_is_refused_before_reading(
     assert message in _one_error_line(capsys.readouterr().err)
 
 
-@pytest.mark.parametrize("output", ["o.parquet", "o.jsonl", "o.jsonl.gz"])
+@pytest.mark.parametrize("output", ["o.parquet", "o.parquet.gz"])
 def test_json_text_is_never_written_under_another_format_name(good, tmp_path, capsys, output):
     assert cli.main(_select(good, "-o", str(tmp_path / output))) == 2
     assert "name it *.json" in _one_error_line(capsys.readouterr().err)
@@ -384,13 +385,7 @@ def test_a_wrapped_file_is_named_for_what_it_is_not_for_its_output_name(tmp_path
     assert cli.main(["select", str(wrapped), "-o", str(tmp_path / "o.json"), "--budget", "2",
                      "-q"]) == 2
     assert "Name the list with --records-key data" in _one_error_line(capsys.readouterr().err)
-    lines = tmp_path / "pool.jsonl"
-    lines.write_text("".join(json.dumps(r) + "\n" for r in records[:20]), encoding="utf-8")
-    assert cli.main(["select", str(lines), "-o", str(tmp_path / "o.json"), "--budget", "2",
-                     "-q"]) == 2
-    assert "(jsonl), which this name does not match: name it *.jsonl" in _one_error_line(
-        capsys.readouterr().err)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["pool.jsonl", "wrapped.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["wrapped.json"]
 
 
 # --- 10, 11: Ctrl-C and SIGTERM ----------------------------------------------------------------
@@ -567,7 +562,7 @@ def test_the_ratio_of_no_samples_is_an_error():
 def test_a_bug_prints_its_traceback_and_exits_70(good, tmp_path, monkeypatch, capsys):
     def broken(*args, **kwargs):
         raise RuntimeError("simulated bug")
-    monkeypatch.setattr("zipcore.cli.select.read_pool", broken)
+    monkeypatch.setattr("zipcore.cli.select.read_pools", broken)
     assert cli.main(_select(good, "-o", str(tmp_path / "o.json"))) == 70
     err = capsys.readouterr().err
     assert "Traceback" in err and "RuntimeError: simulated bug" in err
@@ -577,7 +572,7 @@ def test_a_bug_prints_its_traceback_and_exits_70(good, tmp_path, monkeypatch, ca
 def test_out_of_memory_is_one_line(good, tmp_path, monkeypatch, capsys):
     def exhausted(*args, **kwargs):
         raise MemoryError()
-    monkeypatch.setattr("zipcore.cli.select.read_pool", exhausted)
+    monkeypatch.setattr("zipcore.cli.select.read_pools", exhausted)
     assert cli.main(_select(good, "-o", str(tmp_path / "o.json"))) == 2
     assert _one_error_line(capsys.readouterr().err) == "zipcore: error: out of memory"
 

@@ -235,7 +235,7 @@ def test_selection_is_each_chosen_records_source_text(tmp_path, records, kind):
     path = _write(tmp_path / f"in.{kind}",
                   gzip.compress(content) if kind.endswith(".gz") else content)
     source = read_pool(path)
-    assert source.kind == kind.split(".")[0] and source.gzip == kind.endswith(".gz")
+    assert source.kind == kind.split(".")[0] and (source.compression == "gzip") == kind.endswith(".gz")
     assert source.pool == Pool.from_samples(records)
     chosen = zipcore.select(source.pool, 9, **KS)
     assert chosen.tolist() == zipcore.select(records, 9, **KS).tolist()
@@ -245,7 +245,7 @@ def test_selection_is_each_chosen_records_source_text(tmp_path, records, kind):
     expected = ("[" + ", ".join(picked) + "]" if source.kind == "json"
                 else "".join(line + "\n" for line in picked)).encode("utf-8")
     assert b"".join(source.selection_chunks(chosen)) == expected
-    assert (b"".join(source.selection_chunks(chosen, compress=True))
+    assert (b"".join(source.selection_chunks(chosen, compression="gzip"))
             == gzip.compress(expected, compresslevel=6, mtime=0))
     out = tmp_path / f"out.{kind}"
     source.write_selection(out, chosen)
@@ -306,8 +306,8 @@ def _parquet(pq, path: Path, rows: list[dict], **options) -> Path:
 def test_parquet_rows_as_records_match_the_json(tmp_path, pq, records):
     path = _parquet(pq, tmp_path / "in.parquet", records, row_group_size=7)
     source = read_pool(path)
-    assert (source.kind, source.format, source.gzip, source.spans) == (
-        "parquet", "sharegpt", False, None)
+    assert (source.kind, source.format, source.compression, source.spans) == (
+        "parquet", "sharegpt", None, None)
     assert source.pool == Pool.from_samples(records)  # same repr: same selection as the JSON
     chosen = zipcore.select(source.pool, 9, **KS)
     out = tmp_path / "out.parquet"
@@ -337,8 +337,8 @@ def test_parquet_column_and_template(tmp_path, pq, monkeypatch):
     out = tmp_path / "sel.parquet"
     column.write_selection(out, chosen)
     assert pq.read_table(out).to_pylist() == [rows[i] for i in chosen.tolist()]
-    with pytest.raises(ValueError, match="drop the .gz"):
-        column.selection_chunks(chosen, compress=True)
+    with pytest.raises(ValueError, match="Parquet compresses inside the file"):
+        column.selection_chunks(chosen, compression="gzip")
 
 
 def test_parquet_pairs_stay_together(tmp_path, pq, real_pool):

@@ -113,7 +113,7 @@ def _check(data: bytes, name: str, records_key: Optional[str]) -> None:
         return
     source, raw = plain
     assert not isinstance(packed, str), packed
-    assert packed[0].gzip and packed[1] == raw and packed[0].pool == source.pool
+    assert packed[0].compression == "gzip" and packed[1] == raw and packed[0].pool == source.pool
     text = data[3:] if data.startswith(b"\xef\xbb\xbf") else data  # a UTF-8 byte order mark
     first = text.lstrip(b" \t\r\n")[:1]
     assert source.kind == ("json" if first == b"[" or records_key else "jsonl")

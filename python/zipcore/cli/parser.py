@@ -16,6 +16,8 @@ DESCRIPTION = ("The ``zipcore`` command: select a subset, measure compression ra
 
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="zipcore", description=DESCRIPTION)
+    parser.add_argument("--version", action="version",
+                        version=f"zipcore {build_info()['version']}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     select.add_command(commands)
     ratio.add_command(commands)

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import argparse
 import json
+from contextlib import ExitStack
 from typing import Any
 
+from .._core import ZipcoreError
 from ..entropy import ratio as entropy_ratio
+from ..io.inputs import expand, renamed
 from ..io.jsonstream import require_regular_file
 from ..measure import EXACT_LIMIT
 from ..params import CODECS, ZSTD_LEVEL
@@ -56,7 +59,9 @@ def add_command(commands: Any) -> None:
                     "zlib groups up to --exact-limit are compressed as one exact stream; "
                     "larger ones in 1 MiB chunks on all cores, each primed with the 32 KB "
                     "before it (within 0.02% of the exact value on the real pools).")
-    rat.add_argument("files", metavar="FILE", nargs="+")
+    rat.add_argument("files", metavar="FILE", nargs="+",
+                     help="JSON list, JSONL (.gz, .zst) or Parquet; folders, quoted globs, - "
+                          "and URLs name files as for 'zipcore select' (one row each)")
     add_records_key(rat)
     rat.add_argument("--by", choices=("source", "prefix"),
                      help="also R per value of the records' source field (prefix: the part "
@@ -68,13 +73,26 @@ def add_command(commands: Any) -> None:
 
 def _rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     options = ratio_options(args)
-    for path in args.files:  # every file is there before the first one is measured
+    with ExitStack() as stack:  # removes the copies of standard input and remote files
+        inputs = expand(args.files, stack)
+        try:
+            return _measure(args, options, [(item.name, item.path) for item in inputs])
+        except ValueError as exc:  # ZipcoreError too: name what the user gave, not a copy
+            message = renamed(str(exc), inputs)
+            if message == str(exc):
+                raise
+            raise ZipcoreError(message) from None
+
+
+def _measure(args: argparse.Namespace, options: dict[str, Any],
+             files: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    for _, path in files:  # every file is there before the first one is measured
         require_regular_file(path)
     rows = []
-    for path in args.files:  # one file in memory at a time, read as a stream
+    for name, path in files:  # one file in memory at a time, read as a stream
         whole, sources = entropy_ratio.file_ratios(path, by=args.by, records_key=args.records_key,
                                                    **options)
-        row = {"file": path, **whole.as_dict()}
+        row = {"file": name, **whole.as_dict()}
         if sources is not None:
             row["sources"] = [{"source": s.source, **s.as_dict()} for s in sources]
         rows.append(row)

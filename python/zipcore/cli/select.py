@@ -1,35 +1,51 @@
-"""``zipcore select INPUT -o OUTPUT --budget N``: select records by ZIP and write them, in this
-process or, with ``--ray``, on a Ray cluster (:mod:`.select_ray`)."""
+"""``zipcore select INPUT... -o OUTPUT --budget N``: select records by ZIP and write them, in this
+process or, with ``--ray``, on a Ray cluster (:mod:`.select_ray`).
+
+Which files the INPUTs name, and in which order, is :mod:`zipcore.io.inputs`'s answer; what the
+output is written as, :mod:`zipcore.io.outputs`'s; reading several files into one pool,
+:class:`zipcore.io.readers.PoolFiles`. Everything is checked before the selection starts; with
+``-o -`` nothing but the selection goes to standard output."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
-from typing import Any
+from contextlib import ExitStack
+from typing import Any, Optional, Sequence
 
 from ..entropy.plotting import INSTALL as PLOT_INSTALL, require_matplotlib
 from ..io import atomic
+from .._core import ZipcoreError
 from ..io.formats import FORMATS
-from ..io.jsonfile import is_gzip_path
+from ..io.inputs import Input, expand, renamed
+from ..io.outputs import KINDS, OutputFormat, output_format
 from ..io.jsonstream import sniff
-from ..io.readers import indices_bytes, read_pool
-from ..measure import compression_ratio
+from ..io.readers import PoolFiles, indices_bytes, read_pools
+from ..measure import compression_ratio, dataset_ratio
 from ..params import ZipParams
 from ..selection import select_with_stats
 from .arguments import UsageError, add_records_key, positive_int, require, template
-from .progress import ProgressBar
+from ..progress import ProgressBar
 
 
 def add_command(commands: Any) -> None:
     sel = commands.add_parser("select", help="select BUDGET records by ZIP and write them")
-    sel.add_argument("input", metavar="INPUT",
-                     help="JSON list or JSONL of records (.gz read), or Parquet; read as a "
-                          "stream")
+    sel.add_argument("inputs", metavar="INPUT", nargs="+",
+                     help="JSON list or JSONL of records (.gz and .zst read), or Parquet; a "
+                          "folder (recursive, sorted by path), a quoted glob, - (JSONL on "
+                          "standard input) or a URL fsspec opens; several are one pool, in "
+                          "the order given; read as a stream")
     sel.add_argument("-o", "--output", required=True,
-                     help="selected records, in selection order, in INPUT's format "
-                          "(gzip when it ends in .gz)")
+                     help="selected records, in selection order, each with its own bytes, in "
+                          "the format its name ends in (.json, .jsonl, .parquet; .gz or .zst "
+                          "after JSON), else --output-format, else INPUT's; - for standard "
+                          "output")
+    sel.add_argument("--output-format", choices=KINDS, default=None,
+                     help="the output's format, for -o - and names without one of those "
+                          "extensions (JSON list and JSONL convert into each other)")
     sel.add_argument("--budget", type=positive_int, required=True,
                      help="how many records to select")
     sel.add_argument("--k1", type=positive_int, default=10000, help="stage 1 size (10000)")
@@ -38,8 +54,9 @@ def add_command(commands: Any) -> None:
     sel.add_argument("--threads", type=positive_int, default=None,
                      help="worker threads (default: every core this process may use)")
     sel.add_argument("--indices-out", metavar="FILE",
-                     help="also write the selected records' indices in INPUT, one per line "
-                          "(a preference pair: both members)")
+                     help="also write the selected records' indices, one per line: positions "
+                          "in the INPUTs' records concatenated in order (a preference pair: "
+                          "both members)")
     sel.add_argument("--report", metavar="PNG",
                      help="also write a picture of the run: R of the selection per round, time "
                           "per stage, source mix against the pool (needs matplotlib: "
@@ -69,6 +86,9 @@ def add_command(commands: Any) -> None:
                      help="save the run's state here after every round; if FILE exists, "
                           "resume from it (same input and parameters required)")
     sel.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    sel.add_argument("--json", action="store_true",
+                     help="print a summary of the run as one JSON object on standard output "
+                          "(not with -o -)")
     sel.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS|local",
                      help="select on a Ray cluster in shards, then merge (zipcore[ray]): no "
                           "value joins RAY_ADDRESS or the cluster 'ray start' began here, else "
@@ -86,24 +106,22 @@ def _params(args: argparse.Namespace) -> ZipParams:
         raise UsageError(str(exc)) from None
 
 
-_OUTPUT_KINDS = {".json": "json", ".jsonl": "jsonl", ".parquet": "parquet"}
+def _check_streams(args: argparse.Namespace) -> None:
+    for flag, path in (("-o", args.output), ("--indices-out", args.indices_out)):
+        if path == "-" and args.json:
+            raise UsageError(f"{flag} - and --json both write to standard output: choose one")
 
 
-def _check_output_format(kind: str, output_path: str) -> None:
-    """Refuses an output whose name promises another format than the one written (the input's
-    ``kind``): ``sel.parquet`` holding JSON text, a gzip-wrapped Parquet file."""
-    gzip_name = is_gzip_path(output_path)
-    stem = output_path[:-len(".gz")] if gzip_name else output_path
-    named = _OUTPUT_KINDS.get(os.path.splitext(stem)[1].lower())
-    if kind == "parquet" and gzip_name:
-        raise UsageError(f"{output_path}: Parquet output compresses inside the file: drop the .gz")
-    if named is not None and named != kind:
-        raise UsageError(f"{output_path}: the selection is written in the input's format "
-                         f"({kind}), which this name does not match: name it *.{kind}")
+def _labels(inputs: Sequence[Input]) -> dict[str, Optional[str]]:
+    """The inputs as atomic.plan's labels: no output may be one of them."""
+    if len(inputs) == 1:
+        return {"INPUT": inputs[0].path}
+    return {f"INPUT {item.name}": item.path for item in inputs}
 
 
 def run(args: argparse.Namespace) -> int:
     params = _params(args)
+    _check_streams(args)
     if args.report is not None:
         require(require_matplotlib, "--report")
     if args.ray is not None:
@@ -111,33 +129,45 @@ def run(args: argparse.Namespace) -> int:
         from . import select_ray
 
         select_ray.check(args)
+    with ExitStack() as stack:  # removes the copies of standard input and remote files
+        inputs = expand(args.inputs, stack)
+        try:
+            return _run_inputs(args, params, inputs)
+        except ValueError as exc:  # ZipcoreError too: name what the user gave, not a copy
+            message = renamed(str(exc), inputs)
+            if message == str(exc):
+                raise
+            raise ZipcoreError(message) from None
+
+
+def _run_inputs(args: argparse.Namespace, params: ZipParams, inputs: list[Input]) -> int:
     outputs = atomic.plan({"--output": args.output, "--indices-out": args.indices_out,
                            "--report": args.report, "--checkpoint": args.checkpoint},
-                          {"INPUT": args.input}, regular_only=["--checkpoint"])
-    # Records under --records-key are written as a JSON list. A file that does not open with
-    # '[' is JSONL or an object wrapping the records, which the reader refuses with a better
-    # message than a name mismatch: its name is checked once it is read (before any selecting).
-    kind = "json" if args.records_key is not None else sniff(args.input)
-    if kind != "jsonl" or args.ray is not None:
-        _check_output_format(kind, args.output)
+                          _labels(inputs), regular_only=["--checkpoint"])
+    # Only the kind matters here: JSON and JSONL convert into each other, Parquet does not;
+    # records under --records-key are written as a JSON list.
+    kind = "json" if args.records_key is not None else sniff(inputs[0].path)
+    made = output_format(args.output, args.output_format, kind)
     if args.ray is not None:
-        return select_ray.run(args, params, outputs)
-    return _run_here(args, params, outputs, kind)
+        from . import select_ray
+
+        return select_ray.run(args, params, outputs, made)
+    return _run_here(args, params, outputs, inputs, made)
 
 
 def _run_here(args: argparse.Namespace, params: ZipParams, outputs: dict[str, atomic.Output],
-              kind: str) -> int:
-    source = read_pool(args.input, format=args.format, text_field=args.text_field,
-                       column=args.column, template=args.template,
-                       records_key=args.records_key)
-    if kind == "jsonl":
-        _check_output_format(source.kind, args.output)
+              inputs: list[Input], made: OutputFormat) -> int:
+    clock = time.perf_counter()
+    source = read_pools([item.path for item in inputs], format=args.format,
+                        text_field=args.text_field, column=args.column,
+                        template=args.template, records_key=args.records_key)
+    seconds = {"read": time.perf_counter() - clock}
     try:
         params = params.for_pool(len(source))
     except ValueError as exc:  # budget larger than the pool, empty pool
-        raise ValueError(f"{args.input}: {exc}") from None
+        raise ValueError(f"{', '.join(item.name for item in inputs)}: {exc}") from None
     bar = None if args.quiet else ProgressBar()
-    start = time.perf_counter()
+    clock = time.perf_counter()
     try:
         result = select_with_stats(source.pool, params.budget, k1=params.k1, k2=params.k2,
                                    k3=params.k3, threads=params.threads, progress=bar,
@@ -146,11 +176,12 @@ def _run_here(args: argparse.Namespace, params: ZipParams, outputs: dict[str, at
     finally:
         if bar is not None:
             bar.close()
-    seconds = time.perf_counter() - start
+    seconds["select"] = time.perf_counter() - clock
     indices = result.indices
     r = compression_ratio(source.pool.take(indices))
 
-    chunks = source.selection_chunks(indices, compress=is_gzip_path(args.output))
+    clock = time.perf_counter()
+    chunks = source.selection_chunks(indices, kind=made.kind, compression=made.compression)
     files: list[tuple[atomic.Output, atomic.Content]] = [(outputs["--output"], chunks)]
     if args.indices_out is not None:  # record indices: a pair's members, one line each
         files.append((outputs["--indices-out"],
@@ -161,10 +192,32 @@ def _run_here(args: argparse.Namespace, params: ZipParams, outputs: dict[str, at
         summary = selection_report(result, source.pool, sources=file_sources(source),
                                    threads=params.threads)
         files.append((outputs["--report"],
-                      report_png(summary, title=os.path.basename(args.input))))
+                      report_png(summary, title=os.path.basename(inputs[0].name))))
     atomic.write_files(files)
+    seconds["write"] = time.perf_counter() - clock
     extra = "" if args.report is None else f" and {args.report}"
     unit = "pairs" if source.pairs else "records"
-    print(f"zipcore: selected {len(indices)} of {len(source)} {unit} in {seconds:.2f} s, "
-          f"R = {r:.4f}, wrote {args.output}{extra}", file=sys.stderr)
+    print(f"zipcore: selected {len(indices)} of {len(source)} {unit} in "
+          f"{seconds['select']:.2f} s, R = {r:.4f}, wrote {args.output}{extra}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(_summary(args, params, inputs, source, made, r, seconds,
+                                  len(indices))))
     return 0
+
+
+def _summary(args: argparse.Namespace, params: ZipParams, inputs: list[Input],
+             source: PoolFiles, made: OutputFormat, r: float, seconds: dict[str, float],
+             selected: int) -> dict[str, Any]:
+    """``--json``'s one object. R of the whole pool is measured for it, zlib-9 like the
+    selection's (as ``zipcore ratio`` measures it: exact up to 32 MiB, parallel above)."""
+    before = dataset_ratio(source.pool, threads=params.threads).ratio
+    return {
+        "inputs": [item.name for item in inputs], "records": source.records,
+        "samples": len(source), "pairs": source.pairs, "budget": params.budget,
+        "selected": selected, "ratio": {"pool": before, "selection": r},
+        "seconds": {name: round(value, 6) for name, value in seconds.items()},
+        "codec": params.codec, "level": params.level, "threads": params.threads,
+        "k1": params.k1, "k2": params.k2, "k3": params.k3,
+        "output": {"path": args.output, "format": made.kind, "compression": made.compression},
+        "indices_out": args.indices_out, "report": args.report, "checkpoint": args.checkpoint,
+    }

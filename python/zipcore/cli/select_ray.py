@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from .._core import ZipcoreError
 from ..distributed import connect, require_ray, select_with_stats, selection_output
 from ..io import atomic
-from ..io.jsonfile import is_gzip_path
+from ..io.jsonstream import sniff
+from ..io.outputs import OutputFormat
 from ..io.readers import indices_bytes
 from ..params import ZipParams
 from .arguments import UsageError, require
@@ -19,15 +21,26 @@ from .arguments import UsageError, require
 
 def check(args: argparse.Namespace) -> None:
     """Refuses, before any file is touched, what a run on Ray cannot do."""
+    if len(args.inputs) > 1 or not os.path.isfile(args.inputs[0]):
+        raise UsageError("--ray reads one INPUT file, which the workers open themselves: "
+                         "not several, a folder, a glob, - or a URL")
     require(require_ray)
     for flag, value in (("--checkpoint", args.checkpoint), ("--report", args.report),
-                        ("--records-key", args.records_key)):
+                        ("--records-key", args.records_key),
+                        ("--json", args.json or None)):
         if value is not None:
             raise UsageError(f"{flag} is not available with --ray")
 
 
-def run(args: argparse.Namespace, params: ZipParams, outputs: dict[str, atomic.Output]) -> int:
-    """``params`` and ``outputs`` (``atomic.plan``'s) were checked by ``zipcore select``."""
+def run(args: argparse.Namespace, params: ZipParams, outputs: dict[str, atomic.Output],
+        made: OutputFormat) -> int:
+    """``params``, ``outputs`` (``atomic.plan``'s) and ``made`` (the output's format) were
+    checked by ``zipcore select``; ``args.inputs`` is one file."""
+    path = args.inputs[0]
+    kind = sniff(path)
+    if made.kind != kind or made.compression == "zstd":
+        raise UsageError(f"{args.output}: with --ray the selection is written in the input's "
+                         f"format ({kind}, .gz allowed for JSON): name it so")
     ray = require_ray()
     if args.quiet:
         logging.getLogger("ray").setLevel(logging.ERROR)
@@ -36,14 +49,14 @@ def run(args: argparse.Namespace, params: ZipParams, outputs: dict[str, atomic.O
     options = {"format": args.format, "text_field": args.text_field, "column": args.column,
                "template": args.template}
     try:
-        result = select_with_stats(args.input, params.budget, k1=params.k1, k2=params.k2,
+        result = select_with_stats(path, params.budget, k1=params.k1, k2=params.k2,
                                    k3=params.k3, codec=params.codec, level=params.level,
                                    cpus_per_task=args.threads, **options)
     except ZipcoreError:  # a bad record: the message names the file already
         raise
     except ValueError as exc:  # budget larger than the pool, empty pool
-        raise ValueError(f"{args.input}: {exc}") from None
-    out = selection_output(args.input, result.indices, compress=is_gzip_path(args.output),
+        raise ValueError(f"{path}: {exc}") from None
+    out = selection_output(path, result.indices, compress=made.compression == "gzip",
                            **options)
     files: list[tuple[atomic.Output, atomic.Content]] = [(outputs["--output"], out["data"])]
     if args.indices_out is not None:  # record indices: a pair's members, one line each

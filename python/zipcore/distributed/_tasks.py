@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import _core
 from ..pool import Pool
-from ..params import ZipParams
+from ..params import Codec, ZipParams
 
 FaultHook = Callable[[str, int], None]
 
@@ -27,7 +27,7 @@ class TaskParams:
     k1: int
     k2: int
     k3: int
-    codec: str
+    codec: Codec
     level: int
     cpus: int
     hook: Optional[FaultHook] = None
@@ -178,7 +178,8 @@ def selection_output(path: str, indices: np.ndarray, options: dict[str, Any],
     from ..measure import compression_ratio
 
     source = read_pool(path, **options)
-    return {"data": b"".join(source.selection_chunks(indices, compress=compress)),
+    chunks = source.selection_chunks(indices, compression="gzip" if compress else None)
+    return {"data": b"".join(chunks),
             "records": source.record_indices(indices),
             "ratio": compression_ratio(source.pool.take(indices)),
             "samples": len(source), "pairs": source.pairs}

@@ -10,7 +10,8 @@
   count): no input is ever overwritten.
 - **Links, devices and pipes.** A symlink is written through: its target is replaced atomically
   and the link is kept. A character device or FIFO (``-o /dev/null``, ``-o >(gzip > x.gz)``) is
-  written straight into, never replaced (no temporary file, no rename). A replaced file keeps its
+  written straight into, never replaced (no temporary file, no rename). ``-`` is standard
+  output, a stream too (written through ``sys.stdout``, which stays open), for one output only. A replaced file keeps its
   permission bits (and, where allowed, its owner).
 - **No litter.** A temporary name says which host and process made it
   (``.NAME.zipcore-HOST-PID-RANDOM.tmp``): one left by a killed process (SIGKILL, power loss) is
@@ -25,6 +26,7 @@ import re
 import secrets
 import socket
 import stat
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Iterable, Mapping, Optional, Sequence, Tuple, Union
@@ -58,6 +60,9 @@ class Output:
     owner: Optional[Tuple[int, int]] = None
 
 
+STDOUT = "-"
+"""The output name that means standard output."""
+
 Destination = Union[Output, PathLike]
 """Where a writer writes: a path, or an :class:`Output` already planned for it."""
 
@@ -71,9 +76,10 @@ def output(path: PathLike, *, regular_only: bool = False) -> Output:
     name = os.fspath(path)
     if not name:
         raise _error("''", errno.ENOENT, "cannot write output: the path is empty")
-    if name == "-":
-        raise _error(name, errno.EINVAL, "cannot write output: '-' (standard output) is not "
-                                         "supported; name a file, or /dev/stdout")
+    if name == STDOUT:
+        if regular_only:
+            raise _error(name, errno.EINVAL, "must be a regular file, not standard output")
+        return Output(name, Path(name), stream=True)
     try:
         info = os.stat(name)  # follows symlinks
     except FileNotFoundError:
@@ -156,8 +162,14 @@ def plan(outputs: Mapping[str, Optional[PathLike]],
     for label, path in inputs.items():
         if path is not None:
             seen.setdefault(_identity(path), (label, os.fspath(path)))
+    stdout = [label for label, out in planned.items() if out.path == STDOUT]
+    if len(stdout) > 1:
+        raise ValueError(f"{' and '.join(stdout)} are both '-' (standard output): name a file "
+                         "for all but one")
     for label, path in given.items():
         out = planned[label]
+        if out.path == STDOUT:
+            continue
         key = _identity(out.path if out.stream else out.target)
         if key in seen and not _is_device(out.path):
             other_label, other_path = seen[key]
@@ -286,11 +298,28 @@ def _write(handle: BinaryIO, data: Content, path: str, *, sync: bool) -> None:
 
 
 def _write_stream(out: Output, data: Content) -> None:
+    if out.path == STDOUT:
+        _write_stdout(data)
+        return
     try:
         handle = open(out.target, "wb")
     except OSError as exc:
         raise _cannot_write(out.path, exc) from None
     _write(handle, data, out.path, sync=False)
+
+
+def _write_stdout(data: Content) -> None:
+    sys.stdout.flush()  # text printed before, in order
+    handle = sys.stdout.buffer
+    try:
+        if isinstance(data, (bytes, bytearray, memoryview)):
+            handle.write(data)
+        else:
+            for chunk in data:
+                handle.write(chunk)
+        handle.flush()
+    except OSError as exc:  # EPIPE: the reader went away (| head)
+        raise _cannot_write(STDOUT, exc) from None
 
 
 def _sync_directory(directory: Path) -> None:

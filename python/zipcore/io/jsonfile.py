@@ -1,4 +1,5 @@
-"""A JSON or JSONL file as the streaming reader sees it: its bytes (``.gz`` read through gzip),
+"""A JSON or JSONL file as the streaming reader sees it: its bytes (``.gz`` and ``.zst`` read
+through :mod:`zipcore.io.compressed`),
 its text decoded chunk by chunk, and the error messages that point into it (``line:column``).
 
 Positions are byte offsets into the decompressed file; :func:`locate` turns one into the line
@@ -8,16 +9,15 @@ and column ``json`` would report, re-reading the file only when an error is bein
 from __future__ import annotations
 
 import codecs
-import gzip
 import json
 import os
 import re
-import zlib
-from typing import Any, BinaryIO, Iterator, Union
+from typing import Any, Iterator, Union
 
 import numpy as np
 
 from .._core import ZipcoreError
+from .compressed import compression_of, decompress_errors, open_decompressed
 from .formats import json_type
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -40,11 +40,6 @@ def whitespace_end(text: str, pos: int = 0) -> int:
     return match.end()
 
 
-def is_gzip_path(path: PathLike) -> bool:
-    """Gzip is chosen by name, for input and output alike."""
-    return os.fspath(path).endswith(".gz")
-
-
 def unreadable_value(exc: BaseException) -> str:
     """The message for valid JSON that Python's json cannot turn into objects."""
     if isinstance(exc, RecursionError):
@@ -58,19 +53,15 @@ def not_an_object(what: str, value: Any) -> str:
             "(a record such as {\"conversations\": [...]})")
 
 
-def _open_binary(path: PathLike) -> BinaryIO:
-    if is_gzip_path(path):
-        return gzip.GzipFile(path, "rb")  # type: ignore[return-value]  # a binary file object
-    return open(path, "rb")
-
-
 class Reader:
-    """Reads a (maybe gzip) file's bytes, turning gzip failures into a ZipcoreError."""
+    """Reads a (maybe compressed) file's bytes, turning decompression failures into a
+    ZipcoreError."""
 
     def __init__(self, path: PathLike) -> None:
         self.path = os.fspath(path)
-        self.gzip = is_gzip_path(path)
-        self.handle = _open_binary(path)
+        self.compression = compression_of(path)
+        self.handle = open_decompressed(path)
+        self._errors = decompress_errors(self.compression)
 
     def __enter__(self) -> "Reader":
         return self
@@ -78,16 +69,14 @@ class Reader:
     def __exit__(self, *exc: Any) -> None:
         self.handle.close()
 
-    def _bad_gzip(self, exc: BaseException) -> ZipcoreError:
-        return ZipcoreError(f"{self.path}: not a valid gzip file ({exc})")
+    def _bad_file(self, exc: BaseException) -> ZipcoreError:
+        return ZipcoreError(f"{self.path}: not a valid {self.compression} file ({exc})")
 
     def read(self, size: int) -> bytes:
-        if not self.gzip:
-            return self.handle.read(size)
         try:
             return self.handle.read(size)
-        except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
-            raise self._bad_gzip(exc) from None
+        except self._errors as exc:
+            raise self._bad_file(exc) from None
 
     def lines(self) -> Iterator[bytes]:
         iterator = iter(self.handle)
@@ -96,10 +85,8 @@ class Reader:
                 line = next(iterator)
             except StopIteration:
                 return
-            except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
-                if not self.gzip:
-                    raise
-                raise self._bad_gzip(exc) from None
+            except self._errors as exc:
+                raise self._bad_file(exc) from None
             yield line
 
 
@@ -136,7 +123,7 @@ def locate(path: PathLike, offset: int) -> tuple[int, int]:
     """1-based line and column (in characters, as ``json`` counts them) of byte ``offset`` of
     the decompressed file. Re-reads the file up to there: for error messages only."""
     line, column, done = 1, 0, 0
-    with _open_binary(path) as handle:
+    with open_decompressed(path) as handle:
         while done < offset:
             chunk = handle.read(min(CHUNK_SIZE, offset - done))
             if not chunk:

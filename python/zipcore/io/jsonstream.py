@@ -3,7 +3,7 @@
 The entry points: :func:`sniff` tells a file's kind, :func:`iter_records` reads its records
 and :func:`load_records` takes them all at once. The reading itself is split by concern:
 
-- :mod:`zipcore.io.jsonfile`: the file's bytes (``.gz`` read through gzip), its text decoded
+- :mod:`zipcore.io.jsonfile`: the file's bytes (``.gz``, ``.zst`` decompressed), its text decoded
   chunk by chunk, and error messages that name ``line:column``;
 - :mod:`zipcore.io.jsonlist`: a JSON list, parsed incrementally over 1 MiB chunks, never
   ``json.load`` of the whole file (and the list under ``records_key`` of a top-level object);
@@ -23,6 +23,7 @@ from typing import Any, Iterator, Optional
 
 from . import jsonfile
 from .._core import ZipcoreError
+from .compressed import strip_compression
 from .jsonfile import BOM, PathLike, Reader, Span
 from .jsonl import iter_jsonl
 from .jsonlist import iter_json_list, iter_keyed_list, not_records_error
@@ -57,14 +58,13 @@ def iter_records(path: PathLike, kind: str, records_key: Optional[str] = None
 
 
 def load_records(path: PathLike) -> list[dict[str, Any]]:
-    """Every record of a JSON list or JSONL file (``.gz`` too) as parsed dicts, in file order:
+    """Every record of a JSON list or JSONL file (``.gz``, ``.zst`` too) as parsed dicts, in file order:
     the streaming reader's records, for scripts that want them all at once."""
     return [record for record, _, _ in iter_records(path, sniff(path))]
 
 
 def _named_jsonl(path: PathLike) -> bool:
-    name = os.fspath(path).lower()
-    return (name[:-len(".gz")] if name.endswith(".gz") else name).endswith(".jsonl")
+    return strip_compression(path).lower().endswith(".jsonl")
 
 
 def require_regular_file(path: PathLike) -> None:
@@ -85,7 +85,7 @@ def sniff(path: PathLike) -> str:
     require_regular_file(path)
     with Reader(path) as reader:
         head = reader.read(4)
-        if head == _PARQUET_MAGIC and not reader.gzip:
+        if head == _PARQUET_MAGIC and reader.compression is None:
             return "parquet"
         head = head[3:] if head.startswith(BOM) else head
         while True:

@@ -121,6 +121,19 @@ def iter_parquet_rows(path: str, columns: Optional[list[str]] = None) -> Iterato
 
 def parquet_selection(path: str, rows: np.ndarray) -> memoryview:
     """The rows at ``rows`` (in that order, every column) as a Parquet file's bytes."""
+    return parquet_bytes(parquet_take(path, rows))
+
+
+def parquet_bytes(table: Any) -> memoryview:
+    """A table as a Parquet file's bytes."""
+    pa, pq = _require_parquet()
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    return memoryview(sink.getvalue())
+
+
+def parquet_take(path: str, rows: np.ndarray) -> Any:
+    """The rows at ``rows`` of the file (in that order, every column) as a pyarrow Table."""
     pa, pq = _require_parquet()
     parquet = _open_parquet(pa, pq, path)
     order = np.argsort(rows, kind="stable")
@@ -136,6 +149,4 @@ def parquet_selection(path: str, rows: np.ndarray) -> memoryview:
     table = pa.Table.from_batches(pieces, schema=parquet.schema_arrow)
     back = np.empty_like(order)
     back[order] = np.arange(len(order))
-    sink = pa.BufferOutputStream()
-    pq.write_table(table.take(pa.array(back)), sink)
-    return memoryview(sink.getvalue())
+    return table.take(pa.array(back))

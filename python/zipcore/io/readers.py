@@ -1,4 +1,4 @@
-"""Streaming readers: a JSON list, JSONL or Parquet file read record by record into a Pool.
+"""Streaming readers: JSON list, JSONL and Parquet files read record by record into a Pool.
 
 Memory stays bounded by the pool itself: each record is parsed, turned into its sample bytes
 (see :mod:`zipcore.io.formats`), appended to the pool's growing buffer and dropped. What is kept
@@ -6,8 +6,12 @@ per record is its byte span in the (decompressed) file, 16 bytes, so that a sele
 by re-reading just the selected records' exact source text: in the input's format, each record
 byte for byte, all fields kept, in selection order, streamed into an atomic output.
 
-- JSON list and JSONL (``.gz`` too): :mod:`zipcore.io.jsonstream`, never a whole-file ``json.load``.
+- JSON list and JSONL (``.gz`` and ``.zst`` too): :mod:`zipcore.io.jsonstream`, never a
+  whole-file ``json.load``.
 - Parquet (needs pyarrow): :mod:`zipcore.io.parquet`, found by its magic bytes.
+- Several files (:class:`PoolFiles`): one pool over their records concatenated in the order
+  given, each file read as above; a selection is written with the format rule of
+  :mod:`zipcore.io.outputs`.
 
 What a JSON file holds is told by its content, the name helping in one case only:
 
@@ -29,31 +33,31 @@ row (Parquet, counted from 0 like record indices).
 
 from __future__ import annotations
 
-import gzip
 import os
-import zlib
-from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Optional, Union
+from itertools import chain
+from typing import Any, Iterable, Iterator, Optional, Sequence, Union, overload
 
 import numpy as np
 
 from . import atomic
 from .. import _core
 from .._core import ZipcoreError
-from .._pool import checked_indices
-from .encoder import PoolEncoder
-from .formats import RecordError, resolve_format
-from .jsonfile import is_gzip_path, locate, positioned
+from .._pool import checked_indices, require_pyarrow
+from .formats import resolve_format
+from .compressed import compressed_chunks, compression_of, open_decompressed, skip
+from .jsonfile import locate
 from .jsonl import iter_jsonl
 from .jsonlist import iter_json_list
 from .jsonstream import iter_records, sniff
+from .parallel import encode_records, read_jsonl
+from .outputs import OutputFormat, check_output, json_chunks, output_format
 from ..pool import Pool
 
 PathLike = Union[str, "os.PathLike[str]"]
 
-__all__ = ["PoolFile", "iter_json_list", "iter_jsonl", "iter_records", "locate", "read_pool",
+__all__ = ["PoolFile", "PoolFiles", "iter_json_list", "iter_jsonl", "iter_records", "locate", "read_pool",
            "sniff"]
 
 
@@ -73,7 +77,7 @@ class PoolFile:
     records: int
     spans: Optional[np.ndarray]
     groups: Optional[np.ndarray]
-    gzip: bool
+    compression: Optional[str]  # "gzip", "zstd" or None, by the name
     stamp: tuple[int, int]  # (size, mtime_ns) when read: a changed input is not re-read
     records_key: Optional[str] = None  # the top-level key whose list holds the records
 
@@ -86,28 +90,23 @@ class PoolFile:
 
     def record_indices(self, samples: Iterable[Any]) -> np.ndarray:
         """The file's record indices (int64) of ``samples``, in order, pair members together."""
-        chosen = checked_indices(samples, len(self))
-        if self.groups is None:
-            return chosen
-        starts = self.groups[chosen]
-        counts = self.groups[chosen + 1] - starts
-        before = np.cumsum(counts) - counts
-        return np.repeat(starts - before, counts) + np.arange(int(counts.sum()), dtype=np.int64)
+        return record_indices(self.groups, samples, len(self))
 
-    def selection_chunks(self, samples: Iterable[Any], *, compress: bool = False
+    def selection_chunks(self, samples: Iterable[Any], *, kind: Optional[str] = None,
+                         compression: Optional[str] = None
                          ) -> Iterable[Union[bytes, memoryview]]:
-        """The contents of the file that :meth:`write_selection` writes, chunk by chunk."""
+        """The contents of the file that :meth:`write_selection` writes, chunk by chunk: the
+        selected records in format ``kind`` (default: the file's), compressed as asked
+        (checked by :func:`zipcore.io.outputs.output_format`)."""
+        out = OutputFormat(kind or self.kind, compression)
+        check_output("the output", out, self.kind)
         rows = self.record_indices(samples)
         self._check_unchanged()
         if self.kind == "parquet":
-            if compress:
-                raise ValueError("Parquet output compresses inside the file: drop the .gz")
             from .parquet import parquet_selection
 
             return [parquet_selection(self.path, rows)]
-        raw = self._raw_records(rows)
-        chunks = _json_list_chunks(raw) if self.kind == "json" else _jsonl_chunks(raw)
-        return _gzip_chunks(chunks) if compress else chunks
+        return compressed_chunks(json_chunks(self.raw_records(rows), out.kind), out.compression)
 
     def iter_records(self, columns: Optional[list[str]] = None) -> Iterator[Mapping[str, Any]]:
         """The file's records again, in file order, as parsed dicts (streamed).
@@ -121,33 +120,37 @@ class PoolFile:
             return iter_parquet_rows(self.path, columns)
         return (record for record, _, _ in iter_records(self.path, self.kind, self.records_key))
 
-    def write_selection(self, path: PathLike, samples: Iterable[Any]) -> None:
-        """Writes the selected records in the input's format, in selection order, each exactly
-        as in the input (Parquet: every column). Gzip when ``path`` ends in ``.gz``; written
-        by zipcore's output policy (atomic; never over the input file itself)."""
-        out = atomic.plan({"output": path}, {"file": self.path})["output"]
-        atomic.write_file(out, self.selection_chunks(samples, compress=is_gzip_path(path)))
+    def write_selection(self, path: PathLike, samples: Iterable[Any],
+                        format: Optional[str] = None) -> None:
+        """Writes the selected records in selection order, each exactly as in the input
+        (Parquet: every column), in ``format`` or the one ``path``'s name says (see
+        :mod:`zipcore.io.outputs`), ``.gz``/``.zst`` compressed by name; written by zipcore's
+        output policy (atomic; never over the input file itself)."""
+        write_selection(self, path, samples, format, {"file": self.path})
 
     def _check_unchanged(self) -> None:
         if _stamp(self.path) != self.stamp:
             raise ZipcoreError(f"{self.path} changed after it was read; run again")
 
-    def _raw_records(self, rows: np.ndarray) -> Iterator[bytes]:
+    def raw_records(self, rows: np.ndarray) -> Iterator[bytes]:
+        """The source text of records ``rows`` (JSON and JSONL), in that order."""
         assert self.spans is not None, "JSON and JSONL files keep their records' spans"
         spans = self.spans[rows]
-        if not self.gzip:  # random access: each record read when it is written
+        if self.compression is None:  # random access: each record read when it is written
             with open(self.path, "rb") as handle:
                 for row, (start, end) in zip(rows.tolist(), spans.tolist()):
                     handle.seek(start)
                     yield self._checked(handle.read(end - start), row)
             return
-        # gzip reads forward only: fetch in file order, then hand out in selection order.
+        # gzip and zstd read forward only: fetch in file order, hand out in selection order.
         fetched: dict[int, bytes] = {}
-        with gzip.open(self.path, "rb") as handle:
+        with open_decompressed(self.path) as handle:
+            at = 0
             for j in np.argsort(spans[:, 0], kind="stable").tolist():
                 start, end = spans[j].tolist()
-                handle.seek(start)
+                skip(handle, start - at)
                 fetched[j] = self._checked(handle.read(end - start), int(rows[j]))
+                at = end
         for j in range(len(rows)):
             yield fetched.pop(j)
 
@@ -158,33 +161,32 @@ class PoolFile:
         return raw
 
 
+def record_indices(groups: Optional[np.ndarray], samples: Iterable[Any], size: int
+                   ) -> np.ndarray:
+    """The record indices (int64) of ``samples`` of a pool of ``size`` samples, in order, pair
+    members together (``groups[i]``: sample ``i``'s first record; None: one record each)."""
+    chosen = checked_indices(samples, size)
+    if groups is None:
+        return chosen
+    starts = groups[chosen]
+    counts = groups[chosen + 1] - starts
+    before = np.cumsum(counts) - counts
+    return np.repeat(starts - before, counts) + np.arange(int(counts.sum()), dtype=np.int64)
+
+
+def write_selection(source: Union[PoolFile, "PoolFiles"], path: PathLike, samples: Iterable[Any],
+                    format: Optional[str], inputs: dict[str, Optional[PathLike]]) -> None:
+    """What ``write_selection`` of one file or several does: the format checked and the
+    output planned before any record is read."""
+    out = atomic.plan({"output": path}, inputs)["output"]
+    made = output_format(path, format, source.kind)
+    atomic.write_file(out, source.selection_chunks(samples, kind=made.kind,
+                                                   compression=made.compression))
+
+
 def _stamp(path: str) -> tuple[int, int]:
     info = os.stat(path)
     return info.st_size, info.st_mtime_ns
-
-
-def _json_list_chunks(raw: Iterable[bytes]) -> Iterator[bytes]:
-    # The shared input files' framing, which is ZIP's group framing: "[", ", ", "]".
-    yield _core.GROUP_OPEN
-    for i, record in enumerate(raw):
-        yield _core.GROUP_SEPARATOR + record if i else record
-    yield _core.GROUP_CLOSE
-
-
-def _jsonl_chunks(raw: Iterable[bytes]) -> Iterator[bytes]:
-    for record in raw:
-        yield record + b"\n"
-
-
-def _gzip_chunks(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    # gzip.compress(data, 6, mtime=0) streamed: zlib's output does not depend on how input is
-    # split, so the bytes equal those of gzip.compress(whole output, 6, mtime=0).
-    compressor = zlib.compressobj(6, zlib.DEFLATED, 31)
-    for chunk in chunks:
-        out = compressor.compress(chunk)
-        if out:
-            yield out
-    yield compressor.flush()
 
 
 def indices_bytes(indices: Iterable[Any]) -> bytes:
@@ -194,7 +196,8 @@ def indices_bytes(indices: Iterable[Any]) -> bytes:
 
 def read_pool(path: PathLike, *, format: str = "auto", text_field: Optional[str] = None,
               column: Optional[str] = None, template: Optional[str] = None,
-              pairs: Optional[bool] = None, records_key: Optional[str] = None) -> PoolFile:
+              pairs: Optional[bool] = None, records_key: Optional[str] = None,
+              threads: Optional[int] = None) -> PoolFile:
     """Reads a JSON list, JSONL (``.gz`` too) or Parquet file into a :class:`PoolFile`.
 
     Args:
@@ -210,6 +213,9 @@ def read_pool(path: PathLike, *, format: str = "auto", text_field: Optional[str]
             and ``label``; see :mod:`zipcore.io.encoder` for what a pair must be).
         records_key: JSON only: the records are the list under this key of the file's
             top-level object (``{"data": [...]}``); see the module docstring.
+        threads: worker processes that parse a large JSONL file (None: every core this
+            process may use; 1: no workers); the result is the same for any count (see
+            :mod:`zipcore.io.parallel`).
     """
     path = os.fsdecode(path)
     format, text_field = resolve_format(format, text_field=text_field, column=column,
@@ -222,19 +228,153 @@ def read_pool(path: PathLike, *, format: str = "auto", text_field: Optional[str]
         from .parquet import read_parquet
 
         pool, groups, records, name = read_parquet(path, format, text_field, template, pairs)
-        return PoolFile(path, kind, name, pool, records, None, groups, False, stamp)
-    encoder = PoolEncoder(format, text_field=text_field, template=template, pairs=pairs)
-    spans = array("q")
-    try:
-        for record, start, end in iter_records(path, kind, records_key):
-            spans.append(start)
-            spans.append(end)
-            encoder.add(record)
-        pool, groups = encoder.finish()
-    except RecordError as exc:
-        raise positioned(path, spans[2 * exc.index], str(exc)) from None
-    span_array = np.frombuffer(spans, dtype=np.int64).reshape(-1, 2)
+        return PoolFile(path, kind, name, pool, records, None, groups, None, stamp)
+    options: dict[str, Any] = dict(format=format, text_field=text_field, template=template,
+                                   pairs=pairs)
+    if kind == "jsonl" and records_key is None:
+        read = read_jsonl(path, threads=threads, **options)
+    else:
+        read = encode_records(path, kind, records_key, **options)
     if records_key is not None:
         kind = "json"  # the selection is written as a JSON list
-    return PoolFile(path, kind, encoder.format, pool, encoder.records, span_array, groups,
-                    is_gzip_path(path), stamp, records_key)
+    return PoolFile(path, kind, read.format, read.pool, read.records, read.spans, read.groups,
+                    compression_of(path), stamp, records_key)
+
+
+@dataclass
+class PoolFiles:
+    """Several files read into one Pool: their records concatenated in the order given.
+
+    Sample and record indices are positions in that concatenation (a file's own indices
+    shifted by the records of the files before it). Every file is read with the first file's
+    record format and pair layout (``auto`` resolves once, on the first file), so the pool's
+    bytes, and so a selection, equal those of one file holding all the records. JSON lists and
+    JSONL mix; Parquet does not mix with JSON. A preference pair must lie within one file.
+    """
+
+    files: list[PoolFile]
+    pool: Pool
+    groups: Optional[np.ndarray]  # each sample's first record, with pairs
+    record_starts: np.ndarray  # int64, one more than files: each file's first record
+
+    @property
+    def kind(self) -> str:
+        """The first file's kind: the format a selection is written in by default."""
+        return self.files[0].kind
+
+    @property
+    def format(self) -> str:
+        return self.files[0].format
+
+    @property
+    def records(self) -> int:
+        return int(self.record_starts[-1])
+
+    @property
+    def pairs(self) -> bool:
+        return self.groups is not None
+
+    def __len__(self) -> int:
+        return len(self.pool)
+
+    def record_indices(self, samples: Iterable[Any]) -> np.ndarray:
+        """Record indices (int64) of ``samples`` in the concatenation, pair members together."""
+        return record_indices(self.groups, samples, len(self))
+
+    def selection_chunks(self, samples: Iterable[Any], *, kind: Optional[str] = None,
+                         compression: Optional[str] = None
+                         ) -> Iterable[Union[bytes, memoryview]]:
+        """As :meth:`PoolFile.selection_chunks`, over the files together."""
+        if len(self.files) == 1:
+            return self.files[0].selection_chunks(samples, kind=kind, compression=compression)
+        out = OutputFormat(kind or self.kind, compression)
+        check_output("the output", out, self.kind)
+        rows = self.record_indices(samples)
+        for file in self.files:
+            file._check_unchanged()
+        which = np.searchsorted(self.record_starts, rows, side="right") - 1
+        parts = [(self.files[f], np.flatnonzero(which == f), int(self.record_starts[f]))
+                 for f in np.unique(which).tolist()]
+        if self.kind == "parquet":
+            return [_parquet_selection(parts, rows)]
+        return compressed_chunks(json_chunks(_raw_records(parts, rows), out.kind),
+                                 out.compression)
+
+    def iter_records(self, columns: Optional[list[str]] = None) -> Iterator[Mapping[str, Any]]:
+        """Every file's records again, in order (see :meth:`PoolFile.iter_records`)."""
+        return chain.from_iterable(file.iter_records(columns) for file in self.files)
+
+    def write_selection(self, path: PathLike, samples: Iterable[Any],
+                        format: Optional[str] = None) -> None:
+        """As :meth:`PoolFile.write_selection`, never over any of the input files."""
+        write_selection(self, path, samples, format,
+                        {f"file {i}": file.path for i, file in enumerate(self.files)})
+
+
+Part = tuple[PoolFile, np.ndarray, int]
+"""A file, the positions in the selection of its selected records, its first record index."""
+
+
+def _raw_records(parts: list[Part], rows: np.ndarray) -> Iterator[bytes]:
+    # Each file's records fetched together (a compressed one reads forward only), then handed
+    # out in selection order: the selected records' text is held, once, in memory.
+    fetched: list[bytes] = [b""] * len(rows)
+    for file, positions, first in parts:
+        for position, raw in zip(positions.tolist(), file.raw_records(rows[positions] - first)):
+            fetched[position] = raw
+    yield from fetched
+
+
+def _parquet_selection(parts: list[Part], rows: np.ndarray) -> memoryview:
+    from .parquet import parquet_bytes, parquet_take
+
+    pa = require_pyarrow()
+    tables = [parquet_take(file.path, rows[positions] - first) for file, positions, first in parts]
+    try:
+        table = pa.concat_tables(tables)
+    except pa.ArrowInvalid as exc:
+        raise ZipcoreError(f"{parts[0][0].path}, {parts[1][0].path}: Parquet files with "
+                           f"different columns cannot be written as one ({exc})") from None
+    order = np.concatenate([positions for _, positions, _ in parts])
+    return parquet_bytes(table.take(pa.array(np.argsort(order, kind="stable"))))
+
+
+def read_pools(paths: Sequence[PathLike], *, format: str = "auto",
+               text_field: Optional[str] = None, column: Optional[str] = None,
+               template: Optional[str] = None, pairs: Optional[bool] = None,
+               records_key: Optional[str] = None) -> PoolFiles:
+    """Reads several files (arguments as :func:`read_pool`) into one :class:`PoolFiles`, their
+    records in the order of ``paths``. Every kind is checked before any file is read: JSON
+    lists and JSONL mix, Parquet and JSON do not (ValueError naming a file of each)."""
+    names = [os.fsdecode(path) for path in paths]
+    if not names:
+        raise ValueError("no input files")
+    kinds = [sniff(name) for name in names]
+    parquet = [name for name, kind in zip(names, kinds) if kind == "parquet"]
+    if parquet and len(parquet) < len(names):
+        other = next(name for name, kind in zip(names, kinds) if kind != "parquet")
+        raise ValueError(f"{parquet[0]} is Parquet and {other} is JSON: give inputs of one kind")
+    files = [read_pool(names[0], format=format, text_field=text_field, column=column,
+                       template=template, pairs=pairs, records_key=records_key)]
+    if format == "auto" and template is None and files[0].format != "auto":
+        format = files[0].format  # resolved once, on the first file
+    for name in names[1:]:
+        files.append(read_pool(name, format=format, text_field=text_field, column=column,
+                               template=template, pairs=files[0].pairs,
+                               records_key=records_key))
+    starts = np.cumsum([0] + [file.records for file in files], dtype=np.int64)
+    groups = None
+    if files[0].pairs:
+        groups = np.concatenate([file.groups[:-1] + start for file, start in zip(files, starts)
+                                 if file.groups is not None] + [starts[-1:]])
+    pool = files[0].pool if len(files) == 1 else _concatenate([file.pool for file in files])
+    return PoolFiles(files, pool, groups, starts)
+
+
+def _concatenate(pools: list[Pool]) -> Pool:
+    data = np.concatenate([pool.data[pool.offsets[0]:pool.offsets[-1]] for pool in pools])
+    ends = [pool.offsets[1:] - pool.offsets[0] for pool in pools]
+    bases = np.cumsum([0] + [int(pool.offsets[-1] - pool.offsets[0]) for pool in pools])
+    offsets = np.concatenate([np.zeros(1, dtype=np.int64)]
+                             + [end + base for end, base in zip(ends, bases[:-1].tolist())])
+    return Pool.from_buffers(data, offsets)

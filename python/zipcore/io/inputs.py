@@ -1,0 +1,186 @@
+"""Which files a command line's INPUT arguments name, in which order, as local files.
+
+One answer for ``zipcore select`` and ``zipcore ratio``. Each argument, in the order given:
+
+- ``-``: standard input, JSONL (plain), at most once;
+- an existing file: itself (a name with ``*`` or ``[`` in it is a file first, a glob second);
+- an existing folder: every data file below it, recursively, sorted by path; data files are
+  ``*.json``, ``*.jsonl`` (each also ``.gz`` or ``.zst``) and ``*.parquet``, and names starting
+  with ``.`` or ``_`` are skipped (files and folders, as pyarrow.dataset skips ``_SUCCESS``
+  and ``.crc`` files), so a Parquet dataset folder, partitioned ``key=value/`` folders
+  included, reads as its part files in path order;
+- a glob (``*``, ``?``, ``[...]``, ``**`` across folders): its matches sorted by path, a
+  matching folder expanded as above; zipcore expands it, so quote it for the shell;
+- ``URL://...`` (``s3://``, ``gs://``, ``memory://``, ...; needs fsspec): a file, folder or glob
+  as above, in that file system; ``file://PATH`` is the local ``PATH``.
+
+"Sorted by path" is Python's string order of the paths (zero-padded part numbers sort in
+number order). A folder or glob that matches no data file is an error naming it, as is a file
+named twice. Standard input and remote files are first copied into one temporary folder
+(the selection re-reads the chosen records by their byte offsets, which a stream cannot give
+back); the folder is removed when the command ends, failed or interrupted included.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import sys
+import tempfile
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import Any, Optional, Sequence
+
+from .compressed import strip_compression
+
+STDIN = "-"
+DATA_SUFFIXES = (".json", ".jsonl", ".parquet")
+"""Data files a folder contributes (JSON and JSONL also with .gz or .zst)."""
+FSSPEC_INSTALL = "pip install fsspec (and the package of the file system, e.g. s3fs)"
+
+
+@dataclass(frozen=True)
+class Input:
+    """One input file: ``name`` as the user knows it, ``path`` where it is read locally."""
+
+    name: str
+    path: str
+
+
+def is_data_name(name: str) -> bool:
+    """A name a folder contributes: a data suffix, not hidden (``.``) nor private (``_``)."""
+    base = os.path.basename(name.rstrip("/"))
+    if base.startswith((".", "_")):
+        return False
+    if base.lower().endswith(".parquet"):
+        return True
+    return strip_compression(base).lower().endswith((".json", ".jsonl"))
+
+
+def _has_magic(name: str) -> bool:
+    return glob.has_magic(name)
+
+
+def _local_folder(folder: str) -> list[str]:
+    found: list[str] = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith((".", "_"))]
+        found.extend(os.path.join(root, f) for f in files if is_data_name(f))
+    if not found:
+        raise ValueError(f"{folder}: no data files in this folder (*.json, *.jsonl, each also "
+                         ".gz or .zst, or *.parquet)")
+    return sorted(found)
+
+
+def _local(argument: str) -> list[str]:
+    if os.path.isdir(argument):
+        return _local_folder(argument)
+    if os.path.exists(argument) or not _has_magic(argument):
+        return [argument]  # a missing file fails when it is read, naming itself
+    matches = sorted(glob.glob(argument, recursive=True))
+    if not matches:
+        raise ValueError(f"{argument}: no file matches this pattern")
+    return [path for match in matches
+            for path in (_local_folder(match) if os.path.isdir(match) else [match])]
+
+
+def require_fsspec(url: str) -> Any:
+    try:
+        import fsspec
+    except ImportError:
+        raise ImportError(f"{url}: reading URLs needs fsspec: {FSSPEC_INSTALL}") from None
+    return fsspec
+
+
+def _remote(url: str) -> tuple[Any, list[str]]:
+    """The file system of ``url`` and the paths in it that ``url`` names."""
+    fsspec = require_fsspec(url)
+    try:
+        fs, root = fsspec.core.url_to_fs(url)
+    except (ImportError, ValueError) as exc:  # no such protocol, its package missing
+        raise ValueError(f"{url}: cannot open this URL ({exc})") from None
+    if fs.isdir(root):
+        found = sorted(path for path in fs.find(root) if is_data_name(path)
+                       and not any(part.startswith((".", "_"))
+                                   for part in path[len(root):].split("/")[:-1]))
+        if not found:
+            raise ValueError(f"{url}: no data files in this folder (*.json, *.jsonl, each "
+                             "also .gz or .zst, or *.parquet)")
+        return fs, found
+    if fs.exists(root) or not _has_magic(root):
+        if not fs.exists(root):
+            raise FileNotFoundError(2, "No such file or directory", url)
+        return fs, [root]
+    matches = sorted(fs.glob(root))
+    if not matches:
+        raise ValueError(f"{url}: no file matches this pattern")
+    return fs, [path for match in matches
+                for path in (_remote(fs.unstrip_protocol(match))[1] if fs.isdir(match)
+                             else [match])]
+
+
+def _is_url(argument: str) -> bool:
+    return "://" in argument
+
+
+class _Spool:
+    """The temporary folder that standard input and remote files are copied into."""
+
+    def __init__(self, stack: ExitStack) -> None:
+        self.stack = stack
+        self.folder: Optional[str] = None
+        self.count = 0
+
+    def path(self, name: str) -> str:
+        if self.folder is None:
+            self.folder = tempfile.mkdtemp(prefix="zipcore-inputs-")
+            self.stack.callback(shutil.rmtree, self.folder, ignore_errors=True)
+        self.count += 1  # keeps the name's suffixes: they say the kind and the compression
+        return os.path.join(self.folder, f"{self.count}-{os.path.basename(name)}")
+
+
+def expand(arguments: Sequence[str], stack: ExitStack) -> list[Input]:
+    """The input files of ``arguments`` in order (see the module docstring), readable locally
+    until ``stack`` closes. Standard input and remote files are copied now."""
+    spool = _Spool(stack)
+    inputs: list[Input] = []
+    for argument in arguments:
+        if argument == STDIN:
+            if any(item.name == STDIN for item in inputs):
+                raise ValueError("'-' (standard input) can be read only once")
+            local = spool.path("stdin.jsonl")
+            with open(local, "wb") as out:
+                shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
+            inputs.append(Input(STDIN, local))
+        elif argument.startswith("file://"):
+            inputs.extend(Input(path, path) for path in _local(argument[len("file://"):]))
+        elif _is_url(argument):
+            fs, paths = _remote(argument)
+            for path in paths:
+                name = fs.unstrip_protocol(path)
+                local = spool.path(path)
+                fs.get_file(path, local)
+                inputs.append(Input(name, local))
+        else:
+            inputs.extend(Input(path, path) for path in _local(argument))
+    _refuse_twice(inputs)
+    return inputs
+
+
+def _refuse_twice(inputs: list[Input]) -> None:
+    seen: dict[str, str] = {}
+    for item in inputs:
+        key = item.name if _is_url(item.name) else os.path.realpath(item.path)
+        if key in seen:
+            raise ValueError(f"{item.name}: this file is named twice (also as {seen[key]}): "
+                             "its records would count twice")
+        seen[key] = item.name
+
+
+def renamed(message: str, inputs: Sequence[Input]) -> str:
+    """``message`` with each local copy's path replaced by the name the user gave."""
+    for item in inputs:
+        if item.path != item.name:
+            message = message.replace(item.path, item.name)
+    return message
