@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 import re
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
+
+T = TypeVar("T")
 
 
 class UsageError(Exception):
@@ -18,10 +20,11 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
-def require(check: Callable[..., Any], *args: Any) -> None:
-    """Runs an optional dependency's check: a missing one is a usage error, not a bug."""
+def require(check: Callable[..., T], *args: Any) -> T:
+    """Runs what needs an optional dependency (its check, or the work itself): a missing one is
+    a usage error, not a bug."""
     try:
-        check(*args)
+        return check(*args)
     except ImportError as exc:
         raise UsageError(str(exc)) from None
 

@@ -14,7 +14,7 @@ from ..io.inputs import expand, renamed
 from ..io.jsonstream import require_regular_file
 from ..measure import EXACT_LIMIT
 from ..params import CODECS, ZSTD_LEVEL
-from .arguments import UsageError, add_records_key, positive_int, size
+from .arguments import UsageError, add_records_key, positive_int, require, size
 
 
 def add_ratio_options(parser: argparse.ArgumentParser) -> None:
@@ -74,7 +74,7 @@ def add_command(commands: Any) -> None:
 def _rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     options = ratio_options(args)
     with ExitStack() as stack:  # removes the copies of standard input and remote files
-        inputs = expand(args.files, stack)
+        inputs = require(expand, args.files, stack)  # fsspec, for a URL
         try:
             return _measure(args, options, [(item.name, item.path) for item in inputs])
         except ValueError as exc:  # ZipcoreError too: name what the user gave, not a copy

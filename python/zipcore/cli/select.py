@@ -130,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
 
         select_ray.check(args)
     with ExitStack() as stack:  # removes the copies of standard input and remote files
-        inputs = expand(args.inputs, stack)
+        inputs = require(expand, args.inputs, stack)  # fsspec, for a URL
         try:
             return _run_inputs(args, params, inputs)
         except ValueError as exc:  # ZipcoreError too: name what the user gave, not a copy

@@ -1,0 +1,297 @@
+"""``zipcore select INPUT...`` and ``zipcore ratio FILE...``: several inputs, folders, globs,
+``.gz``/``.zst``, standard input, fsspec URLs, Parquet folders (zipcore.io.inputs)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import zipcore
+from zipcore import cli
+
+FLAGS = ["--budget", "8", "--k1", "20", "--k2", "10", "--k3", "4", "-q"]
+
+
+@pytest.fixture(scope="module")
+def records(real_pool) -> list[dict]:
+    return real_pool("gsm8k", 0, 240)
+
+
+def _lines(records: list[dict]) -> bytes:
+    return "".join(json.dumps(r) + "\n" for r in records).encode("utf-8")
+
+
+def _zst(data: bytes) -> bytes:
+    import zstandard
+
+    return zstandard.ZstdCompressor(level=3).compress(data)
+
+
+def _select(inputs: list[str], out: Path, *extra: str) -> tuple[bytes, bytes]:
+    """The output and the indices file of a run that must succeed."""
+    indices = out.with_name(out.name + ".idx")
+    assert cli.main(["select", *inputs, "-o", str(out), "--indices-out", str(indices),
+                     *FLAGS, *extra]) == 0
+    return out.read_bytes(), indices.read_bytes()
+
+
+@pytest.fixture
+def whole(tmp_path, records) -> tuple[bytes, bytes]:
+    """The selection over one file holding every record: what the split forms must give."""
+    path = tmp_path / "whole" / "all.jsonl"
+    path.parent.mkdir()
+    path.write_bytes(_lines(records))
+    return _select([str(path)], tmp_path / "whole" / "sel.jsonl")
+
+
+def _error(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("zipcore: error: "), err
+    return err[0]
+
+
+def test_two_files_select_as_their_concatenation(tmp_path, records, whole):
+    (tmp_path / "a.jsonl").write_bytes(_lines(records[:100]))
+    (tmp_path / "b.jsonl").write_bytes(_lines(records[100:]))
+    got = _select([str(tmp_path / "a.jsonl"), str(tmp_path / "b.jsonl")], tmp_path / "s.jsonl")
+    assert got == whole  # same indices (positions in a then b), same output bytes
+    # The order given is the order of the records: b then a is another pool.
+    other = _select([str(tmp_path / "b.jsonl"), str(tmp_path / "a.jsonl")],
+                    tmp_path / "t.jsonl")
+    assert other[1] != whole[1]
+
+
+def test_a_json_list_and_jsonl_mix(tmp_path, records, whole):
+    (tmp_path / "a.json").write_text("[" + ", ".join(json.dumps(r) for r in records[:70])
+                                     + "]", encoding="utf-8")
+    (tmp_path / "b.jsonl").write_bytes(_lines(records[70:]))
+    got = _select([str(tmp_path / "a.json"), str(tmp_path / "b.jsonl")], tmp_path / "s.jsonl")
+    assert got == whole
+
+
+def _shards(folder: Path, records: list[dict]) -> None:
+    (folder / "sub").mkdir(parents=True)
+    (folder / "part-00000.jsonl").write_bytes(_lines(records[:60]))
+    (folder / "part-00001.jsonl.gz").write_bytes(gzip.compress(_lines(records[60:150])))
+    (folder / "sub" / "part-00002.jsonl.zst").write_bytes(_zst(_lines(records[150:])))
+    # Not data: skipped, as pyarrow.dataset skips them.
+    (folder / "_SUCCESS").write_bytes(b"")
+    (folder / ".part-00000.jsonl.crc").write_bytes(b"\x00crc")
+    (folder / "notes.txt").write_text("not a pool")
+    (folder / "_tmp").mkdir()
+    (folder / "_tmp" / "part-9.jsonl").write_bytes(b"{broken\n")
+
+
+def test_a_folder_is_read_recursively_in_path_order(tmp_path, records, whole):
+    _shards(tmp_path / "pool", records)
+    assert _select([str(tmp_path / "pool")], tmp_path / "s.jsonl") == whole
+
+
+def test_a_glob_is_expanded_by_zipcore_and_sorted(tmp_path, records, whole):
+    _shards(tmp_path / "pool", records)
+    # A glob takes what it matches (Python's glob: a wildcard skips only names starting with
+    # '.'), so the private folder a folder argument skips must go first.
+    (tmp_path / "pool" / "_tmp" / "part-9.jsonl").unlink()
+    pattern = str(tmp_path / "pool" / "**" / "part-*.jsonl*")
+    assert _select([pattern], tmp_path / "s.jsonl") == whole
+    # Without ** the glob stays in its folder: the first two shards only.
+    (tmp_path / "two.jsonl").write_bytes(_lines(records[:150]))
+    assert (_select([str(tmp_path / "pool" / "part-*")], tmp_path / "t.jsonl")
+            == _select([str(tmp_path / "two.jsonl")], tmp_path / "u.jsonl"))
+
+
+def test_a_file_whose_name_looks_like_a_glob_is_that_file(tmp_path, records, whole):
+    literal = tmp_path / "pool[1].jsonl"
+    literal.write_bytes(_lines(records))
+    assert _select([str(literal)], tmp_path / "s.jsonl") == whole
+
+
+@pytest.mark.parametrize("make, named", [
+    (lambda d: d.mkdir(), "{p}: no data files in this folder"),
+    (lambda d: None, "{p}/*.jsonl: no file matches this pattern"),
+])
+def test_a_folder_or_glob_matching_nothing_is_an_error_naming_it(tmp_path, capsys, make, named):
+    empty = tmp_path / "empty"
+    make(empty)
+    argument = str(empty) if "folder" in named else str(empty / "*.jsonl")
+    out = tmp_path / "s.jsonl"
+    assert cli.main(["select", argument, "-o", str(out), *FLAGS]) == 2
+    assert named.format(p=empty) in _error(capsys)
+    assert not out.exists()
+
+
+def test_a_file_named_twice_is_refused(tmp_path, records, capsys):
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(_lines(records))
+    assert cli.main(["select", str(path), str(tmp_path / "*.jsonl"), "-o",
+                     str(tmp_path / "s.json"), *FLAGS]) == 2
+    assert "this file is named twice" in _error(capsys)
+
+
+@pytest.mark.parametrize("suffix", [".jsonl.zst", ".jsonl.gz", ".json.zst", ".json.gz"])
+def test_compressed_inputs_read_and_reread_like_plain_ones(tmp_path, records, whole, suffix):
+    plain = (_lines(records) if suffix.startswith(".jsonl")
+             else ("[" + ", ".join(json.dumps(r) for r in records) + "]").encode())
+    pack = _zst if suffix.endswith(".zst") else gzip.compress
+    path = tmp_path / ("pool" + suffix)
+    path.write_bytes(pack(plain))
+    # The selection is re-read from the compressed file, forward only, in selection order.
+    assert _select([str(path)], tmp_path / "s.jsonl") == whole
+
+
+def test_a_zst_file_of_several_frames_is_read_whole(tmp_path, records, whole):
+    path = tmp_path / "pool.jsonl.zst"
+    path.write_bytes(_zst(_lines(records[:77])) + _zst(_lines(records[77:])))
+    assert _select([str(path)], tmp_path / "s.jsonl") == whole
+
+
+def test_a_truncated_zst_file_is_an_error(tmp_path, records, capsys):
+    data = _zst(_lines(records))
+    path = tmp_path / "pool.jsonl.zst"
+    path.write_bytes(data[:len(data) // 2])
+    assert cli.main(["select", str(path), "-o", str(tmp_path / "s.jsonl"), *FLAGS]) == 2
+    assert f"{path}: not a valid zstd file" in _error(capsys)
+    assert not (tmp_path / "s.jsonl").exists()
+
+
+def test_standard_input_is_read_as_jsonl_and_its_copy_removed(tmp_path, records, whole):
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    out = tmp_path / "s.jsonl"
+    done = subprocess.run(
+        [sys.executable, "-m", "zipcore", "select", "-", "-o", str(out), "--indices-out",
+         str(tmp_path / "s.jsonl.idx"), *FLAGS],
+        input=_lines(records), capture_output=True, timeout=120,
+        env={**os.environ, "TMPDIR": str(temp)})
+    assert done.returncode == 0, done.stderr
+    assert (out.read_bytes(), (tmp_path / "s.jsonl.idx").read_bytes()) == whole
+    assert list(temp.iterdir()) == []  # the spooled copy is gone
+
+
+def test_a_bad_record_on_standard_input_is_named_as_standard_input(tmp_path, records):
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-m", "zipcore", "select", "-", "-o", str(tmp_path / "s.jsonl"),
+         *FLAGS], input=_lines(records[:5]) + b"{not json\n", capture_output=True,
+        timeout=120, env={**os.environ, "TMPDIR": str(temp)})
+    assert done.returncode == 2
+    assert done.stderr.decode().startswith("zipcore: error: -:6:")
+    assert list(temp.iterdir()) == [] and not (tmp_path / "s.jsonl").exists()
+
+
+def test_a_file_url_is_the_local_file(tmp_path, records, whole):
+    (tmp_path / "a.jsonl").write_bytes(_lines(records[:100]))
+    (tmp_path / "b.jsonl").write_bytes(_lines(records[100:]))
+    got = _select([f"file://{tmp_path}/a.jsonl", f"file://{tmp_path}/b.jsonl"],
+                  tmp_path / "s.jsonl")
+    assert got == whole
+
+
+@pytest.fixture
+def memory(records):
+    fsspec = pytest.importorskip("fsspec")
+    fs = fsspec.filesystem("memory")
+    fs.pipe("/zipcore-test/part-0.jsonl", _lines(records[:100]))
+    fs.pipe("/zipcore-test/part-1.jsonl.zst", _zst(_lines(records[100:])))
+    fs.pipe("/zipcore-test/_SUCCESS", b"")
+    yield fs
+    fs.rm("/zipcore-test", recursive=True)
+
+
+@pytest.mark.parametrize("url", ["memory://zipcore-test", "memory://zipcore-test/part-*"])
+def test_a_memory_url_folder_or_glob(tmp_path, memory, whole, url):
+    assert _select([url], tmp_path / "s.jsonl") == whole
+
+
+def test_a_bad_record_in_a_url_is_named_by_its_url(tmp_path, memory, records, capsys):
+    memory.pipe("/zipcore-test/part-2.jsonl", _lines(records[:3]) + b"[1]\n")
+    assert cli.main(["select", "memory://zipcore-test", "-o", str(tmp_path / "s.jsonl"),
+                     *FLAGS]) == 2
+    assert "memory:///zipcore-test/part-2.jsonl:4:1: this line is a JSON array" in _error(capsys)
+
+
+def test_a_url_without_fsspec_is_a_clear_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "fsspec", None)  # import fsspec fails
+    assert cli.main(["select", "s3://bucket/pool.jsonl", "-o", str(tmp_path / "s.jsonl"),
+                     *FLAGS]) == 2
+    assert "s3://bucket/pool.jsonl: reading URLs needs fsspec: pip install fsspec" in _error(
+        capsys)
+
+
+@pytest.fixture
+def parquet_pool(tmp_path, records):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    table = pa.table({"text": [json.dumps(r) for r in records],
+                      "id": list(range(len(records)))})
+    folder = tmp_path / "dataset"
+    (folder / "year=2024").mkdir(parents=True)
+    pq.write_table(table.slice(0, 90), folder / "part-00000.parquet")
+    pq.write_table(table.slice(90), folder / "year=2024" / "part-00001.parquet")
+    (folder / "_common_metadata").write_bytes(b"not parquet")
+    whole = tmp_path / "whole.parquet"
+    pq.write_table(table, whole)
+    return folder, whole, pq
+
+
+def test_a_parquet_folder_selects_as_one_file(tmp_path, parquet_pool):
+    folder, whole, pq = parquet_pool
+    one = _select([str(whole), "--column", "text"], tmp_path / "one.parquet")
+    many = _select([str(folder), "--column", "text"], tmp_path / "many.parquet")
+    assert many[1] == one[1]
+    assert (pq.read_table(tmp_path / "many.parquet").to_pylist()
+            == pq.read_table(tmp_path / "one.parquet").to_pylist())
+    picked = [int(i) for i in one[1].split()]
+    assert pq.read_table(tmp_path / "one.parquet").column("id").to_pylist() == picked
+
+
+def test_json_and_parquet_inputs_together_are_refused(tmp_path, records, parquet_pool,
+                                                      capsys):
+    folder, _, _ = parquet_pool
+    (tmp_path / "a.jsonl").write_bytes(_lines(records))
+    out = tmp_path / "s.parquet"
+    assert cli.main(["select", str(folder), str(tmp_path / "a.jsonl"), "-o", str(out),
+                     "--column", "text", *FLAGS]) == 2
+    line = _error(capsys)
+    assert "part-00000.parquet is Parquet and " in line and "a.jsonl is JSON" in line
+    assert not out.exists()
+
+
+def test_ray_refuses_several_inputs_before_any_work(tmp_path, records, capsys):
+    (tmp_path / "a.jsonl").write_bytes(_lines(records))
+    out = tmp_path / "s.jsonl"
+    assert cli.main(["select", str(tmp_path / "a.jsonl"), str(tmp_path / "a.jsonl"), "-o",
+                     str(out), "--ray", "local", *FLAGS]) == 2
+    assert "--ray reads one INPUT file" in _error(capsys)
+    assert not out.exists()
+
+
+def test_ratio_names_the_files_of_folders_and_globs(tmp_path, records, capsys):
+    _shards(tmp_path / "pool", records)
+    assert cli.main(["ratio", str(tmp_path / "pool"), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [row["file"] for row in rows] == [
+        str(tmp_path / "pool" / "part-00000.jsonl"), str(tmp_path / "pool" / "part-00001.jsonl.gz"),
+        str(tmp_path / "pool" / "sub" / "part-00002.jsonl.zst")]
+    assert [row["samples"] for row in rows] == [60, 90, 90]
+    assert rows[2]["ratio"] == zipcore.compression_ratio(records[150:])
+
+
+def test_read_pools_is_the_python_form(tmp_path, records):
+    from zipcore.io.readers import read_pools
+
+    (tmp_path / "a.jsonl").write_bytes(_lines(records[:100]))
+    (tmp_path / "b.jsonl.zst").write_bytes(_zst(_lines(records[100:])))
+    source = read_pools([tmp_path / "a.jsonl", tmp_path / "b.jsonl.zst"])
+    assert source.pool == zipcore.Pool.from_samples(records)
+    assert (source.records, source.kind, len(source.files)) == (240, "jsonl", 2)
+    chosen = [239, 0, 100, 99]
+    assert b"".join(source.selection_chunks(chosen)) == _lines([records[i] for i in chosen])

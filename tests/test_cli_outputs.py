@@ -1,0 +1,223 @@
+"""``zipcore select -o``: the output's format from its name or ``--output-format``, JSON list
+<-> JSONL conversion with each record's bytes, ``.gz``/``.zst``, ``-o -``, refusals before any
+work (zipcore.io.outputs), ``--json`` and ``--version``."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import zipcore
+from zipcore import cli
+
+K = {"budget": 8, "k1": 20, "k2": 10, "k3": 4}
+FLAGS = ["--budget", "8", "--k1", "20", "--k2", "10", "--k3", "4", "-q"]
+
+
+@pytest.fixture(scope="module")
+def records(real_pool) -> list[dict]:
+    return real_pool("gsm8k", 0, 120)
+
+
+@pytest.fixture(scope="module")
+def chosen(records) -> list[int]:
+    return zipcore.select(records, K["budget"], k1=K["k1"], k2=K["k2"], k3=K["k3"]).tolist()
+
+
+@pytest.fixture
+def indented(tmp_path, records) -> Path:
+    """A JSON list whose records span several lines (and CRLF line ends)."""
+    path = tmp_path / "in" / "pool.json"
+    path.parent.mkdir()
+    path.write_bytes(json.dumps(records, indent=2).replace("\n", "\r\n").encode())
+    return path
+
+
+@pytest.fixture
+def lines(tmp_path, records) -> Path:
+    path = tmp_path / "in" / "pool.jsonl"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def _in_list(record: dict) -> bytes:
+    """A record's text as ``json.dumps(records, indent=2)`` has it, one level in, on one line."""
+    return textwrap.indent(json.dumps(record, indent=2), "  ").lstrip().replace("\n", "").encode()
+
+
+def _error(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("zipcore: error: "), err
+    return err[0]
+
+
+def _unzstd(data: bytes) -> bytes:
+    import zstandard
+
+    return zstandard.ZstdDecompressor().decompressobj().decompress(data)
+
+
+def test_version(capsys):
+    assert cli.main(["--version"]) == 0
+    assert capsys.readouterr().out == f"zipcore {zipcore.__version__}\n"
+
+
+def test_a_multiline_json_list_becomes_jsonl_one_record_a_line(indented, tmp_path, records,
+                                                              chosen):
+    out = tmp_path / "sel.jsonl"
+    assert cli.main(["select", str(indented), "-o", str(out), *FLAGS]) == 0
+    got = out.read_bytes().split(b"\n")
+    assert got[-1] == b"" and len(got) == len(chosen) + 1
+    for line, i in zip(got, chosen):
+        # The record's own bytes, its CR and LF (whitespace between tokens) dropped.
+        assert line == _in_list(records[i])
+        assert json.loads(line) == records[i]
+    # And it is JSONL: read back, the same records, the same sample bytes.
+    again = zipcore.read_pool(out)
+    assert again.kind == "jsonl" and again.pool == zipcore.Pool.from_samples(
+        [records[i] for i in chosen])
+
+
+def test_newlines_inside_strings_are_escapes_so_dropping_cr_lf_keeps_values(tmp_path):
+    # JSON cannot hold a raw newline inside a string: json.dumps writes "\n" as two characters,
+    # and json.loads refuses a raw one. So every CR/LF byte of a record is between tokens.
+    tricky = [{"text": "a\nb\r\nc", "n": [1,
+                                          2.5e3], "t": True, "z": None} for _ in range(12)]
+    source = tmp_path / "tricky.json"
+    source.write_text(json.dumps(tricky, indent=4), encoding="utf-8")
+    with pytest.raises(json.JSONDecodeError):
+        json.loads('{"text": "a\nb"}')
+    out = tmp_path / "sel.jsonl"
+    assert cli.main(["select", str(source), "-o", str(out), "--budget", "3", "--k1", "6",
+                     "--k2", "4", "--k3", "2", "-q"]) == 0
+    assert [json.loads(line) for line in out.read_text().splitlines()] == tricky[:3]
+
+
+def test_jsonl_becomes_a_json_list(lines, tmp_path, records, chosen):
+    out = tmp_path / "sel.json"
+    assert cli.main(["select", str(lines), "-o", str(out), *FLAGS]) == 0
+    assert out.read_bytes() == ("[" + ", ".join(json.dumps(records[i]) for i in chosen)
+                                + "]").encode()
+
+
+@pytest.mark.parametrize("name, unpack", [("sel.jsonl.gz", gzip.decompress),
+                                          ("sel.jsonl.zst", _unzstd),
+                                          ("sel.json.zst", _unzstd)])
+def test_compressed_outputs_hold_the_plain_output(lines, tmp_path, name, unpack):
+    plain = tmp_path / name.replace(".gz", "").replace(".zst", "")
+    assert cli.main(["select", str(lines), "-o", str(plain), *FLAGS]) == 0
+    packed = tmp_path / name
+    assert cli.main(["select", str(lines), "-o", str(packed), *FLAGS]) == 0
+    assert unpack(packed.read_bytes()) == plain.read_bytes()
+
+
+def test_output_format_names_the_format_of_a_name_without_one(lines, tmp_path):
+    assert cli.main(["select", str(lines), "-o", str(tmp_path / "a.json"), *FLAGS]) == 0
+    out = tmp_path / "selection.out"
+    assert cli.main(["select", str(lines), "-o", str(out), "--output-format", "json",
+                     *FLAGS]) == 0
+    assert out.read_bytes() == (tmp_path / "a.json").read_bytes()
+    # Neither: the input's format, as before.
+    assert cli.main(["select", str(lines), "-o", str(tmp_path / "b.out"), *FLAGS]) == 0
+    assert (tmp_path / "b.out").read_bytes().count(b"\n") == K["budget"]
+
+
+@pytest.fixture
+def no_reading(monkeypatch):
+    """Reading the input is the first piece of work: here it fails the test."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("the input was read before the output was checked")
+    monkeypatch.setattr("zipcore.cli.select.read_pools", refuse)
+
+
+@pytest.fixture
+def parquet(tmp_path, records) -> Path:
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"text": [json.dumps(r) for r in records]}), path)
+    return path
+
+
+@pytest.mark.parametrize("source, output, extra, message", [
+    ("lines", "o.parquet", [], "o.parquet: a selection of JSONL records cannot be written as "
+                               "Parquet"),
+    ("indented", "o.parquet.zst", [], "a selection of JSON records cannot be written as Parquet"),
+    ("lines", "o.json", ["--output-format", "jsonl"], "o.json: the name says json but the "
+                                                      "output format asked for is jsonl"),
+    ("lines", "o", ["--output-format", "parquet"], "cannot be written as Parquet"),
+    ("parquet", "o.jsonl", ["--column", "text"], "o.jsonl: a selection of Parquet records "
+                                                 "cannot be written as JSONL"),
+    ("parquet", "o.parquet.zst", ["--column", "text"], "Parquet compresses inside the file: "
+                                                       "drop the .zst"),
+    ("lines", "-", ["--json"], "-o - and --json both write to standard output"),
+    ("lines", "-", ["--indices-out", "-"], "--output and --indices-out are both '-'"),
+])
+def test_an_output_that_cannot_be_written_is_refused_before_any_work(
+        request, tmp_path, capsys, no_reading, source, output, extra, message):
+    path = request.getfixturevalue(source)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert cli.main(["select", str(path), "-o", output if output == "-" else
+                     str(tmp_path / output), *extra, *FLAGS]) == 2
+    assert message in _error(capsys)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no output, no temp file
+
+
+def test_dash_writes_the_selection_and_nothing_else_to_stdout(lines, tmp_path, capsysbinary):
+    out = tmp_path / "sel.json"
+    assert cli.main(["select", str(lines), "-o", str(out), *FLAGS]) == 0
+    capsysbinary.readouterr()
+    assert cli.main(["select", str(lines), "-o", "-", "--output-format", "json", *FLAGS]) == 0
+    captured = capsysbinary.readouterr()
+    assert captured.out == out.read_bytes()
+    assert b"wrote -" in captured.err
+
+
+def test_dash_in_a_pipe(lines, tmp_path):
+    out = tmp_path / "sel.jsonl"
+    assert cli.main(["select", str(lines), "-o", str(out), *FLAGS]) == 0
+    done = subprocess.run([sys.executable, "-m", "zipcore", "select", str(lines), "-o", "-",
+                           *FLAGS[:-1]],  # with the progress bar: it goes to stderr
+                          capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == out.read_bytes()
+
+
+def test_indices_on_stdout(lines, tmp_path, capsys, chosen):
+    assert cli.main(["select", str(lines), "-o", str(tmp_path / "s.jsonl"), "--indices-out",
+                     "-", *FLAGS]) == 0
+    assert capsys.readouterr().out == "".join(f"{i}\n" for i in chosen)
+
+
+def test_json_prints_one_summary_object(lines, tmp_path, capsys, records, chosen):
+    out = tmp_path / "sel.jsonl.zst"
+    assert cli.main(["select", str(lines), "-o", str(out), "--json", *FLAGS]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["inputs"] == [str(lines)]
+    assert (summary["records"], summary["samples"], summary["budget"], summary["selected"]) == (
+        120, 120, 8, 8)
+    assert summary["ratio"]["selection"] == zipcore.compression_ratio(
+        [records[i] for i in chosen])
+    assert summary["ratio"]["pool"] == zipcore.compression_ratio(records)
+    assert set(summary["seconds"]) == {"read", "select", "write"}
+    assert (summary["codec"], summary["level"], summary["k1"]) == ("zlib", 9, 20)
+    assert summary["threads"] >= 1
+    assert summary["output"] == {"path": str(out), "format": "jsonl", "compression": "zstd"}
+
+
+def test_write_selection_follows_the_same_rule(indented, tmp_path, records):
+    source = zipcore.read_pool(indented)
+    source.write_selection(tmp_path / "sel.jsonl.zst", [3, 1])
+    assert _unzstd((tmp_path / "sel.jsonl.zst").read_bytes()) == b"".join(
+        _in_list(records[i]) + b"\n" for i in (3, 1))
+    with pytest.raises(ValueError, match="cannot be written as Parquet"):
+        source.write_selection(tmp_path / "sel.parquet", [3, 1])
+    assert not (tmp_path / "sel.parquet").exists()
