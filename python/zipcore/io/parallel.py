@@ -1,0 +1,214 @@
+"""Records into a pool, serially or, for a large JSONL file, in parallel worker processes.
+
+:func:`encode_records` is the serial reader: records in file order through one
+:class:`~zipcore.io.encoder.PoolEncoder`. :func:`read_jsonl` reads a JSONL file (plain or
+compressed) the same way, but cuts it at newlines into parts of about :data:`PART_BYTES` that
+worker processes parse and encode at once; the main process reads the bytes and joins the
+parts' samples and spans in file order. The result is the serial reader's, byte for byte:
+
+- the main process reads the first two records itself, as the serial reader does: it resolves
+  the format (``auto``) and the pair layout there, and the workers get the resolved format;
+- a file of preference pairs is read serially (a pair may straddle two parts);
+- an error anywhere (a line that does not parse, a record that does not fit the format, a pair
+  member after unpaired records) makes the main process read the file again serially, which
+  raises the first error in file order with the serial reader's message: an error costs a
+  second read, never a different answer.
+
+Why processes: parsing and ``repr`` hold the GIL, so threads would take turns. Why not fork:
+the engine runs OpenMP, whose thread pool does not survive ``fork`` (a forked child may hang),
+so workers are spawned (a fresh interpreter each; a forkserver saves about 0.1 s but leaves a
+server process behind), per file and only for files of :data:`PARALLEL_BYTES` or more, where
+their start-up (0.3-0.5 s for two) pays off. As with any spawned process, the workers import
+the main script: a script that reads at import time needs ``if __name__ == "__main__":``.
+"""
+
+from __future__ import annotations
+
+import io
+import multiprocessing
+import os
+import sys
+from array import array
+from concurrent.futures import Future, ProcessPoolExecutor
+from itertools import islice
+from types import FrameType
+from typing import Any, Iterator, NamedTuple, Optional
+
+import numpy as np
+
+from .._core import ZipcoreError
+from ..params import thread_count
+from ..pool import Pool, PoolBuilder
+from .encoder import PoolEncoder
+from .formats import RecordError
+from .jsonfile import PathLike, Reader, positioned
+from .jsonl import jsonl_spans
+from .jsonstream import iter_records
+
+PARALLEL_BYTES = 32 << 20
+"""Files smaller than this (on disk) are read serially: starting workers costs more."""
+
+PART_BYTES = 8 << 20
+"""About how much text one worker task parses (whole lines, so a part may be longer)."""
+
+_DEPTH_MARGIN = 16
+"""Stack frames a worker keeps in reserve below the main process's room: a record nested so
+deep that the serial reader might fail on it fails in the worker first, and the main process
+decides (Python's recursion limit, not the data, sets how deep a record may nest)."""
+
+
+class EncodedRecords(NamedTuple):
+    """A file's records as a pool: what :func:`zipcore.read_pool` returns, less the file."""
+
+    pool: Pool
+    groups: Optional[np.ndarray]  # with preference pairs: sample i is records groups[i]:[i+1]
+    spans: np.ndarray  # (records, 2) int64: each record's byte span in the decompressed text
+    records: int
+    format: str  # the format used (``auto`` resolved)
+
+
+def encode_records(path: str, kind: str, records_key: Optional[str] = None, *,
+                   format: str = "auto", text_field: str = "text",
+                   template: Optional[str] = None, pairs: Optional[bool] = None
+                   ) -> EncodedRecords:
+    """The records of a JSON list or JSONL file (:func:`~zipcore.io.jsonstream.iter_records`),
+    read serially into a pool; a record that does not fit raises its error at its position."""
+    encoder = PoolEncoder(format, text_field=text_field, template=template, pairs=pairs)
+    spans = array("q")
+    try:
+        for record, start, end in iter_records(path, kind, records_key):
+            spans.append(start)
+            spans.append(end)
+            encoder.add(record)
+        pool, groups = encoder.finish()
+    except RecordError as exc:
+        raise positioned(path, spans[2 * exc.index], str(exc)) from None
+    return EncodedRecords(pool, groups, np.frombuffer(spans, dtype=np.int64).reshape(-1, 2),
+                          encoder.records, encoder.format)
+
+
+def read_jsonl(path: str, *, format: str = "auto", text_field: str = "text",
+               template: Optional[str] = None, pairs: Optional[bool] = None,
+               threads: Optional[int] = None) -> EncodedRecords:
+    """A JSONL file's records as a pool, read by ``threads`` worker processes (None: every
+    core this process may use; 1: serially, in this process). The result, errors included,
+    is :func:`encode_records`'s whatever ``threads`` is (see the module docstring)."""
+    options: dict[str, Any] = dict(format=format, text_field=text_field, template=template,
+                                   pairs=pairs)
+    workers = thread_count(threads)
+    if (workers < 2 or os.path.getsize(path) < PARALLEL_BYTES
+            or multiprocessing.current_process().daemon):  # a daemon may not start processes
+        return encode_records(path, "jsonl", **options)
+    resolved = _resolve(path, options)
+    if resolved is None:
+        return encode_records(path, "jsonl", **options)
+    parts = _read_parts(path, resolved, workers)
+    if parts is None:  # an error somewhere: the serial reader finds the first one
+        return encode_records(path, "jsonl", **options)
+    return parts
+
+
+def _resolve(path: str, options: dict[str, Any]) -> Optional[dict[str, Any]]:
+    """The workers' encoder options, the format resolved from the first record; None where the
+    file is read serially (fewer than two records, preference pairs, an error early on)."""
+    encoder = PoolEncoder(**options)
+    try:
+        head = list(islice(iter_records(path, "jsonl"), 2))
+        if len(head) < 2:
+            return None
+        encoder.add(head[0][0])
+    except ZipcoreError:
+        return None
+    if encoder.pairs:
+        return None
+    resolved = dict(options)
+    if options["template"] is None:
+        resolved["format"] = encoder.format
+    # pairs stays as asked: None, and a part whose records include a pair member fails there.
+    return resolved
+
+
+def _read_parts(path: str, options: dict[str, Any], workers: int) -> Optional[EncodedRecords]:
+    builder = PoolBuilder()
+    spans: list[np.ndarray] = []
+    room = sys.getrecursionlimit() - _stack_depth()
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as executor:
+        pending: list[Future[Optional[tuple[np.ndarray, np.ndarray, np.ndarray]]]] = []
+        parts = _parts(path)
+        for part in parts:
+            pending.append(executor.submit(encode_part, path, *part, options, room))
+            if len(pending) < 2 * workers:  # keep the workers busy, the memory bounded
+                continue
+            if not _take(pending.pop(0), builder, spans):
+                executor.shutdown(cancel_futures=True)
+                return None
+        for future in pending:
+            if not _take(future, builder, spans):
+                executor.shutdown(cancel_futures=True)
+                return None
+    span_array = np.concatenate(spans) if spans else np.empty((0, 2), dtype=np.int64)
+    return EncodedRecords(builder.finish(), None, span_array, len(span_array),
+                          "template" if options["template"] is not None else options["format"])
+
+
+def _take(future: "Future[Optional[tuple[np.ndarray, np.ndarray, np.ndarray]]]",
+          builder: PoolBuilder, spans: list[np.ndarray]) -> bool:
+    """Appends a part's samples and spans; False when the part met an error."""
+    result = future.result()
+    if result is None:
+        return False
+    data, offsets, part_spans = result
+    builder.append_many(data, offsets)
+    spans.append(part_spans)
+    return True
+
+
+def _parts(path: str) -> Iterator[tuple[bytes, int]]:
+    """The decompressed text in runs of whole lines of about PART_BYTES, with their offsets."""
+    offset = 0
+    carry = b""
+    with Reader(path) as reader:
+        while True:
+            block = reader.read(PART_BYTES)
+            if not block:
+                break
+            cut = block.rfind(b"\n") + 1
+            if cut == 0:  # a line longer than a block: read on
+                carry += block
+                continue
+            text = carry + block[:cut]
+            yield text, offset
+            offset += len(text)
+            carry = block[cut:]
+    if carry:
+        yield carry, offset
+
+
+def encode_part(path: str, text: bytes, offset: int, options: dict[str, Any], room: int
+                ) -> Optional[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The samples (data, offsets) and record spans of ``text``, whole lines from byte
+    ``offset`` of ``path``'s decompressed text; None where the serial reader must decide (an
+    error, or a pair member). Runs in a worker process."""
+    sys.setrecursionlimit(max(_stack_depth() + room - _DEPTH_MARGIN, 100))
+    encoder = PoolEncoder(**options)
+    spans = array("q")
+    try:
+        for record, start, end in jsonl_spans(io.BytesIO(text), path, offset):
+            spans.append(start)
+            spans.append(end)
+            encoder.add(record)
+        pool, _ = encoder.finish()
+    except ZipcoreError:
+        return None
+    if encoder.pairs:
+        return None
+    return pool.data, pool.offsets, np.frombuffer(spans, dtype=np.int64).reshape(-1, 2)
+
+
+def _stack_depth() -> int:
+    frame: Optional[FrameType] = sys._getframe(1)
+    depth = 0
+    while frame is not None:
+        depth += 1
+        frame = frame.f_back
+    return depth
