@@ -116,7 +116,7 @@ def _labels(inputs: Sequence[Input]) -> dict[str, Optional[str]]:
     """The inputs as atomic.plan's labels: no output may be one of them."""
     if len(inputs) == 1:
         return {"INPUT": inputs[0].path}
-    return {f"INPUT {item.name}": item.path for item in inputs}
+    return {f"INPUT {i}": item.path for i, item in enumerate(inputs, start=1)}
 
 
 def run(args: argparse.Namespace) -> int:

@@ -5,6 +5,7 @@ bytes a worker made, so the driver needs neither the file nor the pool)."""
 from __future__ import annotations
 
 import argparse
+import glob
 import logging
 import os
 import sys
@@ -21,7 +22,9 @@ from .arguments import UsageError, require
 
 def check(args: argparse.Namespace) -> None:
     """Refuses, before any file is touched, what a run on Ray cannot do."""
-    if len(args.inputs) > 1 or not os.path.isfile(args.inputs[0]):
+    given = args.inputs[0]
+    if (len(args.inputs) > 1 or given == "-" or "://" in given or os.path.isdir(given)
+            or (glob.has_magic(given) and not os.path.exists(given))):
         raise UsageError("--ray reads one INPUT file, which the workers open themselves: "
                          "not several, a folder, a glob, - or a URL")
     require(require_ray)

@@ -58,10 +58,6 @@ def is_data_name(name: str) -> bool:
     return strip_compression(base).lower().endswith((".json", ".jsonl"))
 
 
-def _has_magic(name: str) -> bool:
-    return glob.has_magic(name)
-
-
 def _local_folder(folder: str) -> list[str]:
     found: list[str] = []
     for root, dirs, files in os.walk(folder):
@@ -76,7 +72,7 @@ def _local_folder(folder: str) -> list[str]:
 def _local(argument: str) -> list[str]:
     if os.path.isdir(argument):
         return _local_folder(argument)
-    if os.path.exists(argument) or not _has_magic(argument):
+    if os.path.exists(argument) or not glob.has_magic(argument):
         return [argument]  # a missing file fails when it is read, naming itself
     matches = sorted(glob.glob(argument, recursive=True))
     if not matches:
@@ -108,7 +104,7 @@ def _remote(url: str) -> tuple[Any, list[str]]:
             raise ValueError(f"{url}: no data files in this folder (*.json, *.jsonl, each "
                              "also .gz or .zst, or *.parquet)")
         return fs, found
-    if fs.exists(root) or not _has_magic(root):
+    if fs.exists(root) or not glob.has_magic(root):
         if not fs.exists(root):
             raise FileNotFoundError(2, "No such file or directory", url)
         return fs, [root]
