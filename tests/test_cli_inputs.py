@@ -295,3 +295,28 @@ def test_read_pools_is_the_python_form(tmp_path, records):
     assert (source.records, source.kind, len(source.files)) == (240, "jsonl", 2)
     chosen = [239, 0, 100, 99]
     assert b"".join(source.selection_chunks(chosen)) == _lines([records[i] for i in chosen])
+
+
+class _UnreadableStdin:
+    @property
+    def buffer(self):
+        raise AssertionError("standard input was read before the output was checked")
+
+
+@pytest.mark.parametrize("output, message", [
+    ("s.parquet", "s.parquet: a selection of JSONL records cannot be written as Parquet"),
+    ("nodir/s.jsonl", "nodir/s.jsonl: cannot write output"),
+])
+def test_outputs_are_checked_before_standard_input_is_read(tmp_path, monkeypatch, capsys,
+                                                           output, message):
+    monkeypatch.setattr(sys, "stdin", _UnreadableStdin())
+    assert cli.main(["select", "-", "-o", str(tmp_path / output), *FLAGS]) == 2
+    assert message in _error(capsys)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_remote_input_is_held_against_the_output_once_copied(tmp_path, memory, capsys):
+    out = tmp_path / "s.parquet"
+    assert cli.main(["select", "memory://zipcore-test", "-o", str(out), *FLAGS]) == 2
+    assert "cannot be written as Parquet" in _error(capsys)
+    assert not out.exists()

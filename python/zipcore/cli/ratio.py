@@ -10,7 +10,7 @@ from typing import Any
 
 from .._core import ZipcoreError
 from ..entropy import ratio as entropy_ratio
-from ..io.inputs import expand, renamed
+from ..io.inputs import expand, localize, renamed
 from ..io.jsonstream import require_regular_file
 from ..measure import EXACT_LIMIT
 from ..params import CODECS, ZSTD_LEVEL
@@ -74,7 +74,7 @@ def add_command(commands: Any) -> None:
 def _rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     options = ratio_options(args)
     with ExitStack() as stack:  # removes the copies of standard input and remote files
-        inputs = require(expand, args.files, stack)  # fsspec, for a URL
+        inputs = localize(require(expand, args.files), stack)  # fsspec, for a URL
         try:
             return _measure(args, options, [(item.name, item.path) for item in inputs])
         except ValueError as exc:  # ZipcoreError too: name what the user gave, not a copy

@@ -20,7 +20,7 @@ from ..entropy.plotting import INSTALL as PLOT_INSTALL, require_matplotlib
 from ..io import atomic
 from .._core import ZipcoreError
 from ..io.formats import FORMATS
-from ..io.inputs import Input, expand, renamed
+from ..io.inputs import STDIN, Input, expand, localize, renamed
 from ..io.outputs import KINDS, OutputFormat, output_format
 from ..io.jsonstream import sniff
 from ..io.readers import PoolFiles, indices_bytes, read_pools
@@ -113,10 +113,20 @@ def _check_streams(args: argparse.Namespace) -> None:
 
 
 def _labels(inputs: Sequence[Input]) -> dict[str, Optional[str]]:
-    """The inputs as atomic.plan's labels: no output may be one of them."""
+    """The local inputs as atomic.plan's labels: no output may be one of them."""
     if len(inputs) == 1:
-        return {"INPUT": inputs[0].path}
-    return {f"INPUT {i}": item.path for i, item in enumerate(inputs, start=1)}
+        return {"INPUT": inputs[0].path or None}
+    return {f"INPUT {i}": item.path or None for i, item in enumerate(inputs, start=1)}
+
+
+def _input_kind(args: argparse.Namespace, first: Input) -> Optional[str]:
+    """What the selection is, as far as the output's format cares (JSON and JSONL convert into
+    each other, Parquet does not): None for a remote file, known once it is copied."""
+    if args.records_key is not None:
+        return "json"  # the records under the key are written as a JSON list
+    if first.name == STDIN:
+        return "jsonl"
+    return sniff(first.path) if first.fetch is None else None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -129,10 +139,17 @@ def run(args: argparse.Namespace) -> int:
         from . import select_ray
 
         select_ray.check(args)
+    named = require(expand, args.inputs)  # fsspec, for a URL
+    outputs = atomic.plan({"--output": args.output, "--indices-out": args.indices_out,
+                           "--report": args.report, "--checkpoint": args.checkpoint},
+                          _labels(named), regular_only=["--checkpoint"])
+    kind = _input_kind(args, named[0])
+    if kind is not None:  # before standard input is read or a remote file copied
+        output_format(args.output, args.output_format, kind)
     with ExitStack() as stack:  # removes the copies of standard input and remote files
-        inputs = require(expand, args.inputs, stack)  # fsspec, for a URL
+        inputs = localize(named, stack)
         try:
-            return _run_inputs(args, params, inputs)
+            return _run_inputs(args, params, outputs, inputs)
         except ValueError as exc:  # ZipcoreError too: name what the user gave, not a copy
             message = renamed(str(exc), inputs)
             if message == str(exc):
@@ -140,14 +157,10 @@ def run(args: argparse.Namespace) -> int:
             raise ZipcoreError(message) from None
 
 
-def _run_inputs(args: argparse.Namespace, params: ZipParams, inputs: list[Input]) -> int:
-    outputs = atomic.plan({"--output": args.output, "--indices-out": args.indices_out,
-                           "--report": args.report, "--checkpoint": args.checkpoint},
-                          _labels(inputs), regular_only=["--checkpoint"])
-    # Only the kind matters here: JSON and JSONL convert into each other, Parquet does not;
-    # records under --records-key are written as a JSON list.
-    kind = "json" if args.records_key is not None else sniff(inputs[0].path)
-    made = output_format(args.output, args.output_format, kind)
+def _run_inputs(args: argparse.Namespace, params: ZipParams, outputs: dict[str, atomic.Output],
+                inputs: list[Input]) -> int:
+    made = output_format(args.output, args.output_format,
+                         _input_kind(args, inputs[0]) or sniff(inputs[0].path))
     if args.ray is not None:
         from . import select_ray
 

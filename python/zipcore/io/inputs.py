@@ -30,7 +30,8 @@ import sys
 import tempfile
 from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import Any, Optional, Sequence
+from functools import partial
+from typing import Any, Callable, Optional, Sequence
 
 from .compressed import strip_compression
 
@@ -42,10 +43,13 @@ FSSPEC_INSTALL = "pip install fsspec (and the package of the file system, e.g. s
 
 @dataclass(frozen=True)
 class Input:
-    """One input file: ``name`` as the user knows it, ``path`` where it is read locally."""
+    """One input file: ``name`` as the user knows it, ``path`` where it is read locally, and
+    for standard input or a remote file, ``fetch``, which copies it to a local path (``path``
+    is empty until :func:`localize` has called it)."""
 
     name: str
     path: str
+    fetch: Optional[Callable[[str], None]] = None
 
 
 def is_data_name(name: str) -> bool:
@@ -136,38 +140,50 @@ class _Spool:
         return os.path.join(self.folder, f"{self.count}-{os.path.basename(name)}")
 
 
-def expand(arguments: Sequence[str], stack: ExitStack) -> list[Input]:
-    """The input files of ``arguments`` in order (see the module docstring), readable locally
-    until ``stack`` closes. Standard input and remote files are copied now."""
-    spool = _Spool(stack)
+def expand(arguments: Sequence[str]) -> list[Input]:
+    """The input files of ``arguments`` in order (see the module docstring). Local files are
+    found, remote folders and globs listed; nothing is read or copied yet (:func:`localize`)."""
     inputs: list[Input] = []
     for argument in arguments:
         if argument == STDIN:
             if any(item.name == STDIN for item in inputs):
                 raise ValueError("'-' (standard input) can be read only once")
-            local = spool.path("stdin.jsonl")
-            with open(local, "wb") as out:
-                shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
-            inputs.append(Input(STDIN, local))
+            inputs.append(Input(STDIN, "", _copy_stdin))
         elif argument.startswith("file://"):
             inputs.extend(Input(path, path) for path in _local(argument[len("file://"):]))
         elif _is_url(argument):
             fs, paths = _remote(argument)
-            for path in paths:
-                name = fs.unstrip_protocol(path)
-                local = spool.path(path)
-                fs.get_file(path, local)
-                inputs.append(Input(name, local))
+            inputs.extend(Input(fs.unstrip_protocol(path), "", partial(fs.get_file, path))
+                          for path in paths)
         else:
             inputs.extend(Input(path, path) for path in _local(argument))
     _refuse_twice(inputs)
     return inputs
 
 
+def _copy_stdin(local: str) -> None:
+    with open(local, "wb") as out:
+        shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
+
+
+def localize(inputs: Sequence[Input], stack: ExitStack) -> list[Input]:
+    """``inputs`` readable locally until ``stack`` closes: standard input and remote files
+    copied now into one temporary folder, which closing ``stack`` removes."""
+    spool = _Spool(stack)
+    local = []
+    for item in inputs:
+        if item.fetch is not None:
+            path = spool.path("stdin.jsonl" if item.name == STDIN else item.name)
+            item.fetch(path)
+            item = Input(item.name, path)
+        local.append(item)
+    return local
+
+
 def _refuse_twice(inputs: list[Input]) -> None:
     seen: dict[str, str] = {}
     for item in inputs:
-        key = item.name if _is_url(item.name) else os.path.realpath(item.path)
+        key = item.name if item.fetch is not None else os.path.realpath(item.path)
         if key in seen:
             raise ValueError(f"{item.name}: this file is named twice (also as {seen[key]}): "
                              "its records would count twice")
