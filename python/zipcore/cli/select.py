@@ -173,7 +173,8 @@ def _run_here(args: argparse.Namespace, params: ZipParams, outputs: dict[str, at
     clock = time.perf_counter()
     source = read_pools([item.path for item in inputs], format=args.format,
                         text_field=args.text_field, column=args.column,
-                        template=args.template, records_key=args.records_key)
+                        template=args.template, records_key=args.records_key,
+                        threads=params.threads)
     seconds = {"read": time.perf_counter() - clock}
     try:
         params = params.for_pool(len(source))

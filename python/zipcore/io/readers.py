@@ -37,12 +37,11 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import chain
-from typing import Any, Iterable, Iterator, Optional, Sequence, Union, overload
+from typing import Any, Iterable, Iterator, Optional, Sequence, Union
 
 import numpy as np
 
 from . import atomic
-from .. import _core
 from .._core import ZipcoreError
 from .._pool import checked_indices, require_pyarrow
 from .formats import resolve_format
@@ -198,7 +197,7 @@ def read_pool(path: PathLike, *, format: str = "auto", text_field: Optional[str]
               column: Optional[str] = None, template: Optional[str] = None,
               pairs: Optional[bool] = None, records_key: Optional[str] = None,
               threads: Optional[int] = None) -> PoolFile:
-    """Reads a JSON list, JSONL (``.gz`` too) or Parquet file into a :class:`PoolFile`.
+    """Reads a JSON list, JSONL (``.gz``, ``.zst`` too) or Parquet file into a :class:`PoolFile`.
 
     Args:
         path: a ``str``, ``bytes`` (as ``os`` functions take them) or ``os.PathLike`` path.
@@ -342,7 +341,7 @@ def _parquet_selection(parts: list[Part], rows: np.ndarray) -> memoryview:
 def read_pools(paths: Sequence[PathLike], *, format: str = "auto",
                text_field: Optional[str] = None, column: Optional[str] = None,
                template: Optional[str] = None, pairs: Optional[bool] = None,
-               records_key: Optional[str] = None) -> PoolFiles:
+               records_key: Optional[str] = None, threads: Optional[int] = None) -> PoolFiles:
     """Reads several files (arguments as :func:`read_pool`) into one :class:`PoolFiles`, their
     records in the order of ``paths``. Every kind is checked before any file is read: JSON
     lists and JSONL mix, Parquet and JSON do not (ValueError naming a file of each)."""
@@ -355,13 +354,14 @@ def read_pools(paths: Sequence[PathLike], *, format: str = "auto",
         other = next(name for name, kind in zip(names, kinds) if kind != "parquet")
         raise ValueError(f"{parquet[0]} is Parquet and {other} is JSON: give inputs of one kind")
     files = [read_pool(names[0], format=format, text_field=text_field, column=column,
-                       template=template, pairs=pairs, records_key=records_key)]
+                       template=template, pairs=pairs, records_key=records_key,
+                       threads=threads)]
     if format == "auto" and template is None and files[0].format != "auto":
         format = files[0].format  # resolved once, on the first file
     for name in names[1:]:
         files.append(read_pool(name, format=format, text_field=text_field, column=column,
                                template=template, pairs=files[0].pairs,
-                               records_key=records_key))
+                               records_key=records_key, threads=threads))
     starts = np.cumsum([0] + [file.records for file in files], dtype=np.int64)
     groups = None
     if files[0].pairs:
