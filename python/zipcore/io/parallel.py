@@ -41,7 +41,8 @@ from ..params import thread_count
 from ..pool import Pool, PoolBuilder
 from .encoder import PoolEncoder
 from .formats import RecordError
-from .jsonfile import PathLike, Reader, positioned
+from .compressed import compression_of
+from .jsonfile import Reader, positioned
 from .jsonl import jsonl_spans
 from .jsonstream import iter_records
 
@@ -128,20 +129,29 @@ def _resolve(path: str, options: dict[str, Any]) -> Optional[dict[str, Any]]:
     return resolved
 
 
+Part = tuple[int, int, Optional[bytes]]
+"""A run of whole lines: its byte span ``[start, end)`` in the decompressed text, and the text
+itself where the file is compressed (a worker reads a plain file's part itself)."""
+
+Encoded = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""A part's samples (data, offsets from 0) and its records' spans."""
+
+
 def _read_parts(path: str, options: dict[str, Any], workers: int) -> Optional[EncodedRecords]:
+    # Each part's samples are appended as it comes back, so that memory stays the pool's own
+    # (plus the parts in flight), as when reading serially.
     builder = PoolBuilder()
     spans: list[np.ndarray] = []
     room = sys.getrecursionlimit() - _stack_depth()
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as executor:
-        pending: list[Future[Optional[tuple[np.ndarray, np.ndarray, np.ndarray]]]] = []
-        parts = _parts(path)
-        for part in parts:
-            pending.append(executor.submit(encode_part, path, *part, options, room))
-            if len(pending) < 2 * workers:  # keep the workers busy, the memory bounded
-                continue
-            if not _take(pending.pop(0), builder, spans):
-                executor.shutdown(cancel_futures=True)
-                return None
+        pending: list[Future[Optional[Encoded]]] = []
+        for part in _parts(path):
+            pending.append(executor.submit(encode_part, path, part, options, room))
+            # A few parts ahead: the workers never wait, and the text read stays bounded.
+            while len(pending) >= 2 * workers or (pending and pending[0].done()):
+                if not _take(pending.pop(0), builder, spans):
+                    executor.shutdown(cancel_futures=True)
+                    return None
         for future in pending:
             if not _take(future, builder, spans):
                 executor.shutdown(cancel_futures=True)
@@ -151,8 +161,8 @@ def _read_parts(path: str, options: dict[str, Any], workers: int) -> Optional[En
                           "template" if options["template"] is not None else options["format"])
 
 
-def _take(future: "Future[Optional[tuple[np.ndarray, np.ndarray, np.ndarray]]]",
-          builder: PoolBuilder, spans: list[np.ndarray]) -> bool:
+def _take(future: "Future[Optional[Encoded]]", builder: PoolBuilder,
+          spans: list[np.ndarray]) -> bool:
     """Appends a part's samples and spans; False when the part met an error."""
     result = future.result()
     if result is None:
@@ -163,8 +173,11 @@ def _take(future: "Future[Optional[tuple[np.ndarray, np.ndarray, np.ndarray]]]",
     return True
 
 
-def _parts(path: str) -> Iterator[tuple[bytes, int]]:
-    """The decompressed text in runs of whole lines of about PART_BYTES, with their offsets."""
+def _parts(path: str) -> Iterator[Part]:
+    """The decompressed text in runs of whole lines of about PART_BYTES."""
+    if compression_of(path) is None:
+        yield from _file_parts(path)
+        return
     offset = 0
     carry = b""
     with Reader(path) as reader:
@@ -177,25 +190,48 @@ def _parts(path: str) -> Iterator[tuple[bytes, int]]:
                 carry += block
                 continue
             text = carry + block[:cut]
-            yield text, offset
+            yield offset, offset + len(text), text
             offset += len(text)
             carry = block[cut:]
     if carry:
-        yield carry, offset
+        yield offset, offset + len(carry), carry
 
 
-def encode_part(path: str, text: bytes, offset: int, options: dict[str, Any], room: int
-                ) -> Optional[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """The samples (data, offsets) and record spans of ``text``, whole lines from byte
-    ``offset`` of ``path``'s decompressed text; None where the serial reader must decide (an
-    error, or a pair member). Runs in a worker process."""
+def _file_parts(path: str) -> Iterator[Part]:
+    """A plain file's parts: each ends after the first newline at or past PART_BYTES."""
+    size = os.path.getsize(path)
+    start = 0
+    with open(path, "rb") as handle:
+        while start < size:
+            end = min(start + PART_BYTES, size)
+            handle.seek(end)
+            while end < size:
+                block = handle.read(1 << 16)
+                cut = block.find(b"\n")
+                if cut >= 0:
+                    end += cut + 1
+                    break
+                end += len(block)
+            yield start, end, None
+            start = end
+
+
+def encode_part(path: str, part: Part, options: dict[str, Any], room: int
+                ) -> Optional[Encoded]:
+    """The samples and record spans of a part of ``path``'s decompressed text; None where the
+    serial reader must decide (an error, or a pair member). Runs in a worker process."""
+    start, end, text = part
+    if text is None:
+        with open(path, "rb") as handle:
+            handle.seek(start)
+            text = handle.read(end - start)
     sys.setrecursionlimit(max(_stack_depth() + room - _DEPTH_MARGIN, 100))
     encoder = PoolEncoder(**options)
     spans = array("q")
     try:
-        for record, start, end in jsonl_spans(io.BytesIO(text), path, offset):
-            spans.append(start)
-            spans.append(end)
+        for record, first, last in jsonl_spans(io.BytesIO(text), path, start):
+            spans.append(first)
+            spans.append(last)
             encoder.add(record)
         pool, _ = encoder.finish()
     except ZipcoreError:
