@@ -229,3 +229,18 @@ def test_workers_are_not_started_for_small_files(tmp_path, monkeypatch):
     path = tmp_path / "in.jsonl"
     path.write_text(_lines(50), encoding="utf-8")
     assert read_pool(path).records > 10  # below PARALLEL_BYTES: serial
+
+
+@pytest.mark.parametrize("syntax_error", [False, True])
+def test_a_broken_gzip_file_fails_as_when_read_serially(tmp_path, small_parts, syntax_error):
+    import gzip
+
+    rows = _lines(20000).splitlines()
+    if syntax_error:
+        rows[20] = '{"text": '  # before the place where the gzip stream breaks
+    data = gzip.compress(("\n".join(rows) + "\n").encode("utf-8"))
+    path = tmp_path / "in.jsonl.gz"
+    path.write_bytes(data[:len(data) // 2])  # truncated
+    serial = _error(path, threads=1)
+    assert (":21:" in serial) == syntax_error
+    assert _error(path, threads=2) == serial

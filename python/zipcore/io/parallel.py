@@ -30,6 +30,7 @@ import os
 import sys
 from array import array
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
 from types import FrameType
 from typing import Any, Iterator, NamedTuple, Optional
@@ -103,7 +104,10 @@ def read_jsonl(path: str, *, format: str = "auto", text_field: str = "text",
     resolved = _resolve(path, options)
     if resolved is None:
         return encode_records(path, "jsonl", **options)
-    parts = _read_parts(path, resolved, workers)
+    try:
+        parts = _read_parts(path, resolved, workers)
+    except (ZipcoreError, BrokenProcessPool):  # e.g. a broken .gz, a worker that could not start
+        parts = None
     if parts is None:  # an error somewhere: the serial reader finds the first one
         return encode_records(path, "jsonl", **options)
     return parts
