@@ -20,6 +20,10 @@ __version__: str = build_info()["version"]
 EXAMPLE_POOL = Path(__file__).parent / "data" / "gsm8k_hh_rlhf_1500.json"
 """1,500 real samples (GSM8K + hh-rlhf, MIT licensed) in ShareGPT JSON, for demos."""
 
+WHOLE_ROW = "__row__"
+"""``column=WHOLE_ROW`` selects on whole rows of a table: each row compressed as a record
+(``repr`` of its dict), what ``select`` did with a ``datasets.Dataset`` before ``column=``."""
+
 _PUBLIC = {
     "Pool": "pool",
     "PoolFile": "io.readers",
@@ -28,9 +32,10 @@ _PUBLIC = {
     "candidate_ratios": "selection",
     "compression_ratio": "measure",
     "select": "selection",
+    "select_rows": "selection",
     "select_with_stats": "selection",
 }
-__all__ = ["EXAMPLE_POOL", "ZipcoreError", "build_info", *sorted(_PUBLIC)]
+__all__ = ["EXAMPLE_POOL", "WHOLE_ROW", "ZipcoreError", "build_info", *sorted(_PUBLIC)]
 
 
 def __getattr__(name: str) -> Any:
@@ -48,9 +53,12 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_PUBLIC))
 
 
-if TYPE_CHECKING:  # what type checkers and IDEs see
-    from . import distributed, entropy, io, measure, params
-    from .pool import Pool
-    from .io.readers import PoolFile, read_pool
-    from .measure import compression_ratio
-    from .selection import SelectionResult, candidate_ratios, select, select_with_stats
+if TYPE_CHECKING:  # what type checkers and IDEs see (``X as X``: re-exported under --strict)
+    from . import (distributed as distributed, entropy as entropy, io as io, measure as measure,
+                   params as params, progress as progress)
+    from .pool import Pool as Pool
+    from .io.readers import PoolFile as PoolFile, read_pool as read_pool
+    from .measure import compression_ratio as compression_ratio
+    from .selection import (SelectionResult as SelectionResult,
+                            candidate_ratios as candidate_ratios, select as select,
+                            select_rows as select_rows, select_with_stats as select_with_stats)

@@ -8,7 +8,7 @@ objects are used as they are.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Iterable, NamedTuple
+from typing import Any, Iterable, NamedTuple, Optional
 
 import numpy as np
 
@@ -60,9 +60,15 @@ def encode_pool(samples: Iterable[Any]) -> EncodedPool:
     return EncodedPool(data, offsets)
 
 
-def as_pool(samples: Any) -> EncodedPool:
-    """``samples`` as the engine's pool: a pool as it is, anything else encoded once."""
-    return samples if isinstance(samples, EncodedPool) else encode_pool(samples)
+def as_pool(samples: Any, column: Optional[str] = None) -> EncodedPool:
+    """``samples`` as the engine's pool: the one way user samples become one. A pool as it is;
+    what a data pipeline holds (DataFrames, Arrow, ``datasets``; ``column=`` picks the text
+    column) through ``zipcore._inputs``; samples one by one encoded once."""
+    if column is None and isinstance(samples, EncodedPool):
+        return samples
+    from ._inputs import to_pool  # imports this module
+
+    return to_pool(samples, column)
 
 
 def checked_indices(indices: Any, size: int) -> np.ndarray:

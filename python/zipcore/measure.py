@@ -25,6 +25,7 @@ Several groups (``dataset_ratios``, R per source) share one pass of the engine's
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass
 from typing import Any, Iterable, Optional, Sequence
 
@@ -32,6 +33,8 @@ import numpy as np
 
 from . import _core
 from ._core import ZipcoreError
+from ._inputs import Samples
+from ._log import log
 from ._pool import EncodedPool, as_pool, checked_indices
 from .params import codec_level, thread_count
 
@@ -78,21 +81,26 @@ class RatioResult:
         return row
 
 
-def compression_ratio(samples: Any) -> float:
+def compression_ratio(samples: Samples, *, column: Optional[str] = None) -> float:
     """The entropy law's R: raw bytes / zlib-9 bytes of the whole group ``[s0, s1, ...]``.
 
-    Byte framing as in :func:`zipcore.select`. Equals ``len(b) / len(zlib.compress(b, 9))`` for
-    ``b = b"[" + b", ".join(sample_bytes) + b"]"`` (a double, not rounded to float32).
+    ``samples`` and ``column`` as in :func:`zipcore.select` (a DataFrame, Arrow table or
+    ``datasets.Dataset`` needs ``column=``). Byte framing as in :func:`zipcore.select`. Equals
+    ``len(b) / len(zlib.compress(b, 9))`` for ``b = b"[" + b", ".join(sample_bytes) + b"]"``
+    (a double, not rounded to float32).
     """
-    return dataset_ratio(samples, exact=True).ratio
+    return dataset_ratio(samples, column=column, exact=True).ratio
 
 
-def dataset_ratio(samples: Any, **options: Any) -> RatioResult:
+def dataset_ratio(samples: Samples, *, column: Optional[str] = None,
+                  **options: Any) -> RatioResult:
     """R of a whole dataset, the group ``[s0, s1, ...]`` (see the module docstring).
 
     Args:
         samples: dict records (framed as ``repr``), ``str``, ``bytes`` (any iterable of them),
-            or a pool; at least one (ZipcoreError: R of no samples is undefined).
+            a pool, or what :func:`zipcore.select` takes (a DataFrame, Arrow data, a
+            ``datasets.Dataset``); at least one (ZipcoreError: R of no samples is undefined).
+        column: the text column of a table, as in :func:`zipcore.select`.
         codec: ``"zlib"`` (level 9, as the paper and ZIP) or ``"zstd"``.
         level: zlib: 9 only; zstd: 1..22, default 3.
         exact: zlib only. ``True`` always compresses one stream, ``False`` always takes the
@@ -102,7 +110,7 @@ def dataset_ratio(samples: Any, **options: Any) -> RatioResult:
         threads: threads for the engine; ``None`` = every core this process may use. The
             result does not depend on it.
     """
-    return pool_ratios(as_pool(samples), None, **options)[0]
+    return pool_ratios(as_pool(samples, column), None, **options)[0]
 
 
 def dataset_ratios(groups: Iterable[Any], **options: Any) -> list[RatioResult]:
@@ -157,8 +165,13 @@ def pool_ratios(
         raise ZipcoreError("there are no samples: R of an empty group is undefined")
     chunked = [codec == "zlib" and (exact is False or (exact is None and size > exact_limit))
                for size in sizes]
+    count = thread_count(threads)
+    started = time.perf_counter()
     measured = _core.group_sizes(pool.data, pool.offsets, members, codec, level,
-                                 [chunk_size if c else 0 for c in chunked], thread_count(threads))
+                                 [chunk_size if c else 0 for c in chunked], count)
+    log.debug("measured %d group(s) of %d samples (%d bytes) by %s-%d on %d threads in %.3f s",
+              len(sizes), sum(counts), sum(sizes), codec, level, count,
+              time.perf_counter() - started)
     name = "zlib-9" if codec == "zlib" else f"zstd-{level}"
     return [RatioResult(n, raw, compressed, name, "parallel" if c else "exact")
             for n, (raw, compressed), c in zip(counts, measured, chunked)]

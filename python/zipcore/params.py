@@ -11,12 +11,14 @@ import dataclasses
 import operator
 import warnings
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Literal, Optional, cast, get_args
 
 from . import _core
 from ._info import available_cores
 
-CODECS = ("zlib", "zstd")
+Codec = Literal["zlib", "zstd"]
+"""The engine's codecs, as the public signatures spell them."""
+CODECS: tuple[Codec, ...] = get_args(Codec)
 ZLIB_LEVEL = 9
 """The reference compresses with zlib level 9; any other level would not be ZIP."""
 ZSTD_LEVEL = 3
@@ -58,10 +60,11 @@ def thread_count(threads: Optional[int]) -> int:
     return count
 
 
-def codec_level(codec: Any, level: Optional[int]) -> tuple[str, int]:
+def codec_level(codec: Any, level: Optional[int]) -> tuple[Codec, int]:
     """The codec and its level: zlib is level 9 only, zstd 1..its maximum (22), default 3."""
     if codec not in CODECS:
         raise ValueError(f"codec must be 'zlib' or 'zstd', got {codec!r}")
+    codec = cast(Codec, codec)
     if level is None:
         return codec, ZLIB_LEVEL if codec == "zlib" else ZSTD_LEVEL
     level = integer("level", level, minimum=None)
@@ -82,7 +85,7 @@ class ZipParams:
     k1: int = 10000
     k2: int = 200
     k3: int = 100
-    codec: str = "zlib"
+    codec: Codec = "zlib"
     level: int = ZLIB_LEVEL
     threads: int = 1
 

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Sequence, Union
+from typing import Any, Callable, Optional, Sequence, TypeVar, Union, cast, overload
 
 import numpy as np
 
 from . import _core, checkpoint as _checkpoint
-from .io import atomic
+from ._inputs import Samples, build_pool, describe, library_of, row_taker
+from ._log import log
 from ._pool import as_pool
-from .params import ZipParams, codec_level, thread_count
+from .io import atomic
+from .params import Codec, ZipParams, codec_level, thread_count
+
+__all__ = ["Progress", "ProgressCallback", "SelectionResult", "candidate_ratios", "select",
+           "select_rows", "select_with_stats"]
 
 ProgressCallback = Callable[[int, int, int, int], Any]
 """Called as ``progress(stage, round, done, total)`` about ten times a second during a run.
@@ -20,6 +26,14 @@ ProgressCallback = Callable[[int, int, int, int], Any]
 ``done`` and ``total`` count compressor evaluations over the whole run, so ``done / total`` is
 the run's progress. An exception raised by the callback stops the run and propagates.
 """
+
+Progress = Union[bool, ProgressCallback, None]
+"""What ``progress=`` takes: ``True`` (a tqdm bar on stderr: :class:`zipcore.progress.ProgressBar`),
+``False`` or ``None`` (none), or a :data:`ProgressCallback`."""
+
+PathLike = Union[str, "os.PathLike[str]"]
+_T = TypeVar("_T")
+_Data = TypeVar("_Data")
 
 
 @dataclass(frozen=True)
@@ -44,7 +58,7 @@ class SelectionResult:
     span_seconds: float = 0.0
     """Span S: the serial time plus each parallel pass's longest evaluation. Stages and rounds
     carry their own ``work_seconds`` and ``span_seconds``."""
-    codec: str = "zlib"
+    codec: Codec = "zlib"
     level: int = 9
     """The codec and level that scored the run (zlib's is always 9)."""
 
@@ -65,18 +79,19 @@ class SelectionResult:
 
 
 def select_with_stats(
-    samples: Sequence[Any],
+    samples: Samples,
     budget: int,
     *,
+    column: Optional[str] = None,
     k1: int = 10000,
     k2: int = 200,
     k3: int = 100,
     threads: Optional[int] = None,
-    progress: Optional[ProgressCallback] = None,
-    codec: str = "zlib",
+    progress: Progress = None,
+    codec: Codec = "zlib",
     level: Optional[int] = None,
-    checkpoint: Optional[Union[str, "os.PathLike[str]"]] = None,
-    report: Optional[Union[str, "os.PathLike[str]"]] = None,
+    checkpoint: Optional[PathLike] = None,
+    report: Optional[PathLike] = None,
 ) -> SelectionResult:
     """Like :func:`select`, but also returns per-stage and per-round timings.
 
@@ -90,7 +105,9 @@ def select_with_stats(
         require_matplotlib("report=")
     outputs = atomic.plan({"checkpoint=": checkpoint, "report=": report},
                           regular_only=["checkpoint="])
-    pool = as_pool(samples)
+    started = time.perf_counter()
+    pool, made = build_pool(samples, column)
+    pool_seconds = time.perf_counter() - started
     params = params.for_pool(len(pool))
     resume = on_round = None
     if checkpoint is not None:
@@ -102,8 +119,21 @@ def select_with_stats(
         def on_round(state: _core.ResumeState) -> None:
             _checkpoint.save(outputs["checkpoint="], identity, state)
 
-    raw = _core.select(pool.data, pool.offsets, params.budget, params.k1, params.k2, params.k3,
-                       params.threads, params.codec, params.level, progress, resume, on_round)
+    callback: Optional[ProgressCallback] = None
+    bar = None
+    if progress is True:
+        from .progress import ProgressBar  # imports tqdm
+
+        callback = bar = ProgressBar()
+    elif progress is not False and progress is not None:
+        callback = progress  # the engine refuses what it cannot call (TypeError)
+    try:
+        raw = _core.select(pool.data, pool.offsets, params.budget, params.k1, params.k2,
+                           params.k3, params.threads, params.codec, params.level, callback,
+                           resume, on_round)
+    finally:
+        if bar is not None:
+            bar.close()
     result = SelectionResult(
         indices=raw["indices"],
         codec=params.codec,
@@ -116,29 +146,36 @@ def select_with_stats(
         work_seconds=raw["work_seconds"],
         span_seconds=raw["span_seconds"],
     )
+    log.debug("selected %d of %d samples (%d bytes, %s, pool %s in %.3f s) by %s-%d on %d "
+             "threads in %.3f s", params.budget, len(pool),
+             int(pool.offsets[-1]) - int(pool.offsets[0]), describe(samples), made,
+             pool_seconds, params.codec, params.level, result.threads, result.wall_seconds)
     if report is not None:
         from .entropy.report import write_selection_report
 
         # The records themselves when we still have them: their `source` fields give the mix.
+        records = (column is None and library_of(samples) is None
+                   and isinstance(samples, (Sequence, np.ndarray)))
         write_selection_report(outputs["report="], result,
-                               samples if hasattr(samples, "__len__") else pool,
+                               cast(Sequence[Any], samples) if records else pool,
                                threads=params.threads)
     return result
 
 
 def select(
-    samples: Sequence[Any],
+    samples: Samples,
     budget: int,
     *,
+    column: Optional[str] = None,
     k1: int = 10000,
     k2: int = 200,
     k3: int = 100,
     threads: Optional[int] = None,
-    progress: Optional[ProgressCallback] = None,
-    codec: str = "zlib",
+    progress: Progress = None,
+    codec: Codec = "zlib",
     level: Optional[int] = None,
-    checkpoint: Optional[Union[str, "os.PathLike[str]"]] = None,
-    report: Optional[Union[str, "os.PathLike[str]"]] = None,
+    checkpoint: Optional[PathLike] = None,
+    report: Optional[PathLike] = None,
 ) -> np.ndarray:
     """Selects ``budget`` samples by ZIP, the reference's three-stage greedy compression selector.
 
@@ -147,12 +184,24 @@ def select(
 
     Args:
         samples: dict records (compressed as ``repr(record)``, like the reference), ``str``
-            (UTF-8) or ``bytes``.
+            (UTF-8) or ``bytes``, in a list or any iterable; a :class:`zipcore.Pool`; or what a
+            data pipeline holds: a pyarrow Array, ChunkedArray, Table or RecordBatch, a pandas
+            or polars DataFrame or Series, a Hugging Face ``datasets.Dataset`` (or a column of
+            one) or ``IterableDataset``. String and binary Arrow data is read in place.
         budget: how many samples to return, 1..len(samples).
+        column: the text column whose values are the samples. Required for a table (a
+            DataFrame, Table, RecordBatch or Dataset, even with one column): without it the
+            call is a TypeError naming the columns. ``zipcore.WHOLE_ROW`` (``"__row__"``)
+            compresses each row as a record instead (``repr`` of its dict). For dict records,
+            a field name. An input without columns (``str`` samples, a Series, an array, a Pool)
+            refuses it. A missing column, a column of non-text values or a null value is an
+            error naming the columns, the type or the row.
         k1, k2, k3: the stage sizes, ``k1 >= k2 >= k3 >= 1``; clamped to what is left in the
             pool (paper defaults 10000, 200, 100).
         threads: worker threads; ``None`` uses every core this process may run on.
-        progress: optional ``progress(stage, round, done, total)``, see ``ProgressCallback``.
+        progress: ``True`` for a tqdm bar on stderr; or a callable
+            ``progress(stage, round, done, total)``, see ``ProgressCallback``; ``None`` or
+            ``False`` for none.
         codec: ``"zlib"`` (default; exact, the reference's scores) or ``"zstd"`` (sees
             redundancy across the whole selection instead of zlib's last 32 KB, and is faster;
             see the README's "Choosing a codec").
@@ -164,19 +213,68 @@ def select(
             source mix against the pool). Needs matplotlib (``pip install 'zipcore[plot]'``).
 
     The GIL is released for the whole run; Ctrl-C raises KeyboardInterrupt within about 0.1 s
-    of the current evaluation finishing.
+    of the current evaluation finishing. Each run logs one DEBUG line to the ``zipcore`` logger.
     """
-    return select_with_stats(samples, budget, k1=k1, k2=k2, k3=k3, threads=threads,
-                             progress=progress, codec=codec, level=level,
+    return select_with_stats(samples, budget, column=column, k1=k1, k2=k2, k3=k3,
+                             threads=threads, progress=progress, codec=codec, level=level,
                              checkpoint=checkpoint, report=report).indices
 
 
-def candidate_ratios(
-    selected: Sequence[Any],
-    candidates: Sequence[Any],
+@overload
+def select_rows(data: tuple[_T, ...], budget: int, *, column: Optional[str] = None,
+                k1: int = 10000, k2: int = 200, k3: int = 100, threads: Optional[int] = None,
+                progress: Progress = None, codec: Codec = "zlib", level: Optional[int] = None,
+                checkpoint: Optional[PathLike] = None, report: Optional[PathLike] = None,
+                ) -> list[_T]: ...
+
+
+@overload
+def select_rows(data: _Data, budget: int, *, column: Optional[str] = None, k1: int = 10000,
+                k2: int = 200, k3: int = 100, threads: Optional[int] = None,
+                progress: Progress = None, codec: Codec = "zlib", level: Optional[int] = None,
+                checkpoint: Optional[PathLike] = None, report: Optional[PathLike] = None,
+                ) -> _Data: ...
+
+
+def select_rows(
+    data: Any,
+    budget: int,
     *,
+    column: Optional[str] = None,
+    k1: int = 10000,
+    k2: int = 200,
+    k3: int = 100,
     threads: Optional[int] = None,
-    codec: str = "zlib",
+    progress: Progress = None,
+    codec: Codec = "zlib",
+    level: Optional[int] = None,
+    checkpoint: Optional[PathLike] = None,
+    report: Optional[PathLike] = None,
+) -> Any:
+    """:func:`select`, returning the selected rows of ``data`` in its own type, in selection
+    order (the same arguments as :func:`select`).
+
+    A ``datasets.Dataset`` gives ``data.select(indices)``; a pyarrow Table, RecordBatch, Array or
+    ChunkedArray ``data.take(indices)``; a pandas DataFrame or Series ``data.iloc[indices]``
+    (its index labels kept); a polars DataFrame or Series ``data[indices]``; a numpy array
+    ``data[indices]``; a Pool ``data.take(indices)``; a list, or any other sequence, a list.
+    Data that cannot be read twice (a generator, an ``IterableDataset``) is a TypeError before
+    the run: use :func:`select` for the indices.
+    """
+    take = row_taker(data)
+    indices = select(data, budget, column=column, k1=k1, k2=k2, k3=k3, threads=threads,
+                     progress=progress, codec=codec, level=level, checkpoint=checkpoint,
+                     report=report)
+    return take(indices)
+
+
+def candidate_ratios(
+    selected: Samples,
+    candidates: Samples,
+    *,
+    column: Optional[str] = None,
+    threads: Optional[int] = None,
+    codec: Codec = "zlib",
     level: Optional[int] = None,
 ) -> np.ndarray:
     """For each candidate c, the ratio of the group ``selected + [c]`` (float64).
@@ -185,16 +283,19 @@ def candidate_ratios(
     prepared once, and each candidate is scored from that state (zlib: exactly
     ``len(b) / len(zlib.compress(b, 9))``, from a copy of a deflate state that resumes the
     selection's parse, see the README's Exactness section; zstd: the candidate compressed with
-    the selection as dictionary).
+    the selection as dictionary). ``selected`` and ``candidates`` take what :func:`select`
+    takes, ``column`` applying to both.
     """
     codec, level = codec_level(codec, level)
-    selected_pool = as_pool(selected)
-    candidate_pool = as_pool(candidates)
+    selected_pool = as_pool(selected, column)
+    candidate_pool = as_pool(candidates, column)
     data = np.concatenate([selected_pool.data, candidate_pool.data])
     offsets = np.concatenate([selected_pool.offsets,
                               candidate_pool.offsets[1:] + selected_pool.offsets[-1]])
     n_sel = len(selected_pool)
     anchor = np.arange(n_sel, dtype=np.int64)
     cands = np.arange(n_sel, n_sel + len(candidate_pool), dtype=np.int64)
-    return _core.candidate_ratios(data, offsets, anchor, cands, thread_count(threads), codec,
-                                  level)
+    count = thread_count(threads)
+    log.debug("candidate ratios of %d candidates against %d selected by %s-%d on %d threads",
+              len(candidate_pool), n_sel, codec, level, count)
+    return _core.candidate_ratios(data, offsets, anchor, cands, count, codec, level)

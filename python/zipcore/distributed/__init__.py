@@ -42,10 +42,12 @@ from typing import Any, Iterator, Optional, Sequence, Union
 import numpy as np
 
 from . import _tasks as tasks
+from .. import WHOLE_ROW
+from .._pool import EncodedPool, as_pool
 from .._stop import keep_sigterm_handler
 from ._tasks import FaultHook, TaskParams, shard_of
 from ..io.formats import resolve_format
-from ..params import ZipParams, integer
+from ..params import Codec, ZipParams, integer
 
 __all__ = ["DistributedResult", "connect", "default_per_shard", "require_ray", "select",
            "select_with_stats", "selection_output", "shard_of"]
@@ -53,6 +55,9 @@ __all__ = ["DistributedResult", "connect", "default_per_shard", "require_ray", "
 INSTALL = "pip install 'zipcore[ray]'"
 SHARD_SAMPLES = 1_000_000
 """Default shard size: ``shards`` defaults to ``ceil(samples / SHARD_SAMPLES)``."""
+
+POOL_BLOCK = 1 << 16
+"""Samples per block of the Ray Dataset made from an in-memory input (its stage-1 map tasks)."""
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -200,14 +205,71 @@ def _ordered(context: Any) -> Iterator[None]:
             context.raise_original_map_exception = saved[1]
 
 
+def _is_paths(inputs: Any) -> bool:
+    return isinstance(inputs, (str, os.PathLike)) or (
+        isinstance(inputs, Sequence) and len(inputs) > 0
+        and all(isinstance(item, (str, os.PathLike)) for item in inputs))
+
+
 def _paths(inputs: Any) -> list[str]:
     if isinstance(inputs, (str, os.PathLike)):
         return [os.fspath(inputs)]
-    if isinstance(inputs, Sequence) and inputs and all(
-            isinstance(item, (str, os.PathLike)) for item in inputs):
+    if _is_paths(inputs):
         return [os.fspath(item) for item in inputs]
     raise TypeError("inputs must be a path, a non-empty list of paths (JSON, JSONL or Parquet) "
                     f"or a ray.data.Dataset, got {type(inputs).__name__}")
+
+
+def _record_options(format: str, text_field: Optional[str], column: Optional[str],
+                    template: Optional[str], pairs: Optional[bool]) -> dict[str, Any]:
+    """Which bytes a record of a file or a row of a Ray Dataset contributes; ``column`` means
+    what it means for :func:`zipcore.select` (``WHOLE_ROW``: the whole row as a record)."""
+    if column == WHOLE_ROW:
+        if format not in ("auto", "record") or text_field is not None or template is not None:
+            raise ValueError("column=zipcore.WHOLE_ROW compresses each whole row: leave format, "
+                             "text_field and template unset")
+        column, format = None, "record"
+    format, text_field = resolve_format(format, text_field=text_field, column=column,
+                                        template=template)
+    return {"format": format, "text_field": text_field if format == "text" else None,
+            "column": column, "template": template, "pairs": pairs}
+
+
+def _check_column(dataset: Any, column: str) -> None:
+    """A Ray Dataset's ``column`` must exist and hold text, checked on its schema before any
+    work (as :func:`zipcore.select` checks a table's)."""
+    schema = dataset.schema()
+    if schema is None:
+        return
+    names = list(schema.names)
+    if column not in names:
+        raise ValueError(f"the Ray Dataset has no column {column!r}; its columns: {names}")
+    import pyarrow as pa
+
+    kind = schema.types[names.index(column)]
+    if isinstance(kind, pa.DataType) and not any(
+            test(kind) for test in (pa.types.is_string, pa.types.is_large_string,
+                                    pa.types.is_binary, pa.types.is_large_binary)):
+        raise TypeError(f"column {column!r} holds {kind} values, not text: zipcore selects on "
+                        "string or binary values (cast or format the column first)")
+
+
+def _pool_dataset(ray: Any, pool: EncodedPool) -> Any:
+    """An in-memory pool as a Ray Dataset of one ``sample`` column (large binary), in blocks of
+    ``POOL_BLOCK`` samples, in order: each block views the pool's bytes until Ray copies it
+    into the object store."""
+    import pyarrow as pa
+
+    offsets = np.asarray(pool.offsets, dtype=np.int64)
+    tables = []
+    for start in range(0, len(pool), POOL_BLOCK):
+        window = offsets[start:min(len(pool), start + POOL_BLOCK) + 1]
+        lo, hi = int(window[0]), int(window[-1])
+        values = pa.LargeBinaryArray.from_buffers(
+            pa.large_binary(), len(window) - 1,
+            [None, pa.py_buffer(window - lo), pa.py_buffer(np.asarray(pool.data)[lo:hi])])
+        tables.append(pa.table({"sample": values}))
+    return ray.data.from_arrow(tables)
 
 
 # --- steps 2 and 3: shards and merge, Ray tasks ----------------------------------------------
@@ -245,7 +307,7 @@ def select_with_stats(
     k1: int = 10000,
     k2: int = 200,
     k3: int = 100,
-    codec: str = "zlib",
+    codec: Codec = "zlib",
     level: Optional[int] = None,
     format: str = "auto",
     text_field: Optional[str] = None,
@@ -265,13 +327,26 @@ def select_with_stats(
         if value is not None:
             integer(name, value)
     seed, max_retries = operator.index(seed), operator.index(max_retries)
+    if column is not None and not isinstance(column, str):
+        raise TypeError(f"column must be a column name (str), got {type(column).__name__}")
+    pool = None
+    if _is_paths(inputs) or isinstance(inputs, ray.data.Dataset):
+        options = _record_options(format, text_field, column, template, pairs)
+    else:  # what zipcore.select takes, with its rules: read here, scored on the cluster
+        if format != "auto" or text_field is not None or template is not None or pairs:
+            raise ValueError("format, text_field, template and pairs read files and Ray "
+                             f"Datasets; a {type(inputs).__name__} takes column=, as in "
+                             "zipcore.select")
+        pool = as_pool(inputs, column)
+        params.for_pool(len(pool))  # an empty pool or too large a budget: before Ray starts
+        options = _record_options("auto", None, "sample", None, None)
     connect()
-    format, text_field = resolve_format(format, text_field=text_field, column=column,
-                                        template=template)
-    options = {"format": format, "text_field": text_field if format == "text" else None,
-               "column": column, "template": template, "pairs": pairs}
     started = time.perf_counter()
     try:
+        if pool is not None:
+            inputs = _pool_dataset(ray, pool)
+        elif isinstance(inputs, ray.data.Dataset) and options["column"] is not None:
+            _check_column(inputs, options["column"])
         cpus = cpus_per_task or _default_cpus(ray, shards or 1)
         p = TaskParams(k1, k2, k3, codec, level, cpus, _fault_hook)
         scored, stage1_seconds = _stage1(ray, inputs, options, p)
@@ -335,7 +410,11 @@ def select(inputs: Any, budget: int, *, shards: Optional[int] = None,
 
     Args:
         inputs: a path or a list of paths (JSON list, JSONL, ``.gz`` too, or Parquet; read on
-            the workers, so on storage they all see), or a ``ray.data.Dataset``.
+            the workers, so on storage they all see), a ``ray.data.Dataset``, or anything
+            :func:`zipcore.select` takes other than a list of ``str`` (which is paths here): a
+            DataFrame, Arrow data, a ``datasets.Dataset``, a list of records..., turned into
+            samples here with ``select``'s rules (a table needs ``column=``) and scored on
+            the cluster.
         budget: how many samples to return.
         shards: how many shards (default ``ceil(samples / SHARD_SAMPLES)``). The result
             depends on it and on ``seed``, never on the cluster's size or Ray's scheduling.
@@ -344,9 +423,15 @@ def select(inputs: Any, budget: int, *, shards: Optional[int] = None,
             merge has room to choose). With one shard the shard's selection is the answer.
         seed: chooses the random partition (see :func:`shard_of`).
         k1, k2, k3, codec, level: as in :func:`zipcore.select`, for the shards and the merge.
-        format, text_field, column, template, pairs: which bytes a record contributes, as in
-            :func:`zipcore.read_pool`; for a Ray Dataset, ``column`` names a string or binary
-            column, otherwise each row is a record (no pairs).
+        column: the text column whose values are the samples, as in :func:`zipcore.select`:
+            for a file, a field of each record (or a Parquet column); for a Ray Dataset or an
+            in-memory table, a string or binary column (a missing or non-text column is an
+            error before any work). ``zipcore.WHOLE_ROW`` compresses each whole row or record
+            as ``repr`` (format ``record``).
+        format, text_field, template, pairs: which bytes a record of a file or a row of a Ray
+            Dataset contributes without ``column``, as in :func:`zipcore.read_pool`: by
+            default each row is a record, its format detected (no pairs in a Ray Dataset).
+            In-memory inputs take ``column`` only.
         cpus_per_task: cores each task reserves and its OpenMP threads (default: the cluster's
             CPUs divided among the shards, at most one node's).
         max_retries: how often Ray reruns a task whose worker died.

@@ -1,4 +1,4 @@
-"""The progress bar of ``zipcore select``."""
+"""The progress bar of ``zipcore select`` and of ``progress=True`` in the API."""
 
 from __future__ import annotations
 

@@ -1,0 +1,430 @@
+"""What a data pipeline holds, as the engine's pool; and a selection of it, in the same type.
+
+:func:`zipcore._pool.as_pool` (the one way user samples become a pool) delegates here. Library
+types are recognized by their classes' modules, so nothing here imports pandas, polars, pyarrow
+or ``datasets``: an object of theirs means its library is already imported.
+
+``column`` names the text column whose values are the samples:
+
+* tables (pandas/polars DataFrame, pyarrow Table/RecordBatch, Hugging Face ``datasets.Dataset``
+  and ``IterableDataset``) need it, even with one column: a table without ``column=`` is a
+  TypeError naming its columns. ``column=WHOLE_ROW`` compresses each row as a record instead
+  (``repr`` of the row's dict, the reference's bytes for a record);
+* records (dicts, in a list or any iterable) take it as a field name: the field's value of each
+  record (``WHOLE_ROW``: the record itself, as without ``column=``);
+* inputs without columns (``str``/``bytes`` samples, a Series, an Arrow array, a numpy array, a
+  Pool) refuse it.
+
+String and binary columns go through :meth:`Pool.from_arrow` (the values' buffer viewed in place)
+where the data is Arrow already: pyarrow, pandas strings stored in pyarrow (pandas 3's default
+``str``), ``datasets`` (its ``.data`` table), polars (``.to_arrow()``, which copies polars' own
+string layout once, in Arrow's C++). Other values are encoded one by one, as for a list: ``str``
+as UTF-8, ``bytes`` as they are, a dict as ``repr``. A null value, or a column of other values
+(numbers, lists), is an error naming the first null row or the column's type.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, NoReturn, Optional, Union
+
+import numpy as np
+
+from . import WHOLE_ROW
+from ._pool import EncodedPool, encode_pool, sample_bytes
+
+if TYPE_CHECKING:
+    import datasets
+    import pandas
+    import polars
+    import pyarrow
+
+Samples = Union[
+    Iterable[Any],
+    EncodedPool,
+    "np.ndarray[Any, Any]",
+    "pyarrow.Array",
+    "pyarrow.ChunkedArray",
+    "pyarrow.Table",
+    "pyarrow.RecordBatch",
+    "pandas.DataFrame",
+    "pandas.Series",
+    "polars.DataFrame",
+    "polars.Series",
+    "datasets.Dataset",
+    "datasets.IterableDataset",
+]
+"""What ``select``, ``select_with_stats``, ``select_rows``, ``compression_ratio`` and
+``candidate_ratios`` take: dict records, ``str`` or ``bytes`` (a list, tuple, numpy array,
+generator or any iterable of them), a :class:`zipcore.Pool`, or what a pipeline holds: a pyarrow
+Array, ChunkedArray, Table or RecordBatch, a pandas or polars DataFrame or Series, a Hugging
+Face ``datasets.Dataset`` (or one of its columns, ``ds["text"]``) or ``IterableDataset``."""
+
+_LIBRARIES = ("pyarrow", "pandas", "polars", "datasets", "ray")
+
+_Built = tuple[EncodedPool, str]  # the pool, and how it was made (for the log)
+
+
+def library_of(obj: Any) -> Optional[str]:
+    """The library among ``_LIBRARIES`` that ``obj``'s class (or a base class) comes from, by
+    the classes' ``__module__``: no import needed."""
+    for cls in type(obj).__mro__:
+        module = getattr(cls, "__module__", None)
+        if isinstance(module, str) and module.partition(".")[0] in _LIBRARIES:
+            return module.partition(".")[0]
+    return None
+
+
+def describe(obj: Any) -> str:
+    """``obj``'s type for messages and the log, e.g. ``pandas.DataFrame``."""
+    cls = type(obj)
+    library = library_of(obj)
+    return f"{library}.{cls.__name__}" if library else cls.__name__
+
+
+def to_pool(samples: Any, column: Optional[str] = None) -> EncodedPool:
+    """``samples`` (see :data:`Samples` and the module docstring) as the engine's pool."""
+    return build_pool(samples, column)[0]
+
+
+def build_pool(samples: Any, column: Optional[str] = None) -> _Built:
+    """:func:`to_pool`, and how the pool was made: ``pool`` (given), ``arrow`` (from Arrow
+    buffers), ``encoded`` (sample by sample) or ``rows`` (each row's repr)."""
+    if column is not None and not isinstance(column, str):
+        raise TypeError(f"column must be a column name (str), got {type(column).__name__}")
+    if isinstance(samples, EncodedPool):
+        _no_columns(column, "a Pool")
+        return samples, "pool"
+    library = library_of(samples)
+    if library == "pyarrow":
+        return _pyarrow(samples, column)
+    if library == "pandas":
+        return _pandas(samples, column)
+    if library == "polars":
+        return _polars(samples, column)
+    if library == "datasets":
+        return _hf(samples, column)
+    if library == "ray":
+        raise TypeError(f"a {describe(samples)} is selected from on its cluster: "
+                        "zipcore.distributed.select(dataset, budget, column=...)")
+    if isinstance(samples, np.ndarray):
+        if samples.dtype.names:
+            raise TypeError(f"a structured numpy array (fields {list(samples.dtype.names)}) is "
+                            "not taken as a table: pass one field, array[NAME]")
+        _no_columns(column, "a numpy array")
+    if column is None:
+        return encode_pool(samples), "encoded"
+    return _records(samples, column)
+
+
+# --- checks and encoding shared by every input ---------------------------------------------
+
+def _no_columns(column: Optional[str], what: str) -> None:
+    if column is not None:
+        raise TypeError(f"column={column!r} names a column of a table (a DataFrame, pyarrow "
+                        f"Table, datasets.Dataset, ...) or a field of dict records; {what} has "
+                        "no columns: drop column=")
+
+
+def _table(what: str, columns: list[Any], column: Optional[str],
+           values: Callable[[str], _Built], rows: Callable[[], Iterable[Any]]) -> _Built:
+    """One of a table's columns (``values(name)``), or its ``rows()`` as records."""
+    if column is None:
+        _need_column(what, columns)
+    if column == WHOLE_ROW:
+        return encode_pool(rows()), "rows"
+    if column not in columns:
+        raise ValueError(f"{what} has no column {column!r}; its columns: {columns}")
+    return values(column)
+
+
+def _need_column(what: str, columns: list[Any]) -> NoReturn:
+    """A table without ``column=``: never its column names as samples, never a guess."""
+    raise TypeError(f"{what} has columns {columns}: pass column=NAME, the text column to "
+                    "select on (or column=zipcore.WHOLE_ROW to compress each row's repr)")
+
+
+def _is_null(value: Any) -> bool:
+    return (value is None or (isinstance(value, float) and math.isnan(value))
+            or type(value).__name__ in ("NAType", "NaTType"))  # pandas' missing values
+
+
+def _check_value(value: Any, row: int, what: str) -> Any:
+    if isinstance(value, (str, bytes, bytearray, memoryview, Mapping)):
+        return value
+    if _is_null(value):
+        raise ValueError(f"{what} is null at row {row}; drop or fill the nulls first")
+    raise TypeError(f"{what} holds {type(value).__name__} values (row {row}), not text: "
+                    "zipcore selects on str, bytes or dict values")
+
+
+def _values(values: Iterable[Any], what: str) -> _Built:
+    """A column's values, encoded one by one like a list's samples; nulls and values other
+    than str, bytes and dicts are refused, naming the row."""
+    chunks = [sample_bytes(_check_value(v, i, what), i) for i, v in enumerate(values)]
+    offsets = np.zeros(len(chunks) + 1, dtype=np.int64)
+    if chunks:
+        np.cumsum(np.fromiter((len(c) for c in chunks), dtype=np.int64, count=len(chunks)),
+                  out=offsets[1:])
+    return EncodedPool(np.frombuffer(b"".join(chunks), dtype=np.uint8), offsets), "encoded"
+
+
+def _records(samples: Any, column: str) -> _Built:
+    """Field ``column`` of each dict record (``WHOLE_ROW``: the record itself)."""
+    if isinstance(samples, (str, bytes, bytearray, Mapping)):
+        raise TypeError(f"samples must be a sequence of samples, not a single "
+                        f"{type(samples).__name__}")
+    what = "the records" if column == WHOLE_ROW else f"field {column!r}"
+
+    def fields() -> Iterator[Any]:
+        for i, record in enumerate(samples):
+            if not isinstance(record, Mapping):
+                raise TypeError(f"column={column!r} picks a field of each dict record, but "
+                                f"sample {i} is a {type(record).__name__}, which has no "
+                                "columns: drop column=")
+            if column == WHOLE_ROW:
+                yield record
+                continue
+            try:
+                yield record[column]
+            except KeyError:
+                raise ValueError(f"record {i} has no field {column!r}; its fields: "
+                                 f"{list(record)}") from None
+
+    return _values(fields(), what)
+
+
+def _optional_pyarrow() -> Any:
+    try:
+        import pyarrow
+    except ImportError:
+        return None
+    return pyarrow
+
+
+# --- Arrow -----------------------------------------------------------------------------------
+
+def _arrow(pa: Any, values: Any, what: str) -> _Built:
+    """A pyarrow Array or ChunkedArray of text as a pool: string and binary values viewed in
+    place (:meth:`Pool.from_arrow`); dictionary-encoded and view layouts converted first."""
+    from .pool import Pool
+
+    kind = values.type
+    if pa.types.is_dictionary(kind):  # pandas categoricals, polars enums: decoded (a copy)
+        values = values.cast(kind.value_type)
+        kind = values.type
+    for is_view, plain in (("is_string_view", pa.large_string()),
+                           ("is_binary_view", pa.large_binary())):
+        if getattr(pa.types, is_view, lambda _: False)(kind):
+            values = values.cast(plain)
+            kind = plain
+    if not any(test(kind) for test in (pa.types.is_string, pa.types.is_large_string,
+                                       pa.types.is_binary, pa.types.is_large_binary)):
+        raise TypeError(f"{what} holds {kind} values, not text: zipcore selects on string or "
+                        "binary values (cast or format the column first)")
+    if values.null_count:
+        first = int(np.argmax(values.is_null().to_numpy(zero_copy_only=False)))
+        raise ValueError(f"{what} is null at row {first}; drop or fill the nulls first")
+    return Pool.from_arrow(values), "arrow"
+
+
+def _arrow_rows(table: Any) -> Iterator[Any]:
+    batches = table.to_batches() if hasattr(table, "to_batches") else [table]
+    for batch in batches:
+        yield from batch.to_pylist()
+
+
+def _pyarrow(samples: Any, column: Optional[str]) -> _Built:
+    import pyarrow as pa
+
+    if isinstance(samples, (pa.Array, pa.ChunkedArray)):
+        _no_columns(column, f"a pyarrow {type(samples).__name__}")
+        return _arrow(pa, samples, "the Arrow array")
+    if isinstance(samples, (pa.Table, pa.RecordBatch)):
+        return _table(f"a pyarrow {type(samples).__name__}", samples.schema.names, column,
+                      lambda name: _arrow(pa, samples.column(name), f"column {name!r}"),
+                      lambda: _arrow_rows(samples))
+    raise TypeError(f"zipcore takes a pyarrow Array, ChunkedArray, Table or RecordBatch, not a "
+                    f"{type(samples).__name__}")
+
+
+# --- pandas ----------------------------------------------------------------------------------
+
+def _pandas(samples: Any, column: Optional[str]) -> _Built:
+    import pandas as pd
+
+    if isinstance(samples, pd.DataFrame):
+        def values(name: str) -> _Built:
+            picked = samples[name]
+            if isinstance(picked, pd.DataFrame):
+                raise ValueError(f"the DataFrame has {picked.shape[1]} columns named {name!r}")
+            return _pandas_series(pd, picked, f"column {name!r}")
+
+        return _table("a pandas DataFrame", list(samples.columns), column, values,
+                      lambda: samples.to_dict("records"))
+    if isinstance(samples, pd.Series):
+        _no_columns(column, "a pandas Series")
+        return _pandas_series(pd, samples, "the Series")
+    _no_columns(column, f"a {describe(samples)}")
+    return encode_pool(samples), "encoded"  # an Index, ...: its values, as a list's
+
+
+def _pandas_series(pd: Any, series: Any, what: str) -> _Built:
+    dtype = series.dtype
+    if dtype == object:  # Python objects: str, bytes, dicts (anything else is refused)
+        return _values(series.to_numpy(), what)
+    arrow_types = tuple(t for t in (pd.StringDtype, pd.CategoricalDtype,
+                                    getattr(pd, "ArrowDtype", None)) if t is not None)
+    if isinstance(dtype, arrow_types):
+        pa = _optional_pyarrow()
+        if pa is not None:
+            return _arrow(pa, pa.array(series.array), what)  # zero-copy for pyarrow storage
+        return _values(series.to_numpy(dtype=object), what)
+    raise TypeError(f"{what} has dtype {dtype}, not text: zipcore selects on str or bytes "
+                    "values")
+
+
+# --- polars ----------------------------------------------------------------------------------
+
+def _polars(samples: Any, column: Optional[str]) -> _Built:
+    import polars as pl
+
+    if isinstance(samples, pl.DataFrame):
+        return _table("a polars DataFrame", list(samples.columns), column,
+                      lambda name: _polars_series(pl, samples.get_column(name),
+                                                  f"column {name!r}"),
+                      lambda: samples.iter_rows(named=True))
+    if isinstance(samples, pl.Series):
+        _no_columns(column, "a polars Series")
+        return _polars_series(pl, samples, "the Series")
+    if isinstance(samples, pl.LazyFrame):
+        raise TypeError("a polars LazyFrame holds no rows yet: collect() it first")
+    raise TypeError(f"zipcore takes a polars DataFrame or Series, not a "
+                    f"{type(samples).__name__}")
+
+
+def _polars_series(pl: Any, series: Any, what: str) -> _Built:
+    if series.dtype == pl.Categorical or series.dtype == pl.Enum:
+        series = series.cast(pl.String)
+    if series.dtype == pl.String or series.dtype == pl.Binary:
+        pa = _optional_pyarrow()
+        if pa is not None:
+            return _arrow(pa, series.to_arrow(), what)
+        return _values(series.to_list(), what)
+    if series.dtype == pl.Object:
+        return _values(series.to_list(), what)
+    raise TypeError(f"{what} has dtype {series.dtype}, not text: zipcore selects on String or "
+                    "Binary values")
+
+
+# --- Hugging Face datasets -------------------------------------------------------------------
+
+def hf_column(dataset: Any, name: str) -> Any:
+    """A ``datasets.Dataset``'s column as a pyarrow ChunkedArray, in the dataset's row order
+    (a dataset with an indices mapping, after ``select``, ``shuffle``, ``filter``..., is taken
+    in that order, which copies the column once)."""
+    values = dataset.data.column(name)
+    mapping = getattr(dataset, "_indices", None)  # set by select/shuffle/filter/...
+    if mapping is not None:
+        values = values.take(mapping.column(0))
+    return values
+
+
+def _hf(samples: Any, column: Optional[str]) -> _Built:
+    import datasets
+    import pyarrow as pa  # a dependency of datasets
+
+    if isinstance(samples, (datasets.DatasetDict, datasets.IterableDatasetDict)):
+        raise TypeError(f"a {type(samples).__name__} holds splits {sorted(samples)}: pass one, "
+                        "e.g. data['train']")
+    if isinstance(samples, datasets.Dataset):
+        return _table("a datasets.Dataset", list(samples.column_names), column,
+                      lambda name: _arrow(pa, hf_column(samples, name), f"column {name!r}"),
+                      lambda: samples)
+    if isinstance(samples, datasets.IterableDataset):
+        return _hf_iterable(samples, column)
+    source, name = getattr(samples, "source", None), getattr(samples, "column_name", None)
+    if isinstance(source, datasets.Dataset) and isinstance(name, str):  # ds["text"]
+        _no_columns(column, "a datasets column")
+        return _arrow(pa, hf_column(source, name), f"column {name!r}")
+    _no_columns(column, f"a {describe(samples)}")
+    return encode_pool(samples), "encoded"
+
+
+_HF_TEXT = ("string", "large_string", "binary", "large_binary", "string_view")
+
+
+def _hf_iterable(samples: Any, column: Optional[str]) -> _Built:
+    names = samples.column_names  # None when the features are unknown before reading
+    if column is None:
+        if names is None:
+            first = next(iter(samples), None)
+            names = list(first) if isinstance(first, Mapping) else []
+        _need_column("a datasets.IterableDataset", list(names))
+    if column == WHOLE_ROW:
+        return encode_pool(samples), "rows"
+    if names is not None:
+        if column not in names:
+            raise ValueError(f"a datasets.IterableDataset has no column {column!r}; its "
+                             f"columns: {list(names)}")
+        feature = (samples.features or {}).get(column)
+        kind = getattr(feature, "dtype", None)  # a datasets.Value's type name
+        if isinstance(kind, str) and kind not in _HF_TEXT:
+            raise TypeError(f"column {column!r} holds {kind} values, not text: zipcore selects "
+                            "on string or binary values (cast or format the column first)")
+        samples = samples.select_columns([column])
+    what = f"column {column!r}"
+
+    def values() -> Iterator[Any]:
+        for batch in samples.iter(batch_size=1024):
+            if column not in batch:
+                raise ValueError(f"a datasets.IterableDataset has no column {column!r}; its "
+                                 f"columns: {list(batch)}")
+            yield from batch[column]
+
+    return _values(values(), what)
+
+
+# --- a selection in the type given -----------------------------------------------------------
+
+def row_taker(data: Any) -> Callable[[np.ndarray], Any]:
+    """How to take rows of ``data`` by position, keeping its type (``select_rows``): checked
+    before a run, so data that cannot give its rows back (a generator, which the selection
+    consumes; an ``IterableDataset``) fails before any work."""
+    library = library_of(data)
+    if isinstance(data, EncodedPool):
+        from .pool import Pool
+
+        pool = data if isinstance(data, Pool) else Pool._trusted(data.data, data.offsets)
+        return pool.take
+    if library == "pyarrow":
+        import pyarrow as pa
+
+        if isinstance(data, (pa.Array, pa.ChunkedArray, pa.Table, pa.RecordBatch)):
+            return lambda indices: data.take(pa.array(indices))
+    elif library == "pandas":
+        if hasattr(data, "iloc"):
+            return lambda indices: data.iloc[indices]
+    elif library == "polars":
+        import polars as pl
+
+        if isinstance(data, (pl.DataFrame, pl.Series)):
+            return lambda indices: data[indices]
+    elif library == "datasets":
+        import datasets
+
+        if isinstance(data, datasets.Dataset):
+            return lambda indices: data.select(indices)
+        if isinstance(data, datasets.IterableDataset):
+            raise TypeError("select_rows needs rows it can index: an IterableDataset is read "
+                            "once; use zipcore.select for the indices and keep those rows as "
+                            "you stream")
+    elif isinstance(data, np.ndarray):
+        return lambda indices: data[indices]
+    if isinstance(data, Sequence) or (hasattr(data, "__getitem__") and hasattr(data, "__len__")
+                                      and not isinstance(data, Mapping)):
+        return lambda indices: [data[i] for i in indices.tolist()]
+    raise TypeError(f"select_rows needs rows it can index again (a list, array, DataFrame, "
+                    f"Table or Dataset), not a {describe(data)}, which the selection consumes: "
+                    "use zipcore.select for the indices")
