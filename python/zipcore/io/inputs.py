@@ -38,7 +38,7 @@ from .compressed import strip_compression
 STDIN = "-"
 DATA_SUFFIXES = (".json", ".jsonl", ".parquet")
 """Data files a folder contributes (JSON and JSONL also with .gz or .zst)."""
-FSSPEC_INSTALL = "pip install fsspec (and the package of the file system, e.g. s3fs)"
+FSSPEC_INSTALL = "pip install 'zipcore[remote]' (and the file system's package, e.g. s3fs)"
 
 
 @dataclass(frozen=True)
