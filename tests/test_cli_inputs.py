@@ -221,8 +221,8 @@ def test_a_url_without_fsspec_is_a_clear_error(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "fsspec", None)  # import fsspec fails
     assert cli.main(["select", "s3://bucket/pool.jsonl", "-o", str(tmp_path / "s.jsonl"),
                      *FLAGS]) == 2
-    assert "s3://bucket/pool.jsonl: reading URLs needs fsspec: pip install fsspec" in _error(
-        capsys)
+    assert ("s3://bucket/pool.jsonl: reading URLs needs fsspec: pip install 'zipcore[remote]'"
+            in _error(capsys))
 
 
 @pytest.fixture
