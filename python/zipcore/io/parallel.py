@@ -3,9 +3,9 @@
 :func:`encode_records` is the serial reader: records in file order through one
 :class:`~zipcore.io.encoder.PoolEncoder`. :func:`read_jsonl` reads a JSONL file (plain or
 compressed) the same way, but cuts it at newlines into parts of about :data:`PART_BYTES` that
-``threads`` processes parse and encode at once: this one and ``threads - 1`` spawned workers
-(a worker reads a plain file's part itself; a compressed file is decompressed here). The parts'
-samples and spans are joined in file order. The result is the serial reader's, byte for byte:
+``threads`` spawned worker processes parse and encode at once (a worker reads a plain file's
+part itself; a compressed file is decompressed here). The parts' samples and spans are joined
+in file order. The result is the serial reader's, byte for byte:
 
 - the main process reads the first two records itself, as the serial reader does: it resolves
   the format (``auto``) and the pair layout there, and the workers get the resolved format;
@@ -35,7 +35,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
 from types import FrameType
-from typing import Any, Iterator, NamedTuple, Optional, Union
+from typing import Any, Iterator, NamedTuple, Optional
 
 import numpy as np
 
@@ -144,30 +144,29 @@ Encoded = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def _read_parts(path: str, options: dict[str, Any], workers: int) -> Optional[EncodedRecords]:
-    """The parts read by ``workers`` processes: this one and ``workers - 1`` spawned ones.
+    """The parts read by ``workers`` spawned processes, joined here in file order.
 
-    This process encodes a part whenever the spawned ones have enough queued (so that with two
-    cores one process is spawned, not two: half the start-up and the traffic). Each part's
-    samples are appended as soon as its turn comes, so that memory stays the pool's own (plus
-    the parts in flight), as when reading serially."""
+    This process only cuts, hands out and joins: it must stay idle to take each part's result
+    (megabytes through a pipe, read a slice at a time, each slice taking the GIL back) the
+    moment it comes. Encoding parts here too was tried: on 2 cores, this process busy and
+    one worker spawned read 1.1-1.4x slower, the worker waiting on its result's pipe. Each
+    part's samples are appended as soon as its turn comes, so that memory stays the pool's own
+    (plus the parts in flight), as when reading serially."""
     builder = PoolBuilder()
     spans: list[np.ndarray] = []
     room = sys.getrecursionlimit() - _stack_depth()
-    ahead = 2 * (workers - 1)  # parts queued for the spawned processes
-    with ProcessPoolExecutor(workers - 1, mp_context=multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")
                              ) as executor:
-        slots: deque[Union[Future[Optional[Encoded]], Optional[Encoded]]] = deque()
+        pending: deque[Future[Optional[Encoded]]] = deque()
         for part in _parts(path):
-            if sum(isinstance(slot, Future) for slot in slots) < ahead:
-                slots.append(executor.submit(encode_part, path, part, options, room))
-            else:
-                slots.append(_deeper(_DEPTH_MARGIN, encode_part, path, part, options))
-            while slots and not (isinstance(slots[0], Future) and not slots[0].done()):
-                if not _take(slots.popleft(), builder, spans):
+            pending.append(executor.submit(encode_part, path, part, options, room))
+            # A few parts ahead: the workers never wait, and the text read stays bounded.
+            while len(pending) >= 2 * workers or (pending and pending[0].done()):
+                if not _take(pending.popleft(), builder, spans):
                     executor.shutdown(cancel_futures=True)
                     return None
-        while slots:
-            if not _take(slots.popleft(), builder, spans):
+        while pending:
+            if not _take(pending.popleft(), builder, spans):
                 executor.shutdown(cancel_futures=True)
                 return None
     span_array = np.concatenate(spans) if spans else np.empty((0, 2), dtype=np.int64)
@@ -175,10 +174,10 @@ def _read_parts(path: str, options: dict[str, Any], workers: int) -> Optional[En
                           "template" if options["template"] is not None else options["format"])
 
 
-def _take(slot: "Union[Future[Optional[Encoded]], Optional[Encoded]]", builder: PoolBuilder,
+def _take(future: "Future[Optional[Encoded]]", builder: PoolBuilder,
           spans: list[np.ndarray]) -> bool:
     """Appends a part's samples and spans; False when the part met an error."""
-    result = slot.result() if isinstance(slot, Future) else slot
+    result = future.result()
     if result is None:
         return False
     data, offsets, part_spans = result
@@ -230,18 +229,17 @@ def _file_parts(path: str) -> Iterator[Part]:
             start = end
 
 
-def encode_part(path: str, part: Part, options: dict[str, Any], room: Optional[int] = None
+def encode_part(path: str, part: Part, options: dict[str, Any], room: int
                 ) -> Optional[Encoded]:
     """The samples and record spans of a part of ``path``'s decompressed text; None where the
-    serial reader must decide (an error, or a pair member). ``room``: in a spawned worker, the
-    stack room the reading process has (see ``_DEPTH_MARGIN``)."""
+    serial reader must decide (an error, or a pair member). Runs in a worker process; ``room``
+    is the reading process's stack room (see ``_DEPTH_MARGIN``)."""
     start, end, text = part
     if text is None:
         with open(path, "rb") as handle:
             handle.seek(start)
             text = handle.read(end - start)
-    if room is not None:
-        sys.setrecursionlimit(max(_stack_depth() + room - _DEPTH_MARGIN, 100))
+    sys.setrecursionlimit(max(_stack_depth() + room - _DEPTH_MARGIN, 100))
     encoder = PoolEncoder(**options)
     spans = array("q")
     try:
@@ -255,12 +253,6 @@ def encode_part(path: str, part: Part, options: dict[str, Any], room: Optional[i
     if encoder.pairs:
         return None
     return pool.data, pool.offsets, np.frombuffer(spans, dtype=np.int64).reshape(-1, 2)
-
-
-def _deeper(frames: int, function: Any, *args: Any) -> Any:
-    """``function(*args)`` called ``frames`` stack frames deeper: with less room to nest than
-    the serial reader has, so that a record this process reads the serial reader reads too."""
-    return function(*args) if frames == 0 else _deeper(frames - 1, function, *args)
 
 
 def _stack_depth() -> int:
