@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import math
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any, Optional
 
@@ -244,3 +246,33 @@ def test_a_broken_gzip_file_fails_as_when_read_serially(tmp_path, small_parts, s
     serial = _error(path, threads=1)
     assert (":21:" in serial) == syntax_error
     assert _error(path, threads=2) == serial
+
+
+UNGUARDED_SCRIPT = """
+import sys
+import zipcore
+from zipcore.io import parallel
+
+parallel.PARALLEL_BYTES, parallel.PART_BYTES = 0, 3000
+took_parts = []
+read_parts = parallel._read_parts
+parallel._read_parts = lambda *args: took_parts.append(read_parts(*args)) or took_parts[-1]
+with open(sys.argv[2], "a") as runs:
+    runs.write("run\\n")
+source = zipcore.read_pool(sys.argv[1], threads=2)
+print(len(source), [parts is not None for parts in took_parts])
+"""
+
+
+def test_workers_never_run_the_main_script(tmp_path, real_pool):
+    # multiprocessing's spawn would import this script, which has no `if __name__ ==
+    # "__main__":`, in every worker: each would read the pool (and run a selection) again.
+    records = real_pool("pool", 0, 300)
+    pool = tmp_path / "in.jsonl"
+    pool.write_text("".join(json.dumps(r) + "\n" for r in records))
+    script, runs = tmp_path / "script.py", tmp_path / "runs.txt"
+    script.write_text(UNGUARDED_SCRIPT)
+    done = subprocess.run([sys.executable, str(script), str(pool), str(runs)],
+                          capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.split(maxsplit=1) == ["300", "[True]\n"]  # read in parallel parts
+    assert runs.read_text() == "run\n"  # by the script once, never by a worker

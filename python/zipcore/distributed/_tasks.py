@@ -97,7 +97,8 @@ def score_files(batch: Any, *, options: dict[str, Any], p: TaskParams) -> Any:
 
     from ..io.readers import read_pool
 
-    tables = [_scored_table(read_pool(path, **options).pool, p)
+    # Read with the cores this task reserved, never more (read_pool's default is every core).
+    tables = [_scored_table(read_pool(path, threads=p.cpus, **options).pool, p)
               for path in batch.column("path").to_pylist()]
     return pa.concat_tables(tables)
 
@@ -177,7 +178,7 @@ def selection_output(path: str, indices: np.ndarray, options: dict[str, Any],
     from ..io.readers import read_pool
     from ..measure import compression_ratio
 
-    source = read_pool(path, **options)
+    source = read_pool(path, threads=1, **options)  # the task reserved one core
     chunks = source.selection_chunks(indices, compression="gzip" if compress else None)
     return {"data": b"".join(chunks),
             "records": source.record_indices(indices),

@@ -15,27 +15,28 @@ in file order. The result is the serial reader's, byte for byte:
   raises the first error in file order with the serial reader's message: an error costs a
   second read, never a different answer.
 
-Why processes: parsing and ``repr`` hold the GIL, so threads would take turns. Why not fork:
-the engine runs OpenMP, whose thread pool does not survive ``fork`` (a forked child may hang),
-so workers are spawned (a fresh interpreter each; a forkserver saves about 0.1 s but leaves a
-server process behind), per file and only for files of :data:`PARALLEL_BYTES` or more, where
-their start-up (0.3-0.5 s for two) pays off. As with any spawned process, the workers import
-the main script: a script that reads at import time needs ``if __name__ == "__main__":``.
+Why processes: parsing and ``repr`` hold the GIL, so threads would take turns. Why not
+``multiprocessing``: its ``fork`` breaks the engine's OpenMP thread pool (a forked child may
+hang), and its ``spawn`` and ``forkserver`` import the main script in every worker, so a user's
+script that reads a pool at its top level (no ``if __name__ == "__main__":``) would run again
+in each worker. The workers are plain ``python -P -c`` processes running :func:`serve` instead
+(a fresh interpreter each, importing only zipcore), fed pickled tasks through their standard
+input, started per file and only for files of :data:`PARALLEL_BYTES` or more, where their
+start-up (0.3-0.5 s for two) pays off.
 """
 
 from __future__ import annotations
 
 import io
-import multiprocessing
 import os
+import pickle
+import subprocess
 import sys
 from array import array
 from collections import deque
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
-from types import FrameType
-from typing import Any, Iterator, NamedTuple, Optional
+from types import FrameType, TracebackType
+from typing import Any, BinaryIO, Iterator, NamedTuple, Optional
 
 import numpy as np
 
@@ -100,16 +101,15 @@ def read_jsonl(path: str, *, format: str = "auto", text_field: str = "text",
     options: dict[str, Any] = dict(format=format, text_field=text_field, template=template,
                                    pairs=pairs)
     workers = thread_count(threads)
-    if (workers < 2 or os.path.getsize(path) < PARALLEL_BYTES
-            or multiprocessing.current_process().daemon):  # a daemon may not start processes
+    if workers < 2 or os.path.getsize(path) < PARALLEL_BYTES:
         return encode_records(path, "jsonl", **options)
     resolved = _resolve(path, options)
     if resolved is None:
         return encode_records(path, "jsonl", **options)
     try:
         parts = _read_parts(path, resolved, workers)
-    except (ZipcoreError, BrokenProcessPool):  # e.g. a broken .gz, a worker that could not start
-        parts = None
+    except (ZipcoreError, OSError, EOFError, pickle.UnpicklingError):
+        parts = None  # e.g. a broken .gz, a worker that could not start or died
     if parts is None:  # an error somewhere: the serial reader finds the first one
         return encode_records(path, "jsonl", **options)
     return parts
@@ -144,46 +144,113 @@ Encoded = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def _read_parts(path: str, options: dict[str, Any], workers: int) -> Optional[EncodedRecords]:
-    """The parts read by ``workers`` spawned processes, joined here in file order.
+    """The parts read by ``workers`` worker processes, joined here in file order.
 
     This process only cuts, hands out and joins: it must stay idle to take each part's result
-    (megabytes through a pipe, read a slice at a time, each slice taking the GIL back) the
-    moment it comes. Encoding parts here too was tried: on 2 cores, this process busy and
-    one worker spawned read 1.1-1.4x slower, the worker waiting on its result's pipe. Each
-    part's samples are appended as soon as its turn comes, so that memory stays the pool's own
-    (plus the parts in flight), as when reading serially."""
+    (megabytes through a pipe) the moment it comes. Encoding parts here too was tried: on 2
+    cores, this process busy and one worker read 1.1-1.4x slower, the worker waiting on its
+    result's pipe. Each part's samples are appended as soon as its turn comes, so that memory
+    stays the pool's own (plus the parts in flight), as when reading serially."""
     builder = PoolBuilder()
     spans: list[np.ndarray] = []
     room = sys.getrecursionlimit() - _stack_depth()
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")
-                             ) as executor:
-        pending: deque[Future[Optional[Encoded]]] = deque()
+    with _Workers(workers) as pool:
+        in_flight: deque[int] = deque()  # the worker of each part handed out, in file order
+        idle = list(range(workers))
         for part in _parts(path):
-            pending.append(executor.submit(encode_part, path, part, options, room))
-            # A few parts ahead: the workers never wait, and the text read stays bounded.
-            while len(pending) >= 2 * workers or (pending and pending[0].done()):
-                if not _take(pending.popleft(), builder, spans):
-                    executor.shutdown(cancel_futures=True)
+            if not idle:  # one part a worker: take the oldest part's result first
+                worker = in_flight.popleft()
+                if not _take(pool.receive(worker), builder, spans):
                     return None
-        while pending:
-            if not _take(pending.popleft(), builder, spans):
-                executor.shutdown(cancel_futures=True)
+                idle.append(worker)
+            worker = idle.pop()
+            pool.send(worker, (path, part, options, room))
+            in_flight.append(worker)
+        while in_flight:
+            if not _take(pool.receive(in_flight.popleft()), builder, spans):
                 return None
     span_array = np.concatenate(spans) if spans else np.empty((0, 2), dtype=np.int64)
     return EncodedRecords(builder.finish(), None, span_array, len(span_array),
                           "template" if options["template"] is not None else options["format"])
 
 
-def _take(future: "Future[Optional[Encoded]]", builder: PoolBuilder,
-          spans: list[np.ndarray]) -> bool:
+def _take(result: Optional[Encoded], builder: PoolBuilder, spans: list[np.ndarray]) -> bool:
     """Appends a part's samples and spans; False when the part met an error."""
-    result = future.result()
     if result is None:
         return False
     data, offsets, part_spans = result
     builder.append_many(data, offsets)
     spans.append(part_spans)
     return True
+
+
+class _Workers:
+    """Worker processes running :func:`serve`, one task in flight each.
+
+    A task goes to an idle worker only (it is waiting on its standard input, so the write
+    completes), and results are read in task order: a worker blocked writing its result waits
+    for this process, which never waits on a write, so the pipes cannot deadlock. Leaving the
+    ``with`` block ends the workers, also on an error or Ctrl-C."""
+
+    _SERVE = "from zipcore.io.parallel import serve; serve()"
+
+    def __init__(self, count: int) -> None:
+        self._processes: list[subprocess.Popen[bytes]] = []
+        try:
+            for _ in range(count):  # -P: no script folder or current folder on the path
+                self._processes.append(subprocess.Popen(
+                    [sys.executable, "-P", "-c", self._SERVE], stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL))
+        except BaseException:
+            self._end()
+            raise
+
+    def __enter__(self) -> "_Workers":
+        return self
+
+    def __exit__(self, kind: Optional[type[BaseException]], error: Optional[BaseException],
+                 trace: Optional[TracebackType]) -> None:
+        self._end()
+
+    def send(self, worker: int, task: tuple[Any, ...]) -> None:
+        stream = self._processes[worker].stdin
+        assert stream is not None
+        pickle.dump(task, stream, protocol=pickle.HIGHEST_PROTOCOL)
+        stream.flush()
+
+    def receive(self, worker: int) -> Optional[Encoded]:
+        stream = self._processes[worker].stdout
+        assert stream is not None
+        result: Optional[Encoded] = pickle.load(stream)
+        return result
+
+    def _end(self) -> None:
+        for process in self._processes:
+            process.kill()  # a worker keeps no state worth a graceful end
+        for process in self._processes:
+            process.wait()
+            for stream in (process.stdin, process.stdout):
+                if stream is not None:
+                    try:
+                        stream.close()
+                    except OSError:  # a task still buffered for a worker that is gone
+                        pass
+
+
+def serve() -> None:
+    """A worker's loop: a pickled ``encode_part`` task from standard input, its pickled result
+    to standard output, until the input ends. Anything else written to standard output goes to
+    standard error instead, so that it cannot corrupt a result."""
+    results: BinaryIO = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    tasks = sys.stdin.buffer
+    while True:
+        try:
+            task = pickle.load(tasks)
+        except EOFError:
+            return
+        pickle.dump(encode_part(*task), results, protocol=pickle.HIGHEST_PROTOCOL)
+        results.flush()
 
 
 def _parts(path: str) -> Iterator[Part]:
