@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
@@ -279,12 +280,14 @@ def _cannot_write(path: str, exc: OSError) -> OSError:
     return _error(path, exc.errno or errno.EIO, f"cannot write output: {exc.strerror}")
 
 
-def _write(handle: BinaryIO, data: Content, path: str, *, sync: bool) -> None:
-    """Writes ``data`` into ``handle`` and closes it; ``sync`` also flushes it to disk. Any
-    failure, at closing too (a buffered write fails when it is flushed), names ``path``:
-    ENOSPC, EFBIG, EPIPE say nothing of which output they hit."""
+def _write(handle: BinaryIO, data: Content, path: str, *, sync: bool,
+           close: bool = True) -> None:
+    """Writes ``data`` into ``handle``, flushes it and closes it (not standard output:
+    ``close=False``); ``sync`` also flushes it to disk. Any failure, at closing too (a buffered
+    write fails when it is flushed), names ``path``: ENOSPC, EFBIG, EPIPE (the reader went
+    away: ``| head``) say nothing of which output they hit."""
     try:
-        with handle:
+        with handle if close else contextlib.nullcontext(handle):
             if isinstance(data, (bytes, bytearray, memoryview)):
                 handle.write(data)
             else:
@@ -299,27 +302,14 @@ def _write(handle: BinaryIO, data: Content, path: str, *, sync: bool) -> None:
 
 def _write_stream(out: Output, data: Content) -> None:
     if out.path == STDOUT:
-        _write_stdout(data)
+        sys.stdout.flush()  # text printed before, in order
+        _write(sys.stdout.buffer, data, STDOUT, sync=False, close=False)
         return
     try:
         handle = open(out.target, "wb")
     except OSError as exc:
         raise _cannot_write(out.path, exc) from None
     _write(handle, data, out.path, sync=False)
-
-
-def _write_stdout(data: Content) -> None:
-    sys.stdout.flush()  # text printed before, in order
-    handle = sys.stdout.buffer
-    try:
-        if isinstance(data, (bytes, bytearray, memoryview)):
-            handle.write(data)
-        else:
-            for chunk in data:
-                handle.write(chunk)
-        handle.flush()
-    except OSError as exc:  # EPIPE: the reader went away (| head)
-        raise _cannot_write(STDOUT, exc) from None
 
 
 def _sync_directory(directory: Path) -> None:
