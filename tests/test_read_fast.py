@@ -142,9 +142,23 @@ def _same(a, b) -> None:
 
 @pytest.fixture
 def small_parts(monkeypatch):
-    """Parallel from the first byte, in parts of a few lines (split by the main process)."""
+    """Parallel from the first byte, in parts of a few lines (split by the main process).
+
+    The list it gives says, for each file read through worker processes, whether they read it
+    (True) or met an error and left it to the serial reader (False): a fallback gives the same
+    answer, so the tests check that the workers did the reading."""
     monkeypatch.setattr(parallel, "PARALLEL_BYTES", 0)
     monkeypatch.setattr(parallel, "PART_BYTES", 300)
+    read_parts = parallel._read_parts
+    taken: list[bool] = []
+
+    def spy(*args: Any) -> Any:
+        result = read_parts(*args)
+        taken.append(result is not None)
+        return result
+
+    monkeypatch.setattr(parallel, "_read_parts", spy)
+    return taken
 
 
 def _lines(count: int, bom: bool = False) -> str:
@@ -162,6 +176,7 @@ def test_parallel_read_equals_the_serial_read(tmp_path, small_parts, bom, ending
     for threads in (2, 3):
         _same(read_pool(path, threads=threads), serial)
     _same(read_pool(path, threads=2, format="record"), _serial(path, format="record"))
+    assert small_parts == [True, True, True]
 
 
 def test_parallel_read_of_a_real_pool_and_a_gzip_file(tmp_path, small_parts, real_pool):
@@ -180,6 +195,7 @@ def test_parallel_read_of_a_real_pool_and_a_gzip_file(tmp_path, small_parts, rea
         _same(read_pool(path, threads=2), serial)
         _same(read_pool(path, threads=2, template="{id}:{source}"),
               _serial(path, template="{id}:{source}"))
+    assert small_parts == [True] * 4
 
 
 def _error(path: Path, **options: Any) -> str:
@@ -208,6 +224,7 @@ def test_errors_are_the_serial_readers(tmp_path, small_parts, bad, where):
     serial = _error(path, threads=1)
     assert f":{where + 1}:" in serial
     assert _error(path, threads=2) == serial
+    assert small_parts == [False]  # the workers met it, and the serial reader named it
 
 
 def test_pairs_and_a_one_line_file_are_read_as_serially(tmp_path, small_parts):
@@ -218,6 +235,7 @@ def test_pairs_and_a_one_line_file_are_read_as_serially(tmp_path, small_parts):
     serial = _serial(path)
     assert serial.groups is not None and len(serial) == 30
     _same(read_pool(path, threads=2), serial)
+    assert small_parts == []  # pairs are read serially
     one = tmp_path / "one.json"
     one.write_text('{"data": [1, 2]}\n', encoding="utf-8")
     assert _error(one, threads=2) == _error(one, threads=1)
