@@ -156,9 +156,12 @@ def _read_parts(path: str, options: dict[str, Any], workers: int) -> Optional[En
     room = sys.getrecursionlimit() - _stack_depth()
     with _Workers(workers) as pool:
         in_flight: deque[int] = deque()  # the worker of each part handed out, in file order
-        idle = list(range(workers))
+        # A plain file's task is a few bytes (the worker reads its part), so each worker gets
+        # the next one queued before it finishes; a compressed part's text is sent with it, so
+        # one at a time (the write must not wait on a worker that is itself writing).
+        idle = list(range(workers)) * (2 if compression_of(path) is None else 1)
         for part in _parts(path):
-            if not idle:  # one part a worker: take the oldest part's result first
+            if not idle:  # take the oldest part's result first
                 worker = in_flight.popleft()
                 if not _take(pool.receive(worker), builder, spans):
                     return None
@@ -185,11 +188,12 @@ def _take(result: Optional[Encoded], builder: PoolBuilder, spans: list[np.ndarra
 
 
 class _Workers:
-    """Worker processes running :func:`serve`, one task in flight each.
+    """Worker processes running :func:`serve`.
 
-    A task goes to an idle worker only (it is waiting on its standard input, so the write
-    completes), and results are read in task order: a worker blocked writing its result waits
-    for this process, which never waits on a write, so the pipes cannot deadlock. Leaving the
+    A task that may not fit a pipe goes to an idle worker only (it is waiting on its standard
+    input, so the write completes), and results are read in task order: a worker blocked
+    writing its result waits for this process, which never waits on a write, so the pipes
+    cannot deadlock. Leaving the
     ``with`` block ends the workers, also on an error or Ctrl-C."""
 
     _SERVE = "from zipcore.io.parallel import serve; serve()"
