@@ -68,7 +68,7 @@ def run_stream(args: argparse.Namespace, output: Path, phases: Phases) -> dict:
     from zipcore import compression_ratio, select_with_stats
     from zipcore.io.readers import read_pool
 
-    source = read_pool(args.pool)
+    source = read_pool(args.pool, threads=args.threads)  # as the CLI reads: --threads workers
     phases.mark("read")
     result = select_with_stats(source.pool, args.budget, k1=args.k1, k2=args.k2, k3=args.k3,
                                codec=args.codec, level=args.level,
