@@ -95,9 +95,7 @@ def test_a_folder_is_read_recursively_in_path_order(tmp_path, records, whole):
 
 def test_a_glob_is_expanded_by_zipcore_and_sorted(tmp_path, records, whole):
     _shards(tmp_path / "pool", records)
-    # A glob takes what it matches (Python's glob: a wildcard skips only names starting with
-    # '.'), so the private folder a folder argument skips must go first.
-    (tmp_path / "pool" / "_tmp" / "part-9.jsonl").unlink()
+    # A glob skips what a folder skips: _tmp/part-9.jsonl (broken) and _SUCCESS.
     pattern = str(tmp_path / "pool" / "**" / "part-*.jsonl*")
     assert _select([pattern], tmp_path / "s.jsonl") == whole
     # Without ** the glob stays in its folder: the first two shards only.
@@ -132,6 +130,56 @@ def test_a_file_named_twice_is_refused(tmp_path, records, capsys):
     assert cli.main(["select", str(path), str(tmp_path / "*.jsonl"), "-o",
                      str(tmp_path / "s.json"), *FLAGS]) == 2
     assert "this file is named twice" in _error(capsys)
+
+
+def test_a_file_named_twice_names_the_arguments_that_named_it(tmp_path, records, capsys):
+    (tmp_path / "d").mkdir()
+    part = tmp_path / "d" / "part-0.jsonl"
+    part.write_bytes(_lines(records))
+    assert cli.main(["select", str(tmp_path / "d"), str(part), "-o", str(tmp_path / "s.jsonl"),
+                     *FLAGS]) == 2
+    assert (f"{part}: this file is named twice, by the argument {tmp_path / 'd'} and by {part}"
+            in _error(capsys))
+
+
+def _pairs(first: int, ids: list) -> list[dict]:
+    return [{"pair_id": i, "label": label, "text": f"answer {n} to question {i}"}
+            for n, i in enumerate(ids, start=first) for label in ("chosen", "rejected")]
+
+
+def test_a_preference_pair_split_across_files_is_refused(tmp_path, capsys):
+    pairs = _pairs(0, list(range(20)))
+    (tmp_path / "a.jsonl").write_bytes(_lines(pairs[:21]))  # pair 10's first member ends it
+    (tmp_path / "b.jsonl").write_bytes(_lines(pairs[21:]))
+    out = tmp_path / "s.jsonl"
+    assert cli.main(["select", str(tmp_path / "a.jsonl"), str(tmp_path / "b.jsonl"), "-o",
+                     str(out), *FLAGS]) == 2
+    line = _error(capsys)
+    assert (f"{tmp_path / 'a.jsonl'}, {tmp_path / 'b.jsonl'}: the preference pair with pair_id 10 "
+            in line)
+    assert "a pair must lie within one file" in line and not out.exists()
+
+
+@pytest.mark.parametrize("again", [9, "x"])
+def test_a_pair_id_in_two_files_is_refused(tmp_path, capsys, again):
+    (tmp_path / "a.jsonl").write_bytes(_lines(_pairs(0, list(range(10)) + ["x"])))
+    (tmp_path / "b.jsonl").write_bytes(_lines(_pairs(50, [20, 21, again, 22])))
+    out = tmp_path / "s.jsonl"
+    assert cli.main(["select", str(tmp_path / "a.jsonl"), str(tmp_path / "b.jsonl"), "-o",
+                     str(out), *FLAGS]) == 2
+    first = 2 * (9 if again == 9 else 10)
+    assert (f"{tmp_path / 'b.jsonl'}: record 4 has the pair_id {json.dumps(again)} of record "
+            f"{first} of {tmp_path / 'a.jsonl'}" in _error(capsys))
+    assert not out.exists()
+
+
+def test_pairs_in_several_files_select_as_one_file(tmp_path):
+    pairs = _pairs(0, list(range(20)))
+    (tmp_path / "all.jsonl").write_bytes(_lines(pairs))
+    (tmp_path / "a.jsonl").write_bytes(_lines(pairs[:22]))
+    (tmp_path / "b.jsonl").write_bytes(_lines(pairs[22:]))
+    assert (_select([str(tmp_path / "a.jsonl"), str(tmp_path / "b.jsonl")], tmp_path / "s.jsonl")
+            == _select([str(tmp_path / "all.jsonl")], tmp_path / "t.jsonl"))
 
 
 @pytest.mark.parametrize("suffix", [".jsonl.zst", ".jsonl.gz", ".json.zst", ".json.gz"])
@@ -247,6 +295,8 @@ def test_a_parquet_folder_selects_as_one_file(tmp_path, parquet_pool):
     one = _select([str(whole), "--column", "text"], tmp_path / "one.parquet")
     many = _select([str(folder), "--column", "text"], tmp_path / "many.parquet")
     assert many[1] == one[1]
+    # A glob skips _common_metadata as the folder does.
+    assert _select([str(folder / "*"), "--column", "text"], tmp_path / "glob.parquet") == many
     assert (pq.read_table(tmp_path / "many.parquet").to_pylist()
             == pq.read_table(tmp_path / "one.parquet").to_pylist())
     picked = [int(i) for i in one[1].split()]
@@ -263,6 +313,27 @@ def test_json_and_parquet_inputs_together_are_refused(tmp_path, records, parquet
     line = _error(capsys)
     assert "part-00000.parquet is Parquet and " in line and "a.jsonl is JSON" in line
     assert not out.exists()
+
+
+@pytest.mark.parametrize("other, difference", [
+    ({"text": ["y"], "b": [1]}, "only in {0}: 'id'; only in {1}: 'b'"),
+    ({"id": [1], "text": ["y"]}, "the same names in another order"),
+    ({"text": ["y"], "id": ["1"]}, "column 'id' is int64 in {0}, string in {1}"),
+])
+def test_parquet_files_with_different_columns_are_refused_in_one_line(
+        tmp_path, parquet_pool, capsys, other, difference):
+    folder, whole, pq = parquet_pool
+    import pyarrow as pa
+
+    odd = tmp_path / "odd.parquet"
+    pq.write_table(pa.table(other), odd)
+    out = tmp_path / "s.parquet"
+    assert cli.main(["select", str(whole), str(odd), "-o", str(out), "--column", "text",
+                     *FLAGS]) == 2
+    line = _error(capsys)
+    assert line.startswith(f"zipcore: error: {whole}, {odd}: Parquet files with different ")
+    assert difference.format(whole, odd) in line
+    assert not out.exists() and not list(tmp_path.glob(".*s.parquet*"))
 
 
 def test_ray_refuses_several_inputs_before_any_work(tmp_path, records, capsys):

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from contextlib import ExitStack
 from typing import Any
 
-from .._core import ZipcoreError
 from ..entropy import ratio as entropy_ratio
-from ..io.inputs import expand, localize, renamed
+from ..io.inputs import expand, local_inputs
 from ..io.jsonstream import require_regular_file
 from ..measure import EXACT_LIMIT
 from ..params import CODECS, ZSTD_LEVEL
@@ -73,15 +71,9 @@ def add_command(commands: Any) -> None:
 
 def _rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     options = ratio_options(args)
-    with ExitStack() as stack:  # removes the copies of standard input and remote files
-        inputs = localize(require(expand, args.files), stack)  # fsspec, for a URL
-        try:
-            return _measure(args, options, [(item.name, item.path) for item in inputs])
-        except ValueError as exc:  # ZipcoreError too: name what the user gave, not a copy
-            message = renamed(str(exc), inputs)
-            if message == str(exc):
-                raise
-            raise ZipcoreError(message) from None
+    named = require(expand, args.files)  # fsspec, for a URL
+    with local_inputs(named) as inputs:  # errors name what the user gave, not a copy
+        return _measure(args, options, [(item.name, item.path) for item in inputs])
 
 
 def _measure(args: argparse.Namespace, options: dict[str, Any],

@@ -13,14 +13,12 @@ import json
 import os
 import sys
 import time
-from contextlib import ExitStack
 from typing import Any, Optional, Sequence
 
 from ..entropy.plotting import INSTALL as PLOT_INSTALL, require_matplotlib
 from ..io import atomic
-from .._core import ZipcoreError
 from ..io.formats import FORMATS
-from ..io.inputs import STDIN, Input, expand, localize, renamed
+from ..io.inputs import STDIN, Input, expand, local_inputs
 from ..io.outputs import KINDS, OutputFormat, output_format
 from ..io.jsonstream import sniff
 from ..io.readers import PoolFiles, indices_bytes, read_pools
@@ -52,7 +50,9 @@ def add_command(commands: Any) -> None:
     sel.add_argument("--k2", type=positive_int, default=200, help="stage 2 size (200)")
     sel.add_argument("--k3", type=positive_int, default=100, help="stage 3 size (100)")
     sel.add_argument("--threads", type=positive_int, default=None,
-                     help="worker threads (default: every core this process may use)")
+                     help="worker threads of the selection, and worker processes that parse "
+                          "a JSONL input of 32 MB or more (default: every core this process "
+                          "may use)")
     sel.add_argument("--indices-out", metavar="FILE",
                      help="also write the selected records' indices, one per line: positions "
                           "in the INPUTs' records concatenated in order (a preference pair: "
@@ -146,15 +146,8 @@ def run(args: argparse.Namespace) -> int:
     kind = _input_kind(args, named[0])
     if kind is not None:  # before standard input is read or a remote file copied
         output_format(args.output, args.output_format, kind)
-    with ExitStack() as stack:  # removes the copies of standard input and remote files
-        inputs = localize(named, stack)
-        try:
-            return _run_inputs(args, params, outputs, inputs)
-        except ValueError as exc:  # ZipcoreError too: name what the user gave, not a copy
-            message = renamed(str(exc), inputs)
-            if message == str(exc):
-                raise
-            raise ZipcoreError(message) from None
+    with local_inputs(named) as inputs:  # errors name what the user gave, not a copy
+        return _run_inputs(args, params, outputs, inputs)
 
 
 def _run_inputs(args: argparse.Namespace, params: ZipParams, outputs: dict[str, atomic.Output],

@@ -216,6 +216,13 @@ class PoolEncoder:
         groups = np.append(groups, np.int64(self.records))
         return self._builder.finish(), groups
 
+    @property
+    def pair_codes(self) -> Optional[np.ndarray]:
+        """With pairs, each sample's pair id as an int64 code (the id itself for an int64,
+        else a hash of its JSON text, stable within this process): what :func:`~zipcore.io.
+        readers.read_pools` compares across files; None without pairs."""
+        return None if self._codes is None else np.frombuffer(self._codes, dtype=np.int64)
+
     def _check_pairs_are_together(self) -> None:
         codes = np.frombuffer(self._codes, dtype=np.int64)
         if len(codes) < 2:

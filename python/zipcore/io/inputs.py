@@ -10,15 +10,20 @@ One answer for ``zipcore select`` and ``zipcore ratio``. Each argument, in the o
   and ``.crc`` files), so a Parquet dataset folder, partitioned ``key=value/`` folders
   included, reads as its part files in path order;
 - a glob (``*``, ``?``, ``[...]``, ``**`` across folders): its matches sorted by path, a
-  matching folder expanded as above; zipcore expands it, so quote it for the shell;
+  matching folder expanded as above; a match below the pattern's literal folders with a name
+  starting with ``.`` or ``_`` is skipped as in a folder (``'ds/*'`` leaves ``ds/_SUCCESS``
+  out, ``'ds/**/*.parquet'`` leaves ``ds/_tmp/``), unless the pattern's wildcard part starts a
+  name so itself (``'ds/_*'``); any other file it matches is taken whatever its suffix;
+  zipcore expands it, so quote it for the shell;
 - ``URL://...`` (``s3://``, ``gs://``, ``memory://``, ...; needs fsspec): a file, folder or glob
   as above, in that file system; ``file://PATH`` is the local ``PATH``.
 
 "Sorted by path" is Python's string order of the paths (zero-padded part numbers sort in
 number order). A folder or glob that matches no data file is an error naming it, as is a file
-named twice. Standard input and remote files are first copied into one temporary folder
-(the selection re-reads the chosen records by their byte offsets, which a stream cannot give
-back); the folder is removed when the command ends, failed or interrupted included.
+named twice (with the arguments that named it). Standard input and remote files are first
+copied into one temporary folder (the selection re-reads the chosen records by their byte
+offsets, which a stream cannot give back); the folder is removed when the command ends, failed
+or interrupted included (:func:`local_inputs`).
 """
 
 from __future__ import annotations
@@ -28,11 +33,12 @@ import os
 import shutil
 import sys
 import tempfile
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Iterator, Optional, Sequence
 
+from .._core import ZipcoreError
 from .compressed import strip_compression
 
 STDIN = "-"
@@ -62,6 +68,19 @@ def is_data_name(name: str) -> bool:
     return strip_compression(base).lower().endswith((".json", ".jsonl"))
 
 
+def _skipped(match: str, pattern: str) -> bool:
+    """A glob's match that a folder would leave out: a name below the pattern's literal
+    folders that starts with ``.`` or ``_``, unless the pattern's wildcard part asks for such
+    names itself (``'ds/_*'``)."""
+    private = (".", "_")
+    parts = pattern.replace(os.sep, "/").split("/")
+    literal = next((i for i, part in enumerate(parts) if glob.has_magic(part)), len(parts))
+    if any(part.startswith(private) for part in parts[literal:]):
+        return False
+    return any(part.startswith(private)
+               for part in match.replace(os.sep, "/").split("/")[literal:])
+
+
 def _local_folder(folder: str) -> list[str]:
     found: list[str] = []
     for root, dirs, files in os.walk(folder):
@@ -78,7 +97,7 @@ def _local(argument: str) -> list[str]:
         return _local_folder(argument)
     if os.path.exists(argument) or not glob.has_magic(argument):
         return [argument]  # a missing file fails when it is read, naming itself
-    matches = sorted(glob.glob(argument, recursive=True))
+    matches = sorted(m for m in glob.glob(argument, recursive=True) if not _skipped(m, argument))
     if not matches:
         raise ValueError(f"{argument}: no file matches this pattern")
     return [path for match in matches
@@ -112,7 +131,7 @@ def _remote(url: str) -> tuple[Any, list[str]]:
         if not fs.exists(root):
             raise FileNotFoundError(2, "No such file or directory", url)
         return fs, [root]
-    matches = sorted(fs.glob(root))
+    matches = sorted(m for m in fs.glob(root) if not _skipped(m, root))
     if not matches:
         raise ValueError(f"{url}: no file matches this pattern")
     return fs, [path for match in matches
@@ -144,6 +163,7 @@ def expand(arguments: Sequence[str]) -> list[Input]:
     """The input files of ``arguments`` in order (see the module docstring). Local files are
     found, remote folders and globs listed; nothing is read or copied yet (:func:`localize`)."""
     inputs: list[Input] = []
+    by: list[str] = []  # the argument that named each input
     for argument in arguments:
         if argument == STDIN:
             if any(item.name == STDIN for item in inputs):
@@ -157,7 +177,8 @@ def expand(arguments: Sequence[str]) -> list[Input]:
                           for path in paths)
         else:
             inputs.extend(Input(path, path) for path in _local(argument))
-    _refuse_twice(inputs)
+        by.extend([argument] * (len(inputs) - len(by)))
+    _refuse_twice(inputs, by)
     return inputs
 
 
@@ -180,14 +201,32 @@ def localize(inputs: Sequence[Input], stack: ExitStack) -> list[Input]:
     return local
 
 
-def _refuse_twice(inputs: list[Input]) -> None:
-    seen: dict[str, str] = {}
-    for item in inputs:
+def _refuse_twice(inputs: list[Input], by: list[str]) -> None:
+    seen: dict[str, tuple[str, str]] = {}
+    for item, argument in zip(inputs, by):
         key = item.name if item.fetch is not None else os.path.realpath(item.path)
         if key in seen:
-            raise ValueError(f"{item.name}: this file is named twice (also as {seen[key]}): "
-                             "its records would count twice")
-        seen[key] = item.name
+            name, first = seen[key]
+            also = "" if name in (item.name, first) else f" as {name}"
+            raise ValueError(f"{item.name}: this file is named twice, by the argument {first}"
+                             f"{also} and by {argument}: its records would count twice")
+        seen[key] = item.name, argument
+
+
+@contextmanager
+def local_inputs(named: Sequence[Input]) -> Iterator[list[Input]]:
+    """``named`` readable locally (:func:`localize`) within the ``with`` block; the copies are
+    removed when it ends, and a ValueError (ZipcoreError too) raised in it that names a copy
+    is raised again as a ZipcoreError naming what the user gave (:func:`renamed`)."""
+    with ExitStack() as stack:
+        inputs = localize(named, stack)
+        try:
+            yield inputs
+        except ValueError as exc:
+            message = renamed(str(exc), inputs)
+            if message == str(exc):
+                raise
+            raise ZipcoreError(message) from None
 
 
 def renamed(message: str, inputs: Sequence[Input]) -> str:

@@ -70,6 +70,7 @@ class EncodedRecords(NamedTuple):
     spans: np.ndarray  # (records, 2) int64: each record's byte span in the decompressed text
     records: int
     format: str  # the format used (``auto`` resolved)
+    pair_codes: Optional[np.ndarray] = None  # with pairs: PoolEncoder.pair_codes
 
 
 def encode_records(path: str, kind: str, records_key: Optional[str] = None, *,
@@ -89,7 +90,7 @@ def encode_records(path: str, kind: str, records_key: Optional[str] = None, *,
     except RecordError as exc:
         raise positioned(path, spans[2 * exc.index], str(exc)) from None
     return EncodedRecords(pool, groups, np.frombuffer(spans, dtype=np.int64).reshape(-1, 2),
-                          encoder.records, encoder.format)
+                          encoder.records, encoder.format, encoder.pair_codes)
 
 
 def read_jsonl(path: str, *, format: str = "auto", text_field: str = "text",

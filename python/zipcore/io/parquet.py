@@ -52,7 +52,8 @@ def _text_column(pa: Any, path: str, schema: Any, name: str) -> None:
 
 
 def read_parquet(path: str, format: str, text_field: str, template: Optional[str],
-                  pairs: Optional[bool]) -> tuple[Pool, Optional[np.ndarray], int, str]:
+                  pairs: Optional[bool]
+                  ) -> tuple[Pool, Optional[np.ndarray], int, str, Optional[np.ndarray]]:
     pa, pq = _require_parquet()
     parquet = _open_parquet(pa, pq, path)
     schema = parquet.schema_arrow
@@ -85,7 +86,8 @@ def read_parquet(path: str, format: str, text_field: str, template: Optional[str
         raise ZipcoreError(f"{path}: row {exc.index} {exc.problem}") from None
     except pa.ArrowException as exc:
         raise ZipcoreError(f"{path}: cannot read Parquet after row {row} ({exc})") from None
-    return pool, groups, encoder.records, "text" if text else encoder.format
+    return (pool, groups, encoder.records, "text" if text else encoder.format,
+            encoder.pair_codes)
 
 
 def _add_text_batch(pa: Any, encoder: PoolEncoder, batch: Any, name: str, row: int,
@@ -150,3 +152,37 @@ def parquet_take(path: str, rows: np.ndarray) -> Any:
     back = np.empty_like(order)
     back[order] = np.arange(len(order))
     return table.take(pa.array(back))
+
+
+def check_same_columns(paths: list[str]) -> None:
+    """Refuses Parquet files whose columns differ (names, order, types), with one line naming
+    the first file and one that differs from it, before any is read: their selected rows
+    could not be written as one file. Not unified (null-filled) instead: a selection's rows
+    stay exactly as they were, every column kept."""
+    pa, pq = _require_parquet()
+    first = _open_parquet(pa, pq, paths[0]).schema_arrow
+    for path in paths[1:]:
+        schema = _open_parquet(pa, pq, path).schema_arrow
+        if not schema.equals(first, check_metadata=False):
+            raise ZipcoreError(f"{paths[0]}, {path}: Parquet files with different columns "
+                               f"({_difference(first, schema, paths[0], path)}) cannot be one "
+                               "pool: give files of one schema")
+
+
+def _difference(a: Any, b: Any, name_a: str, name_b: str) -> str:
+    only_a = [n for n in a.names if n not in b.names]
+    only_b = [n for n in b.names if n not in a.names]
+    if only_a or only_b:
+        return "; ".join(f"only in {name}: {', '.join(map(repr, only))}"
+                         for name, only in ((name_a, only_a), (name_b, only_b)) if only)
+    if a.names != b.names:
+        return f"the same names in another order: {a.names} and {b.names}"
+    for field, other in zip(a, b):
+        if not field.equals(other):
+            return (f"column {field.name!r} is {_field(field)} in {name_a}, {_field(other)} "
+                    f"in {name_b}")
+    return f"{a} and {b}"
+
+
+def _field(field: Any) -> str:
+    return f"{field.type}{'' if field.nullable else ' not null'}"

@@ -36,7 +36,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from itertools import chain
+from collections import deque
+from itertools import chain, islice
 from typing import Any, Iterable, Iterator, Optional, Sequence, Union
 
 import numpy as np
@@ -44,7 +45,7 @@ import numpy as np
 from . import atomic
 from .._core import ZipcoreError
 from .._pool import checked_indices, require_pyarrow
-from .formats import resolve_format
+from .formats import json_text, resolve_format
 from .compressed import compressed_chunks, compression_of, open_decompressed, skip
 from .jsonfile import locate
 from .jsonl import iter_jsonl
@@ -79,6 +80,7 @@ class PoolFile:
     compression: Optional[str]  # "gzip", "zstd" or None, by the name
     stamp: tuple[int, int]  # (size, mtime_ns) when read: a changed input is not re-read
     records_key: Optional[str] = None  # the top-level key whose list holds the records
+    pair_codes: Optional[np.ndarray] = None  # with pairs: each sample's pair id code
 
     def __len__(self) -> int:
         return len(self.pool)
@@ -226,8 +228,10 @@ def read_pool(path: PathLike, *, format: str = "auto", text_field: Optional[str]
             raise ValueError(f"records_key is for JSON files; {path} is Parquet")
         from .parquet import read_parquet
 
-        pool, groups, records, name = read_parquet(path, format, text_field, template, pairs)
-        return PoolFile(path, kind, name, pool, records, None, groups, None, stamp)
+        pool, groups, records, name, codes = read_parquet(path, format, text_field, template,
+                                                          pairs)
+        return PoolFile(path, kind, name, pool, records, None, groups, None, stamp,
+                        pair_codes=codes)
     options: dict[str, Any] = dict(format=format, text_field=text_field, template=template,
                                    pairs=pairs)
     if kind == "jsonl" and records_key is None:
@@ -237,7 +241,7 @@ def read_pool(path: PathLike, *, format: str = "auto", text_field: Optional[str]
     if records_key is not None:
         kind = "json"  # the selection is written as a JSON list
     return PoolFile(path, kind, read.format, read.pool, read.records, read.spans, read.groups,
-                    compression_of(path), stamp, records_key)
+                    compression_of(path), stamp, records_key, read.pair_codes)
 
 
 @dataclass
@@ -344,7 +348,11 @@ def read_pools(paths: Sequence[PathLike], *, format: str = "auto",
                records_key: Optional[str] = None, threads: Optional[int] = None) -> PoolFiles:
     """Reads several files (arguments as :func:`read_pool`) into one :class:`PoolFiles`, their
     records in the order of ``paths``. Every kind is checked before any file is read: JSON
-    lists and JSONL mix, Parquet and JSON do not (ValueError naming a file of each)."""
+    lists and JSONL mix, Parquet and JSON do not (ValueError naming a file of each), and
+    Parquet files must have the same columns (ZipcoreError naming two files and the
+    difference: their selected rows are written as one table). A preference pair lies within
+    one file, and a pair id in one file only (a ZipcoreError naming both files and the id):
+    what one file holding all the records would give, as a pool or as an error."""
     names = [os.fsdecode(path) for path in paths]
     if not names:
         raise ValueError("no input files")
@@ -353,15 +361,24 @@ def read_pools(paths: Sequence[PathLike], *, format: str = "auto",
     if parquet and len(parquet) < len(names):
         other = next(name for name, kind in zip(names, kinds) if kind != "parquet")
         raise ValueError(f"{parquet[0]} is Parquet and {other} is JSON: give inputs of one kind")
-    files = [read_pool(names[0], format=format, text_field=text_field, column=column,
-                       template=template, pairs=pairs, records_key=records_key,
-                       threads=threads)]
-    if format == "auto" and template is None and files[0].format != "auto":
-        format = files[0].format  # resolved once, on the first file
-    for name in names[1:]:
-        files.append(read_pool(name, format=format, text_field=text_field, column=column,
-                               template=template, pairs=files[0].pairs,
-                               records_key=records_key, threads=threads))
+    if len(parquet) > 1:
+        from .parquet import check_same_columns
+
+        check_same_columns(parquet)
+    files: list[PoolFile] = []
+    for i, name in enumerate(names):
+        try:
+            files.append(read_pool(name, format=format, text_field=text_field, column=column,
+                                   template=template, pairs=files[0].pairs if files else pairs,
+                                   records_key=records_key, threads=threads))
+        except ZipcoreError:
+            if i + 1 < len(names):
+                _refuse_split_pair(name, names[i + 1], records_key)
+            raise
+        if format == "auto" and template is None and files[0].format != "auto":
+            format = files[0].format  # resolved once, on the first file
+    if files[0].pairs:
+        _refuse_pair_ids_again(files)
     starts = np.cumsum([0] + [file.records for file in files], dtype=np.int64)
     groups = None
     if files[0].pairs:
@@ -378,3 +395,54 @@ def _concatenate(pools: list[Pool]) -> Pool:
     offsets = np.concatenate([np.zeros(1, dtype=np.int64)]
                              + [end + base for end, base in zip(ends, bases[:-1].tolist())])
     return Pool.from_buffers(data, offsets)
+
+
+def _pair_ids(path: str, records_key: Optional[str]) -> Iterator[Any]:
+    """The ``pair_id`` of each record of ``path`` (None where it has none), streamed again."""
+    kind = sniff(path)
+    if kind == "parquet":
+        from .parquet import iter_parquet_rows
+
+        return (row.get("pair_id") for row in iter_parquet_rows(path, ["pair_id"]))
+    return (record.get("pair_id") if isinstance(record, Mapping) else None
+            for record, _, _ in iter_records(path, kind, records_key))
+
+
+def _refuse_split_pair(first: str, then: str, records_key: Optional[str]) -> None:
+    """After ``first`` failed to read: an error naming both files where its last record is a
+    pair member without its partner, and ``then`` begins with that pair id (one pair split
+    across two files); otherwise ``first``'s own error stands."""
+    try:
+        tail = [json_text(key) for key in deque(_pair_ids(first, records_key), maxlen=2)]
+        head = [json_text(key) for key in islice(_pair_ids(then, records_key), 1)]
+    except (ZipcoreError, OSError):
+        return
+    if tail and tail[-1:] == head and tail[-2:-1] != head:
+        raise ZipcoreError(f"{first}, {then}: the preference pair with pair_id {head[0]} "
+                           f"begins at the end of {first} and ends at the start of {then}: a "
+                           "pair must lie within one file") from None
+
+
+def _refuse_pair_ids_again(files: list[PoolFile]) -> None:
+    """A pair id in two files, as one file holding both would refuse it."""
+    codes = [np.empty(0, np.int64) if f.pair_codes is None else f.pair_codes for f in files]
+    every = np.concatenate(codes)
+    order = np.argsort(every, kind="stable")
+    same = every[order[1:]] == every[order[:-1]]  # within a file, ids are already unique
+    if not same.any():
+        return
+    k = int(np.argmin(order[1:][same]))
+    again, before = int(order[1:][same][k]), int(order[:-1][same][k])
+    firsts = np.cumsum([0] + [len(c) for c in codes])
+
+    def located(sample: int) -> tuple[PoolFile, int]:  # its file and first record there
+        f = int(np.searchsorted(firsts, sample, side="right")) - 1
+        groups = files[f].groups
+        assert groups is not None, "every file is read with pairs"
+        return files[f], int(groups[sample - firsts[f]])
+
+    (b, rb), (a, ra) = located(again), located(before)
+    key = json_text(next(islice(_pair_ids(b.path, b.records_key), rb, None)))
+    raise ZipcoreError(f"{b.path}: record {rb} has the pair_id {key} of record {ra} of "
+                       f"{a.path}: a preference pair's two records are next to each other in "
+                       "one file, and its id is used once")
