@@ -102,6 +102,11 @@ def test_a_glob_is_expanded_by_zipcore_and_sorted(tmp_path, records, whole):
     (tmp_path / "two.jsonl").write_bytes(_lines(records[:150]))
     assert (_select([str(tmp_path / "pool" / "part-*")], tmp_path / "t.jsonl")
             == _select([str(tmp_path / "two.jsonl")], tmp_path / "u.jsonl"))
+    # 'ds/**' matches the folder and every file in it: each file is read once.
+    (tmp_path / "clean" / "sub").mkdir(parents=True)
+    (tmp_path / "clean" / "part-0.jsonl").write_bytes(_lines(records[:60]))
+    (tmp_path / "clean" / "sub" / "part-1.jsonl").write_bytes(_lines(records[60:]))
+    assert _select([str(tmp_path / "clean" / "**")], tmp_path / "v.jsonl") == whole
 
 
 def test_a_file_whose_name_looks_like_a_glob_is_that_file(tmp_path, records, whole):

@@ -10,7 +10,8 @@ One answer for ``zipcore select`` and ``zipcore ratio``. Each argument, in the o
   and ``.crc`` files), so a Parquet dataset folder, partitioned ``key=value/`` folders
   included, reads as its part files in path order;
 - a glob (``*``, ``?``, ``[...]``, ``**`` across folders): its matches sorted by path, a
-  matching folder expanded as above; a match below the pattern's literal folders with a name
+  matching folder expanded as above (a file both matched and in a matched folder, as with
+  ``'ds/**'``, counts once); a match below the pattern's literal folders with a name
   starting with ``.`` or ``_`` is skipped as in a folder (``'ds/*'`` leaves ``ds/_SUCCESS``
   out, ``'ds/**/*.parquet'`` leaves ``ds/_tmp/``), unless the pattern's wildcard part starts a
   name so itself (``'ds/_*'``); any other file it matches is taken whatever its suffix;
@@ -100,8 +101,9 @@ def _local(argument: str) -> list[str]:
     matches = sorted(m for m in glob.glob(argument, recursive=True) if not _skipped(m, argument))
     if not matches:
         raise ValueError(f"{argument}: no file matches this pattern")
-    return [path for match in matches
-            for path in (_local_folder(match) if os.path.isdir(match) else [match])]
+    # dict.fromkeys: 'ds/**' matches a folder and the files in it, which are one file each.
+    return list(dict.fromkeys(path for match in matches for path in
+                              (_local_folder(match) if os.path.isdir(match) else [match])))
 
 
 def require_fsspec(url: str) -> Any:
@@ -134,9 +136,9 @@ def _remote(url: str) -> tuple[Any, list[str]]:
     matches = sorted(m for m in fs.glob(root) if not _skipped(m, root))
     if not matches:
         raise ValueError(f"{url}: no file matches this pattern")
-    return fs, [path for match in matches
-                for path in (_remote(fs.unstrip_protocol(match))[1] if fs.isdir(match)
-                             else [match])]
+    return fs, list(dict.fromkeys(path for match in matches for path in
+                                  (_remote(fs.unstrip_protocol(match))[1] if fs.isdir(match)
+                                   else [match])))
 
 
 def _is_url(argument: str) -> bool:
