@@ -36,7 +36,7 @@ from array import array
 from collections import deque
 from itertools import islice
 from types import FrameType, TracebackType
-from typing import Any, BinaryIO, Iterator, NamedTuple, Optional
+from typing import Any, BinaryIO, Iterator, NamedTuple, Optional, Sequence
 
 import numpy as np
 
@@ -101,39 +101,58 @@ def read_jsonl(path: str, *, format: str = "auto", text_field: str = "text",
     is :func:`encode_records`'s whatever ``threads`` is (see the module docstring)."""
     options: dict[str, Any] = dict(format=format, text_field=text_field, template=template,
                                    pairs=pairs)
+    read = read_jsonl_files([path], threads=threads, **options)
+    return read[0] if read is not None else encode_records(path, "jsonl", **options)
+
+
+def read_jsonl_files(paths: Sequence[str], *, format: str = "auto", text_field: str = "text",
+                     template: Optional[str] = None, pairs: Optional[bool] = None,
+                     threads: Optional[int] = None) -> Optional[list[EncodedRecords]]:
+    """JSONL files read at once by ``threads`` worker processes, as
+    :func:`zipcore.io.readers.read_pools` reads them one after the other: each file's records
+    as a pool, every file with the format and pair layout the first file's first record gives.
+    Shards smaller than a part are one task each, so many small files keep the workers busy too.
+
+    None where the files are to be read serially instead: fewer than 2 threads, under
+    :data:`PARALLEL_BYTES` in all, preference pairs, a file of fewer than two records (whose
+    acceptance depends on its name), or an error anywhere (the serial reader then raises the
+    first one in file order, with its own message)."""
+    options: dict[str, Any] = dict(format=format, text_field=text_field, template=template,
+                                   pairs=pairs)
     workers = thread_count(threads)
-    if workers < 2 or os.path.getsize(path) < PARALLEL_BYTES:
-        return encode_records(path, "jsonl", **options)
-    resolved = _resolve(path, options)
+    if workers < 2 or sum(os.path.getsize(path) for path in paths) < PARALLEL_BYTES:
+        return None
+    resolved = _resolve(paths, options)
     if resolved is None:
-        return encode_records(path, "jsonl", **options)
+        return None
     try:
-        parts = _read_parts(path, resolved, workers)
+        return _read_parts(paths, resolved, workers)
     except (ZipcoreError, OSError, EOFError, pickle.UnpicklingError):
-        parts = None  # e.g. a broken .gz, a worker that could not start or died
-    if parts is None:  # an error somewhere: the serial reader finds the first one
-        return encode_records(path, "jsonl", **options)
-    return parts
+        return None  # e.g. a broken .gz, a worker that could not start or died
 
 
-def _resolve(path: str, options: dict[str, Any]) -> Optional[dict[str, Any]]:
-    """The workers' encoder options, the format resolved from the first record; None where the
-    file is read serially (fewer than two records, preference pairs, an error early on)."""
+def _resolve(paths: Sequence[str], options: dict[str, Any]) -> Optional[list[dict[str, Any]]]:
+    """Each file's encoder options for the workers, the format resolved from the first record
+    (as the serial reader resolves it); None where the files are read serially (a file of
+    fewer than two records, preference pairs, an error early on)."""
     encoder = PoolEncoder(**options)
     try:
-        head = list(islice(iter_records(path, "jsonl"), 2))
-        if len(head) < 2:
-            return None
-        encoder.add(head[0][0])
+        for path in paths:
+            head = list(islice(iter_records(path, "jsonl"), 2))
+            if len(head) < 2:
+                return None
+            if encoder.records == 0:
+                encoder.add(head[0][0])
     except ZipcoreError:
         return None
     if encoder.pairs:
         return None
-    resolved = dict(options)
+    first = dict(options)
     if options["template"] is None:
-        resolved["format"] = encoder.format
-    # pairs stays as asked: None, and a part whose records include a pair member fails there.
-    return resolved
+        first["format"] = encoder.format
+    # The first file's pairs stay as asked: None, and a part whose records include a pair
+    # member fails there. read_pools reads later files with the first file's layout: no pairs.
+    return [first] + [dict(first, pairs=False)] * (len(paths) - 1)
 
 
 Part = tuple[int, int, Optional[bytes]]
@@ -144,38 +163,49 @@ Encoded = tuple[np.ndarray, np.ndarray, np.ndarray]
 """A part's samples (data, offsets from 0) and its records' spans."""
 
 
-def _read_parts(path: str, options: dict[str, Any], workers: int) -> Optional[EncodedRecords]:
-    """The parts read by ``workers`` worker processes, joined here in file order.
+def _read_parts(paths: Sequence[str], options: list[dict[str, Any]], workers: int
+                ) -> Optional[list[EncodedRecords]]:
+    """The files' parts read by ``workers`` worker processes, joined here in file order.
 
     This process only cuts, hands out and joins: it must stay idle to take each part's result
     (megabytes through a pipe) the moment it comes. Encoding parts here too was tried: on 2
     cores, this process busy and one worker read 1.1-1.4x slower, the worker waiting on its
     result's pipe. Each part's samples are appended as soon as its turn comes, so that memory
     stays the pool's own (plus the parts in flight), as when reading serially."""
-    builder = PoolBuilder()
-    spans: list[np.ndarray] = []
+    builders = [PoolBuilder() for _ in paths]
+    spans: list[list[np.ndarray]] = [[] for _ in paths]
     room = sys.getrecursionlimit() - _stack_depth()
     with _Workers(workers) as pool:
-        in_flight: deque[int] = deque()  # the worker of each part handed out, in file order
-        # A plain file's task is a few bytes (the worker reads its part), so each worker gets
-        # the next one queued before it finishes; a compressed part's text is sent with it, so
-        # one at a time (the write must not wait on a worker that is itself writing).
-        idle = list(range(workers)) * (2 if compression_of(path) is None else 1)
-        for part in _parts(path):
-            if not idle:  # take the oldest part's result first
-                worker = in_flight.popleft()
-                if not _take(pool.receive(worker), builder, spans):
-                    return None
-                idle.append(worker)
-            worker = idle.pop()
-            pool.send(worker, (path, part, options, room))
-            in_flight.append(worker)
+        in_flight: deque[tuple[int, int]] = deque()  # (worker, file) of each part, in order
+        load = [0] * workers  # parts in flight per worker
+
+        def take_oldest() -> bool:
+            worker, index = in_flight.popleft()
+            load[worker] -= 1
+            return _take(pool.receive(worker), builders[index], spans[index])
+
+        for index, path in enumerate(paths):
+            for part in _parts(path):
+                # A plain file's task is a few bytes (the worker reads its part), so a worker
+                # gets its next one queued before it finishes; a compressed part's text goes
+                # with its task, to an idle worker only (the write must not wait on a worker
+                # that is itself writing).
+                limit = 2 if part[2] is None else 1
+                while min(load) >= limit:
+                    if not take_oldest():
+                        return None
+                worker = load.index(min(load))
+                pool.send(worker, (path, part, options[index], room))
+                load[worker] += 1
+                in_flight.append((worker, index))
         while in_flight:
-            if not _take(pool.receive(in_flight.popleft()), builder, spans):
+            if not take_oldest():
                 return None
-    span_array = np.concatenate(spans) if spans else np.empty((0, 2), dtype=np.int64)
-    return EncodedRecords(builder.finish(), None, span_array, len(span_array),
-                          "template" if options["template"] is not None else options["format"])
+    format = "template" if options[0]["template"] is not None else options[0]["format"]
+    joined = [np.concatenate(parts) if parts else np.empty((0, 2), dtype=np.int64)
+              for parts in spans]
+    return [EncodedRecords(builder.finish(), None, file_spans, len(file_spans), format)
+            for builder, file_spans in zip(builders, joined)]
 
 
 def _take(result: Optional[Encoded], builder: PoolBuilder, spans: list[np.ndarray]) -> bool:
