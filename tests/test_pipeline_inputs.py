@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 import zipcore
-from zipcore._pool import as_pool
+from zipcore.samples import as_pool
 
 pa = pytest.importorskip("pyarrow")
 pd = pytest.importorskip("pandas")

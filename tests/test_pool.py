@@ -217,6 +217,18 @@ def test_chunked_arrays(pa, samples, expected):
     assert len(Pool.from_arrow(pa.chunked_array([], type=pa.string()))) == 0
 
 
+def test_concat_joins_pools_in_order(samples):
+    whole = Pool.from_samples(samples)
+    window = EncodedPool(whole.data, whole.offsets[10:26])  # offsets not from 0
+    parts = [Pool.from_samples(samples[:10]), window, Pool.from_samples([]),
+             encode_pool(samples[25:])]
+    assert Pool.concat(parts) == whole
+    assert Pool.concat([whole]) is whole
+    assert Pool.concat([encode_pool(samples)]) == whole
+    empty = Pool.concat([])
+    assert len(empty) == 0 and empty.nbytes == 0
+
+
 def test_empty_and_empty_string_arrow_arrays(pa):
     assert len(Pool.from_arrow(pa.array([], type=pa.string()))) == 0
     pool = Pool.from_arrow(pa.array(["", "", "x"]))

@@ -1,4 +1,6 @@
-"""Turning user samples into the engine's pool: one contiguous byte buffer plus N+1 offsets.
+"""The engine's pool, one contiguous byte buffer plus N+1 offsets, and its encoding primitives:
+a sample's bytes, Arrow's buffers viewed in place. What a user passes becomes a pool in
+:func:`zipcore.samples.as_pool`; this module never imports that one.
 
 A sample's bytes follow ../shared/SPEC.md: a record (dict) is ``repr(record)`` encoded as UTF-8,
 exactly what the reference ZIP script compresses; ``str`` is its UTF-8 bytes; ``bytes``-like
@@ -8,7 +10,7 @@ objects are used as they are.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Iterable, NamedTuple, Optional
+from typing import Any, Iterable, NamedTuple
 
 import numpy as np
 
@@ -60,17 +62,6 @@ def encode_pool(samples: Iterable[Any]) -> EncodedPool:
     return EncodedPool(data, offsets)
 
 
-def as_pool(samples: Any, column: Optional[str] = None) -> EncodedPool:
-    """``samples`` as the engine's pool: the one way user samples become one. A pool as it is;
-    what a data pipeline holds (DataFrames, Arrow, ``datasets``; ``column=`` picks the text
-    column) through ``zipcore._inputs``; samples one by one encoded once."""
-    if column is None and isinstance(samples, EncodedPool):
-        return samples
-    from ._inputs import to_pool  # imports this module
-
-    return to_pool(samples, column)
-
-
 def checked_indices(indices: Any, size: int) -> np.ndarray:
     """``indices`` as int64 positions in ``0..size-1``. Integers only: a float index such as 1.7
     or a bool is refused rather than truncated or read as 0/1; negative indices do not wrap."""
@@ -99,15 +90,22 @@ def require_pyarrow() -> Any:
     return pyarrow
 
 
+def is_arrow_text(pa: Any, kind: Any) -> bool:
+    """Whether Arrow type ``kind`` is text the engine reads in place: ``string``, ``binary``,
+    ``large_string`` or ``large_binary`` (the one answer; view and dictionary types are other
+    layouts, which :func:`zipcore.samples.as_pool` converts first)."""
+    return bool(pa.types.is_string(kind) or pa.types.is_binary(kind)
+                or pa.types.is_large_string(kind) or pa.types.is_large_binary(kind))
+
+
 def arrow_buffers(pa: Any, array: Any, first_index: int) -> tuple[np.ndarray, np.ndarray]:
     """(data, int64 offsets from 0) viewing one Arrow array; ``first_index`` numbers its values
     in error messages (its position in a ChunkedArray)."""
     kind = array.type
     offset_type: Any  # np.int32 or np.int64
-    if pa.types.is_string(kind) or pa.types.is_binary(kind):
-        offset_type = np.int32
-    elif pa.types.is_large_string(kind) or pa.types.is_large_binary(kind):
-        offset_type = np.int64
+    if is_arrow_text(pa, kind):
+        large = pa.types.is_large_string(kind) or pa.types.is_large_binary(kind)
+        offset_type = np.int64 if large else np.int32
     else:
         hint = (" (decode it first: array.dictionary_decode())"
                 if pa.types.is_dictionary(kind) else "")

@@ -33,10 +33,10 @@ import numpy as np
 
 from . import _core
 from ._core import ZipcoreError
-from ._inputs import Samples
 from ._log import log
-from ._pool import EncodedPool, as_pool, checked_indices
+from ._pool import EncodedPool, checked_indices
 from .params import codec_level, thread_count
+from .samples import Samples, as_pool
 
 EXACT_LIMIT = 32 << 20
 """Groups up to this many bytes get the exact single-stream zlib value by default (about 1.5 s

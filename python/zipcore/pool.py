@@ -11,7 +11,8 @@ pool's buffers in place. Build a pool once when the same samples are selected fr
 - :meth:`Pool.from_dataset`: a column of a Hugging Face ``datasets.Dataset``, through its Arrow
   table;
 - :meth:`Pool.from_samples`: records, ``str`` or ``bytes`` framed as by ``select`` (this one
-  copies: every sample is encoded once into one buffer).
+  copies: every sample is encoded once into one buffer);
+- :meth:`Pool.concat`: the samples of several pools, in order, in one new buffer.
 """
 
 from __future__ import annotations
@@ -145,13 +146,9 @@ class Pool(EncodedPool):
         """
         pa = require_pyarrow()
         if isinstance(array, pa.ChunkedArray):
-            chunks = [arrow_buffers(pa, chunk, start)
+            chunks = [cls._trusted(*arrow_buffers(pa, chunk, start))
                       for chunk, start in zip(array.chunks, _chunk_starts(array.chunks))]
-            if not chunks:
-                return _empty_pool(cls)
-            if len(chunks) == 1:
-                return cls._trusted(*chunks[0])
-            return _concatenate(cls, chunks)
+            return cls.concat(chunks)
         if isinstance(array, pa.Array):
             return cls._trusted(*arrow_buffers(pa, array, 0))
         raise TypeError(f"from_arrow takes a pyarrow Array or ChunkedArray, "
@@ -185,6 +182,23 @@ class Pool(EncodedPool):
         if mapping is not None:
             values = values.take(mapping.column(0))
         return cls.from_arrow(values)
+
+    @classmethod
+    def concat(cls, pools: Iterable[EncodedPool]) -> "Pool":
+        """One pool of the samples of ``pools``, in order: a new buffer (a copy of the bytes),
+        except for a single pool, returned as a Pool without copying; none gives an empty
+        pool. Pools may view windows of larger buffers (offsets not starting at 0)."""
+        parts = list(pools)
+        if len(parts) == 1:
+            only = parts[0]
+            return only if type(only) is cls else cls(only.data, only.offsets)
+        data = np.concatenate([np.empty(0, dtype=np.uint8)]
+                              + [p.data[p.offsets[0]:p.offsets[-1]] for p in parts])
+        offsets, base = [np.zeros(1, dtype=np.int64)], 0
+        for p in parts:
+            offsets.append(p.offsets[1:] - p.offsets[0] + base)
+            base += int(p.offsets[-1] - p.offsets[0])
+        return cls._trusted(data, np.concatenate(offsets).astype(np.int64, copy=False))
 
     # --- using -------------------------------------------------------------------------------
 
@@ -289,15 +303,3 @@ def _chunk_starts(chunks: Any) -> Iterable[int]:
         yield start
         start += len(chunk)
 
-
-def _concatenate(cls: type[Pool], chunks: list[tuple[np.ndarray, np.ndarray]]) -> Pool:
-    data = np.concatenate([d for d, _ in chunks])
-    parts, base = [np.zeros(1, dtype=np.int64)], 0
-    for d, offsets in chunks:
-        parts.append(offsets[1:] + base)
-        base += len(d)
-    return cls._trusted(data, np.concatenate(parts))
-
-
-def _empty_pool(cls: type[Pool]) -> Pool:
-    return cls._trusted(np.empty(0, dtype=np.uint8), np.zeros(1, dtype=np.int64))

@@ -10,11 +10,10 @@ from typing import Any, Callable, Optional, Sequence, TypeVar, Union, cast, over
 import numpy as np
 
 from . import _core, checkpoint as _checkpoint
-from ._inputs import Samples, build_pool, describe, library_of, row_taker
 from ._log import log
-from ._pool import as_pool
 from .io import atomic
 from .params import Codec, ZipParams, codec_level, thread_count
+from .samples import Samples, as_pool, describe, library_of, row_taker
 
 __all__ = ["Progress", "ProgressCallback", "SelectionResult", "candidate_ratios", "select",
            "select_rows", "select_with_stats"]
@@ -106,7 +105,7 @@ def select_with_stats(
     outputs = atomic.plan({"checkpoint=": checkpoint, "report=": report},
                           regular_only=["checkpoint="])
     started = time.perf_counter()
-    pool, made = build_pool(samples, column)
+    pool = as_pool(samples, column)
     pool_seconds = time.perf_counter() - started
     params = params.for_pool(len(pool))
     resume = on_round = None
@@ -146,9 +145,9 @@ def select_with_stats(
         work_seconds=raw["work_seconds"],
         span_seconds=raw["span_seconds"],
     )
-    log.debug("selected %d of %d samples (%d bytes, %s, pool %s in %.3f s) by %s-%d on %d "
+    log.debug("selected %d of %d samples (%d bytes, %s, pool in %.3f s) by %s-%d on %d "
              "threads in %.3f s", params.budget, len(pool),
-             int(pool.offsets[-1]) - int(pool.offsets[0]), describe(samples), made,
+             int(pool.offsets[-1]) - int(pool.offsets[0]), describe(samples),
              pool_seconds, params.codec, params.level, result.threads, result.wall_seconds)
     if report is not None:
         from .entropy.report import write_selection_report

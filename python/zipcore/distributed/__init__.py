@@ -43,11 +43,12 @@ import numpy as np
 
 from . import _tasks as tasks
 from .. import WHOLE_ROW
-from .._pool import EncodedPool, as_pool
+from .._pool import EncodedPool, is_arrow_text
 from .._stop import keep_sigterm_handler
 from ._tasks import FaultHook, TaskParams, shard_of
 from ..io.formats import resolve_format
 from ..params import Codec, ZipParams, integer
+from ..samples import as_pool
 
 __all__ = ["DistributedResult", "connect", "default_per_shard", "require_ray", "select",
            "select_with_stats", "selection_output", "shard_of"]
@@ -247,9 +248,7 @@ def _check_column(dataset: Any, column: str) -> None:
     import pyarrow as pa
 
     kind = schema.types[names.index(column)]
-    if isinstance(kind, pa.DataType) and not any(
-            test(kind) for test in (pa.types.is_string, pa.types.is_large_string,
-                                    pa.types.is_binary, pa.types.is_large_binary)):
+    if isinstance(kind, pa.DataType) and not is_arrow_text(pa, kind):
         raise TypeError(f"column {column!r} holds {kind} values, not text: zipcore selects on "
                         "string or binary values (cast or format the column first)")
 

@@ -384,17 +384,8 @@ def read_pools(paths: Sequence[PathLike], *, format: str = "auto",
     if files[0].pairs:
         groups = np.concatenate([file.groups[:-1] + start for file, start in zip(files, starts)
                                  if file.groups is not None] + [starts[-1:]])
-    pool = files[0].pool if len(files) == 1 else _concatenate([file.pool for file in files])
+    pool = Pool.concat(file.pool for file in files)
     return PoolFiles(files, pool, groups, starts)
-
-
-def _concatenate(pools: list[Pool]) -> Pool:
-    data = np.concatenate([pool.data[pool.offsets[0]:pool.offsets[-1]] for pool in pools])
-    ends = [pool.offsets[1:] - pool.offsets[0] for pool in pools]
-    bases = np.cumsum([0] + [int(pool.offsets[-1] - pool.offsets[0]) for pool in pools])
-    offsets = np.concatenate([np.zeros(1, dtype=np.int64)]
-                             + [end + base for end, base in zip(ends, bases[:-1].tolist())])
-    return Pool.from_buffers(data, offsets)
 
 
 def _pair_ids(path: str, records_key: Optional[str]) -> Iterator[Any]:

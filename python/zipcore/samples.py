@@ -1,7 +1,8 @@
-"""What a data pipeline holds, as the engine's pool; and a selection of it, in the same type.
+"""User samples as the engine's pool (:func:`as_pool`, the one way they become one); and a
+selection of them, in the same type (:func:`row_taker`).
 
-:func:`zipcore._pool.as_pool` (the one way user samples become a pool) delegates here. Library
-types are recognized by their classes' modules, so nothing here imports pandas, polars, pyarrow
+Samples one by one (records, ``str``, ``bytes``) are encoded once by ``zipcore._pool``; what a
+data pipeline holds is read as described below. Library types are recognized by their classes' modules, so nothing here imports pandas, polars, pyarrow
 or ``datasets``: an object of theirs means its library is already imported.
 
 ``column`` names the text column whose values are the samples:
@@ -32,7 +33,8 @@ from typing import TYPE_CHECKING, Any, Callable, NoReturn, Optional, Union
 import numpy as np
 
 from . import WHOLE_ROW
-from ._pool import EncodedPool, encode_pool, sample_bytes
+from ._pool import EncodedPool, encode_pool, is_arrow_text, sample_bytes
+from .pool import Pool
 
 if TYPE_CHECKING:
     import datasets
@@ -63,8 +65,6 @@ Face ``datasets.Dataset`` (or one of its columns, ``ds["text"]``) or ``IterableD
 
 _LIBRARIES = ("pyarrow", "pandas", "polars", "datasets", "ray")
 
-_Built = tuple[EncodedPool, str]  # the pool, and how it was made (for the log)
-
 
 def library_of(obj: Any) -> Optional[str]:
     """The library among ``_LIBRARIES`` that ``obj``'s class (or a base class) comes from, by
@@ -83,19 +83,14 @@ def describe(obj: Any) -> str:
     return f"{library}.{cls.__name__}" if library else cls.__name__
 
 
-def to_pool(samples: Any, column: Optional[str] = None) -> EncodedPool:
-    """``samples`` (see :data:`Samples` and the module docstring) as the engine's pool."""
-    return build_pool(samples, column)[0]
-
-
-def build_pool(samples: Any, column: Optional[str] = None) -> _Built:
-    """:func:`to_pool`, and how the pool was made: ``pool`` (given), ``arrow`` (from Arrow
-    buffers), ``encoded`` (sample by sample) or ``rows`` (each row's repr)."""
+def as_pool(samples: Any, column: Optional[str] = None) -> EncodedPool:
+    """``samples`` (see :data:`Samples` and the module docstring) as the engine's pool: a pool
+    as it is; Arrow text viewed in place; anything else encoded once."""
     if column is not None and not isinstance(column, str):
         raise TypeError(f"column must be a column name (str), got {type(column).__name__}")
     if isinstance(samples, EncodedPool):
         _no_columns(column, "a Pool")
-        return samples, "pool"
+        return samples
     library = library_of(samples)
     if library == "pyarrow":
         return _pyarrow(samples, column)
@@ -114,7 +109,7 @@ def build_pool(samples: Any, column: Optional[str] = None) -> _Built:
                             "not taken as a table: pass one field, array[NAME]")
         _no_columns(column, "a numpy array")
     if column is None:
-        return encode_pool(samples), "encoded"
+        return encode_pool(samples)
     return _records(samples, column)
 
 
@@ -128,12 +123,12 @@ def _no_columns(column: Optional[str], what: str) -> None:
 
 
 def _table(what: str, columns: list[Any], column: Optional[str],
-           values: Callable[[str], _Built], rows: Callable[[], Iterable[Any]]) -> _Built:
+           values: Callable[[str], EncodedPool], rows: Callable[[], Iterable[Any]]) -> EncodedPool:
     """One of a table's columns (``values(name)``), or its ``rows()`` as records."""
     if column is None:
         _need_column(what, columns)
     if column == WHOLE_ROW:
-        return encode_pool(rows()), "rows"
+        return encode_pool(rows())
     if column not in columns:
         raise ValueError(f"{what} has no column {column!r}; its columns: {columns}")
     return values(column)
@@ -159,7 +154,7 @@ def _check_value(value: Any, row: int, what: str) -> Any:
                     "zipcore selects on str, bytes or dict values")
 
 
-def _values(values: Iterable[Any], what: str) -> _Built:
+def _values(values: Iterable[Any], what: str) -> EncodedPool:
     """A column's values, encoded one by one like a list's samples; nulls and values other
     than str, bytes and dicts are refused, naming the row."""
     chunks = [sample_bytes(_check_value(v, i, what), i) for i, v in enumerate(values)]
@@ -167,10 +162,10 @@ def _values(values: Iterable[Any], what: str) -> _Built:
     if chunks:
         np.cumsum(np.fromiter((len(c) for c in chunks), dtype=np.int64, count=len(chunks)),
                   out=offsets[1:])
-    return EncodedPool(np.frombuffer(b"".join(chunks), dtype=np.uint8), offsets), "encoded"
+    return EncodedPool(np.frombuffer(b"".join(chunks), dtype=np.uint8), offsets)
 
 
-def _records(samples: Any, column: str) -> _Built:
+def _records(samples: Any, column: str) -> EncodedPool:
     """Field ``column`` of each dict record (``WHOLE_ROW``: the record itself)."""
     if isinstance(samples, (str, bytes, bytearray, Mapping)):
         raise TypeError(f"samples must be a sequence of samples, not a single "
@@ -205,28 +200,31 @@ def _optional_pyarrow() -> Any:
 
 # --- Arrow -----------------------------------------------------------------------------------
 
-def _arrow(pa: Any, values: Any, what: str) -> _Built:
+def _arrow(pa: Any, values: Any, what: str) -> EncodedPool:
     """A pyarrow Array or ChunkedArray of text as a pool: string and binary values viewed in
     place (:meth:`Pool.from_arrow`); dictionary-encoded and view layouts converted first."""
-    from .pool import Pool
-
-    kind = values.type
-    if pa.types.is_dictionary(kind):  # pandas categoricals, polars enums: decoded (a copy)
-        values = values.cast(kind.value_type)
-        kind = values.type
-    for is_view, plain in (("is_string_view", pa.large_string()),
-                           ("is_binary_view", pa.large_binary())):
-        if getattr(pa.types, is_view, lambda _: False)(kind):
-            values = values.cast(plain)
-            kind = plain
-    if not any(test(kind) for test in (pa.types.is_string, pa.types.is_large_string,
-                                       pa.types.is_binary, pa.types.is_large_binary)):
+    kind = _plain_type(pa, values.type)
+    if not is_arrow_text(pa, kind):
         raise TypeError(f"{what} holds {kind} values, not text: zipcore selects on string or "
                         "binary values (cast or format the column first)")
+    if kind != values.type:  # pandas categoricals, polars enums, views: converted (a copy)
+        values = values.cast(kind)
     if values.null_count:
         first = int(np.argmax(values.is_null().to_numpy(zero_copy_only=False)))
         raise ValueError(f"{what} is null at row {first}; drop or fill the nulls first")
-    return Pool.from_arrow(values), "arrow"
+    return Pool.from_arrow(values)
+
+
+def _plain_type(pa: Any, kind: Any) -> Any:
+    """The type ``kind``'s values are read as: a dictionary's value type, a view's large
+    type, otherwise ``kind``."""
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    for is_view, plain in (("is_string_view", pa.large_string()),
+                           ("is_binary_view", pa.large_binary())):
+        if getattr(pa.types, is_view, lambda _: False)(kind):
+            return plain
+    return kind
 
 
 def _arrow_rows(table: Any) -> Iterator[Any]:
@@ -235,7 +233,7 @@ def _arrow_rows(table: Any) -> Iterator[Any]:
         yield from batch.to_pylist()
 
 
-def _pyarrow(samples: Any, column: Optional[str]) -> _Built:
+def _pyarrow(samples: Any, column: Optional[str]) -> EncodedPool:
     import pyarrow as pa
 
     if isinstance(samples, (pa.Array, pa.ChunkedArray)):
@@ -251,11 +249,11 @@ def _pyarrow(samples: Any, column: Optional[str]) -> _Built:
 
 # --- pandas ----------------------------------------------------------------------------------
 
-def _pandas(samples: Any, column: Optional[str]) -> _Built:
+def _pandas(samples: Any, column: Optional[str]) -> EncodedPool:
     import pandas as pd
 
     if isinstance(samples, pd.DataFrame):
-        def values(name: str) -> _Built:
+        def values(name: str) -> EncodedPool:
             picked = samples[name]
             if isinstance(picked, pd.DataFrame):
                 raise ValueError(f"the DataFrame has {picked.shape[1]} columns named {name!r}")
@@ -267,10 +265,10 @@ def _pandas(samples: Any, column: Optional[str]) -> _Built:
         _no_columns(column, "a pandas Series")
         return _pandas_series(pd, samples, "the Series")
     _no_columns(column, f"a {describe(samples)}")
-    return encode_pool(samples), "encoded"  # an Index, ...: its values, as a list's
+    return encode_pool(samples)  # an Index, ...: its values, as a list's
 
 
-def _pandas_series(pd: Any, series: Any, what: str) -> _Built:
+def _pandas_series(pd: Any, series: Any, what: str) -> EncodedPool:
     dtype = series.dtype
     if dtype == object:  # Python objects: str, bytes, dicts (anything else is refused)
         return _values(series.to_numpy(), what)
@@ -287,7 +285,7 @@ def _pandas_series(pd: Any, series: Any, what: str) -> _Built:
 
 # --- polars ----------------------------------------------------------------------------------
 
-def _polars(samples: Any, column: Optional[str]) -> _Built:
+def _polars(samples: Any, column: Optional[str]) -> EncodedPool:
     import polars as pl
 
     if isinstance(samples, pl.DataFrame):
@@ -304,7 +302,7 @@ def _polars(samples: Any, column: Optional[str]) -> _Built:
                     f"{type(samples).__name__}")
 
 
-def _polars_series(pl: Any, series: Any, what: str) -> _Built:
+def _polars_series(pl: Any, series: Any, what: str) -> EncodedPool:
     if series.dtype == pl.Categorical or series.dtype == pl.Enum:
         series = series.cast(pl.String)
     if series.dtype == pl.String or series.dtype == pl.Binary:
@@ -331,7 +329,7 @@ def hf_column(dataset: Any, name: str) -> Any:
     return values
 
 
-def _hf(samples: Any, column: Optional[str]) -> _Built:
+def _hf(samples: Any, column: Optional[str]) -> EncodedPool:
     import datasets
     import pyarrow as pa  # a dependency of datasets
 
@@ -349,13 +347,10 @@ def _hf(samples: Any, column: Optional[str]) -> _Built:
         _no_columns(column, "a datasets column")
         return _arrow(pa, hf_column(source, name), f"column {name!r}")
     _no_columns(column, f"a {describe(samples)}")
-    return encode_pool(samples), "encoded"
+    return encode_pool(samples)
 
 
-_HF_TEXT = ("string", "large_string", "binary", "large_binary", "string_view")
-
-
-def _hf_iterable(samples: Any, column: Optional[str]) -> _Built:
+def _hf_iterable(samples: Any, column: Optional[str]) -> EncodedPool:
     names = samples.column_names  # None when the features are unknown before reading
     if column is None:
         if names is None:
@@ -363,14 +358,16 @@ def _hf_iterable(samples: Any, column: Optional[str]) -> _Built:
             names = list(first) if isinstance(first, Mapping) else []
         _need_column("a datasets.IterableDataset", list(names))
     if column == WHOLE_ROW:
-        return encode_pool(samples), "rows"
+        return encode_pool(samples)
     if names is not None:
         if column not in names:
             raise ValueError(f"a datasets.IterableDataset has no column {column!r}; its "
                              f"columns: {list(names)}")
+        import pyarrow as pa  # a dependency of datasets
+
         feature = (samples.features or {}).get(column)
-        kind = getattr(feature, "dtype", None)  # a datasets.Value's type name
-        if isinstance(kind, str) and kind not in _HF_TEXT:
+        kind = getattr(feature, "pa_type", None)  # a datasets.Value's (or ClassLabel's) type
+        if isinstance(kind, pa.DataType) and not is_arrow_text(pa, _plain_type(pa, kind)):
             raise TypeError(f"column {column!r} holds {kind} values, not text: zipcore selects "
                             "on string or binary values (cast or format the column first)")
         samples = samples.select_columns([column])
@@ -394,9 +391,7 @@ def row_taker(data: Any) -> Callable[[np.ndarray], Any]:
     consumes; an ``IterableDataset``) fails before any work."""
     library = library_of(data)
     if isinstance(data, EncodedPool):
-        from .pool import Pool
-
-        pool = data if isinstance(data, Pool) else Pool._trusted(data.data, data.offsets)
+        pool = data if isinstance(data, Pool) else Pool.from_buffers(data.data, data.offsets)
         return pool.take
     if library == "pyarrow":
         import pyarrow as pa
