@@ -294,3 +294,33 @@ def test_workers_never_run_the_main_script(tmp_path, real_pool):
                           capture_output=True, text=True, timeout=120, check=True)
     assert done.stdout.split(maxsplit=1) == ["300", "[True]\n"]  # read in parallel parts
     assert runs.read_text() == "run\n"  # by the script once, never by a worker
+
+
+def test_several_files_are_read_at_once_as_one_by_one(tmp_path, small_parts, real_pool):
+    import gzip
+
+    from zipcore.io.readers import read_pools
+
+    records = real_pool("pool", 0, 240)
+    texts = ["".join(json.dumps(r) + "\n" for r in chunk)
+             for chunk in (records[:100], records[100:103], records[103:])]
+    paths = [tmp_path / "a.jsonl", tmp_path / "b.jsonl.gz", tmp_path / "c.jsonl"]
+    paths[0].write_text(texts[0])
+    paths[1].write_bytes(gzip.compress(texts[1].encode()))  # a shard smaller than a part
+    paths[2].write_text(texts[2])
+    serial = read_pools(paths, threads=1)
+    at_once = read_pools(paths, threads=2)
+    assert small_parts == [True]  # one read of all three files
+    assert at_once.pool == serial.pool and np.array_equal(at_once.record_starts,
+                                                          serial.record_starts)
+    for a, b in zip(at_once.files, serial.files):
+        _same(a, b)
+    # An error in the last file is the one-by-one reader's, naming that file and line.
+    paths[2].write_text(texts[2] + '{"conversations": [}\n')
+    with pytest.raises(ZipcoreError) as serial_error:
+        read_pools(paths, threads=1)
+    with pytest.raises(ZipcoreError) as error:
+        read_pools(paths, threads=2)
+    assert str(error.value) == str(serial_error.value) and "c.jsonl:138:" in str(error.value)
+    # All three at once met the error; then each file alone, the last one failing again.
+    assert small_parts[:2] == [True, False] and small_parts[-1] is False

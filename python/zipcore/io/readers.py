@@ -51,7 +51,7 @@ from .jsonfile import locate
 from .jsonl import iter_jsonl
 from .jsonlist import iter_json_list
 from .jsonstream import iter_records, sniff
-from .parallel import encode_records, read_jsonl
+from .parallel import encode_records, read_jsonl, read_jsonl_files
 from .outputs import OutputFormat, check_output, json_chunks, output_format
 from ..pool import Pool
 
@@ -365,8 +365,10 @@ def read_pools(paths: Sequence[PathLike], *, format: str = "auto",
         from .parquet import check_same_columns
 
         check_same_columns(parquet)
-    files: list[PoolFile] = []
-    for i, name in enumerate(names):
+    files = _jsonl_files(names, kinds, format=format, text_field=text_field, column=column,
+                         template=template, pairs=pairs, records_key=records_key,
+                         threads=threads)  # all of them at once, or none
+    for i, name in enumerate([] if files else names):  # one by one
         try:
             files.append(read_pool(name, format=format, text_field=text_field, column=column,
                                    template=template, pairs=files[0].pairs if files else pairs,
@@ -386,6 +388,28 @@ def read_pools(paths: Sequence[PathLike], *, format: str = "auto",
                                  if file.groups is not None] + [starts[-1:]])
     pool = Pool.concat(file.pool for file in files)
     return PoolFiles(files, pool, groups, starts)
+
+
+def _jsonl_files(names: list[str], kinds: list[str], *, format: str,
+                 text_field: Optional[str], column: Optional[str], template: Optional[str],
+                 pairs: Optional[bool], records_key: Optional[str], threads: Optional[int]
+                 ) -> list[PoolFile]:
+    """Several JSONL files read at once by worker processes (:func:`read_jsonl_files`), so
+    that many shards smaller than a part still keep every core busy; [] where they are read
+    one by one instead (other kinds, one file, preference pairs, an error: the serial reader
+    then names the first)."""
+    if len(names) < 2 or records_key is not None or any(kind != "jsonl" for kind in kinds):
+        return []
+    format, text_field = resolve_format(format, text_field=text_field, column=column,
+                                        template=template)
+    stamps = [_stamp(name) for name in names]
+    reads = read_jsonl_files(names, format=format, text_field=text_field, template=template,
+                             pairs=pairs, threads=threads)
+    if reads is None:
+        return []
+    return [PoolFile(name, "jsonl", read.format, read.pool, read.records, read.spans, None,
+                     compression_of(name), stamp)
+            for name, read, stamp in zip(names, reads, stamps)]
 
 
 def _pair_ids(path: str, records_key: Optional[str]) -> Iterator[Any]:
