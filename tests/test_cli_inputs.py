@@ -165,6 +165,22 @@ def test_a_preference_pair_split_across_files_is_refused(tmp_path, capsys):
     assert "a pair must lie within one file" in line and not out.exists()
 
 
+@pytest.mark.parametrize("a, b, error", [
+    # A pair file whose last record has no pair_id (null), the next file no pair_id either.
+    (_pairs(0, [5]) + [{"text": "c"}], [{"text": "d"}], "a.jsonl:3:1: record 2 has no"),
+    # Not a pair file: a record of the wrong format, then a pair_id that the next file repeats.
+    ([{"text": "a"}, {"txt": "b"}, {"text": "c", "pair_id": 9}], [{"text": "d", "pair_id": 9}],
+     "a.jsonl:2:1: record 1 has no 'text' field"),
+])
+def test_other_errors_are_not_taken_for_a_split_pair(tmp_path, capsys, a, b, error):
+    (tmp_path / "a.jsonl").write_bytes(_lines(a))
+    (tmp_path / "b.jsonl").write_bytes(_lines(b))
+    assert cli.main(["select", str(tmp_path / "a.jsonl"), str(tmp_path / "b.jsonl"), "-o",
+                     str(tmp_path / "s.jsonl"), *FLAGS]) == 2
+    line = _error(capsys)
+    assert error in line and "within one file" not in line
+
+
 @pytest.mark.parametrize("again", [9, "x"])
 def test_a_pair_id_in_two_files_is_refused(tmp_path, capsys, again):
     (tmp_path / "a.jsonl").write_bytes(_lines(_pairs(0, list(range(10)) + ["x"])))

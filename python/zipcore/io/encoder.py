@@ -28,8 +28,8 @@ import numpy as np
 
 from .. import _core
 from ..pool import Pool, PoolBuilder
-from .formats import (FORMATS, Record, RecordError, RecordFormat, detect_format, json_text,
-                      json_type, record_format)
+from .formats import (FORMATS, Record, RecordError, RecordFormat, UnpartneredAtEnd,
+                      detect_format, json_text, json_type, record_format)
 from .templates import template_format
 
 PAIR_SEPARATOR = _core.GROUP_SEPARATOR
@@ -198,9 +198,9 @@ class PoolEncoder:
             self._key, self._label, self._members = key, label, 1
         self.records += 1
 
-    def _check_partnered(self) -> None:
+    def _check_partnered(self, error: type[RecordError] = RecordError) -> None:
         if self._members == 1:
-            raise RecordError(self._groups[-1], f"(pair_id {self._key}) has no partner: a "
+            raise error(self._groups[-1], f"(pair_id {self._key}) has no partner: a "
                                                 "preference pair is two consecutive records "
                                                 "with the same pair_id, one \"chosen\" and one "
                                                 "\"rejected\"")
@@ -210,7 +210,7 @@ class PoolEncoder:
         ``groups[i]:groups[i+1]``; None when every record is its own sample."""
         if not self.pairs:
             return self._builder.finish(), None
-        self._check_partnered()
+        self._check_partnered(UnpartneredAtEnd)  # the file's last record
         self._check_pairs_are_together()
         groups = np.frombuffer(self._groups, dtype=np.int64)
         groups = np.append(groups, np.int64(self.records))

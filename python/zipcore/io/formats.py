@@ -55,6 +55,15 @@ class RecordError(ZipcoreError):
         self.problem = problem
 
 
+class UnpartneredAtEnd(RecordError):
+    """The last record is a pair member without its partner, which may begin the next file."""
+
+
+class PairCutAtEnd(ZipcoreError):
+    """A file's :class:`UnpartneredAtEnd`, placed in the file: with several input files,
+    :func:`zipcore.io.readers.read_pools` tells whether the next one holds the partner."""
+
+
 def json_type(value: Any) -> str:
     """The JSON name of a parsed value's type."""
     if isinstance(value, (dict, Mapping)):

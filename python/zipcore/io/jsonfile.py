@@ -146,9 +146,10 @@ def _characters(data: bytes) -> int:
     return len(values) - int(np.count_nonzero((values & 0xC0) == 0x80))
 
 
-def positioned(path: PathLike, offset: int, message: str) -> ZipcoreError:
+def positioned(path: PathLike, offset: int, message: str,
+               kind: type[ZipcoreError] = ZipcoreError) -> ZipcoreError:
     line, column = locate(path, offset)
-    return ZipcoreError(f"{os.fspath(path)}:{line}:{column}: {message}")
+    return kind(f"{os.fspath(path)}:{line}:{column}: {message}")
 
 
 def utf8_error(path: PathLike, offset: int, exc: UnicodeDecodeError) -> ZipcoreError:

@@ -44,7 +44,7 @@ from .._core import ZipcoreError
 from ..params import thread_count
 from ..pool import Pool, PoolBuilder
 from .encoder import PoolEncoder
-from .formats import RecordError
+from .formats import PairCutAtEnd, RecordError, UnpartneredAtEnd
 from .compressed import compression_of
 from .jsonfile import Reader, positioned
 from .jsonl import jsonl_spans
@@ -88,7 +88,8 @@ def encode_records(path: str, kind: str, records_key: Optional[str] = None, *,
             encoder.add(record)
         pool, groups = encoder.finish()
     except RecordError as exc:
-        raise positioned(path, spans[2 * exc.index], str(exc)) from None
+        error = PairCutAtEnd if isinstance(exc, UnpartneredAtEnd) else ZipcoreError
+        raise positioned(path, spans[2 * exc.index], str(exc), error) from None
     return EncodedRecords(pool, groups, np.frombuffer(spans, dtype=np.int64).reshape(-1, 2),
                           encoder.records, encoder.format, encoder.pair_codes)
 

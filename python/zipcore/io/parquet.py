@@ -16,7 +16,7 @@ import numpy as np
 
 from .._core import ZipcoreError
 from .encoder import PoolEncoder
-from .formats import RecordError
+from .formats import PairCutAtEnd, RecordError, UnpartneredAtEnd
 from .templates import template_fields
 from .._pool import arrow_buffers, require_pyarrow
 from ..pool import Pool
@@ -83,7 +83,8 @@ def read_parquet(path: str, format: str, text_field: str, template: Optional[str
             row += batch.num_rows
         pool, groups = encoder.finish()
     except RecordError as exc:
-        raise ZipcoreError(f"{path}: row {exc.index} {exc.problem}") from None
+        kind = PairCutAtEnd if isinstance(exc, UnpartneredAtEnd) else ZipcoreError
+        raise kind(f"{path}: row {exc.index} {exc.problem}") from None
     except pa.ArrowException as exc:
         raise ZipcoreError(f"{path}: cannot read Parquet after row {row} ({exc})") from None
     return (pool, groups, encoder.records, "text" if text else encoder.format,

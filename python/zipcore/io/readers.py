@@ -45,7 +45,7 @@ import numpy as np
 from . import atomic
 from .._core import ZipcoreError
 from .._pool import checked_indices, require_pyarrow
-from .formats import json_text, resolve_format
+from .formats import PairCutAtEnd, json_text, resolve_format
 from .compressed import compressed_chunks, compression_of, open_decompressed, skip
 from .jsonfile import locate
 from .jsonl import iter_jsonl
@@ -373,7 +373,7 @@ def read_pools(paths: Sequence[PathLike], *, format: str = "auto",
             files.append(read_pool(name, format=format, text_field=text_field, column=column,
                                    template=template, pairs=files[0].pairs if files else pairs,
                                    records_key=records_key, threads=threads))
-        except ZipcoreError:
+        except PairCutAtEnd:  # the partner of its last record may begin the next file
             if i + 1 < len(names):
                 _refuse_split_pair(name, names[i + 1], records_key)
             raise
@@ -432,7 +432,7 @@ def _refuse_split_pair(first: str, then: str, records_key: Optional[str]) -> Non
         head = [json_text(key) for key in islice(_pair_ids(then, records_key), 1)]
     except (ZipcoreError, OSError):
         return
-    if tail and tail[-1:] == head and tail[-2:-1] != head:
+    if tail and tail[-1:] == head and tail[-2:-1] != head and head != ["null"]:
         raise ZipcoreError(f"{first}, {then}: the preference pair with pair_id {head[0]} "
                            f"begins at the end of {first} and ends at the start of {then}: a "
                            "pair must lie within one file") from None
