@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import subprocess
 import sys
@@ -290,10 +291,28 @@ def test_workers_never_run_the_main_script(tmp_path, real_pool):
     pool.write_text("".join(json.dumps(r) + "\n" for r in records))
     script, runs = tmp_path / "script.py", tmp_path / "runs.txt"
     script.write_text(UNGUARDED_SCRIPT)
-    done = subprocess.run([sys.executable, str(script), str(pool), str(runs)],
+    # A sitecustomize that prints, in every process: a worker's results do not go through its
+    # standard output, so the print cannot corrupt them.
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "sitecustomize.py").write_text("print('hello from sitecustomize')\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(tmp_path / "site"), os.environ.get("PYTHONPATH", "")]))
+    done = subprocess.run([sys.executable, str(script), str(pool), str(runs)], env=env,
                           capture_output=True, text=True, timeout=120, check=True)
-    assert done.stdout.split(maxsplit=1) == ["300", "[True]\n"]  # read in parallel parts
+    assert done.stdout.splitlines() == ["hello from sitecustomize", "300 [True]"]  # in parts
     assert runs.read_text() == "run\n"  # by the script once, never by a worker
+
+
+def test_workers_of_another_zipcore_are_not_used(tmp_path, small_parts, monkeypatch, caplog):
+    # The workers import the zipcore their interpreter finds; if this process imported another
+    # one (another checkout first on its path), their bytes could differ: read it here.
+    path = tmp_path / "in.jsonl"
+    path.write_text(_lines(120), encoding="utf-8")
+    monkeypatch.setattr(parallel, "_THIS_ZIPCORE", "/elsewhere/zipcore/io/parallel.py")
+    with caplog.at_level("DEBUG", logger="zipcore"):
+        _same(read_pool(path, threads=2), _serial(path))
+    assert small_parts == []  # the workers were refused before any part
+    assert "the workers import" in caplog.text and "serially" in caplog.text
 
 
 def test_several_files_are_read_at_once_as_one_by_one(tmp_path, small_parts, real_pool):

@@ -20,9 +20,10 @@ Why processes: parsing and ``repr`` hold the GIL, so threads would take turns. W
 hang), and its ``spawn`` and ``forkserver`` import the main script in every worker, so a user's
 script that reads a pool at its top level (no ``if __name__ == "__main__":``) would run again
 in each worker. The workers are plain ``python -P -c`` processes running :func:`serve` instead
-(a fresh interpreter each, importing only zipcore), fed pickled tasks through their standard
-input, started per file and only for files of :data:`PARALLEL_BYTES` or more, where their
-start-up (0.3-0.5 s for two) pays off.
+(a fresh interpreter each, importing only zipcore, the same zipcore as this process or none
+is used), fed pickled tasks through their standard input and answering through a pipe of
+their own, started once per read and only for :data:`PARALLEL_BYTES` or more in all, where
+their start-up (0.3-0.5 s for two) pays off.
 """
 
 from __future__ import annotations
@@ -36,11 +37,12 @@ from array import array
 from collections import deque
 from itertools import islice
 from types import FrameType, TracebackType
-from typing import Any, BinaryIO, Iterator, NamedTuple, Optional, Sequence
+from typing import IO, Any, BinaryIO, Iterator, NamedTuple, Optional, Sequence
 
 import numpy as np
 
 from .._core import ZipcoreError
+from .._log import log
 from ..params import thread_count
 from ..pool import Pool, PoolBuilder
 from .encoder import PoolEncoder
@@ -128,8 +130,10 @@ def read_jsonl_files(paths: Sequence[str], *, format: str = "auto", text_field: 
         return None
     try:
         return _read_parts(paths, resolved, workers)
-    except (ZipcoreError, OSError, EOFError, pickle.UnpicklingError):
-        return None  # e.g. a broken .gz, a worker that could not start or died
+    except (ZipcoreError, OSError, EOFError, pickle.UnpicklingError, WorkersUnavailable) as exc:
+        # e.g. a broken .gz (the serial reader names it), a worker that could not start or died
+        log.debug("reading %s serially: %s", paths[0], exc)
+        return None
 
 
 def _resolve(paths: Sequence[str], options: dict[str, Any]) -> Optional[list[dict[str, Any]]]:
@@ -219,24 +223,46 @@ def _take(result: Optional[Encoded], builder: PoolBuilder, spans: list[np.ndarra
     return True
 
 
+class WorkersUnavailable(RuntimeError):
+    """The worker processes run another zipcore than this process (another install, a
+    checkout first on this process's path): their bytes could differ, so the file is read here."""
+
+
 class _Workers:
     """Worker processes running :func:`serve`.
 
     A task that may not fit a pipe goes to an idle worker only (it is waiting on its standard
     input, so the write completes), and results are read in task order: a worker blocked
     writing its result waits for this process, which never waits on a write, so the pipes
-    cannot deadlock. Leaving the
-    ``with`` block ends the workers, also on an error or Ctrl-C."""
-
-    _SERVE = "from zipcore.io.parallel import serve; serve()"
+    cannot deadlock. Results come through a pipe of their own, not the worker's standard
+    output, which anything (a ``sitecustomize``, a ``.pth`` file) may print into. Each worker
+    first says which zipcore it imported; another one than this process's is
+    :class:`WorkersUnavailable`. Leaving the ``with`` block ends the workers, also on an error
+    or Ctrl-C."""
 
     def __init__(self, count: int) -> None:
         self._processes: list[subprocess.Popen[bytes]] = []
+        self._results: list[BinaryIO] = []
+        # -P: no current folder on the path; the folder holding this zipcore goes first.
+        package_root = os.path.dirname(os.path.dirname(_THIS_ZIPCORE))
         try:
-            for _ in range(count):  # -P: no script folder or current folder on the path
-                self._processes.append(subprocess.Popen(
-                    [sys.executable, "-P", "-c", self._SERVE], stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL))
+            for _ in range(count):
+                read_end, write_end = os.pipe()
+                self._results.append(os.fdopen(read_end, "rb"))
+                try:
+                    serve_code = (f"import sys; sys.path.insert(0, {package_root!r}); "
+                                  f"from zipcore.io.parallel import serve; serve({write_end})")
+                    self._processes.append(subprocess.Popen(
+                        [sys.executable, "-P", "-c", serve_code], stdin=subprocess.PIPE,
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                        pass_fds=(write_end,)))
+                finally:
+                    os.close(write_end)  # the worker holds it: its end is this pipe's end
+            for results in self._results:
+                imported = pickle.load(results)
+                if imported != _THIS_ZIPCORE:
+                    raise WorkersUnavailable(f"the workers import {imported}, "
+                                             f"not {_THIS_ZIPCORE}")
         except BaseException:
             self._end()
             raise
@@ -255,9 +281,7 @@ class _Workers:
         stream.flush()
 
     def receive(self, worker: int) -> Optional[Encoded]:
-        stream = self._processes[worker].stdout
-        assert stream is not None
-        result: Optional[Encoded] = pickle.load(stream)
+        result: Optional[Encoded] = pickle.load(self._results[worker])
         return result
 
     def _end(self) -> None:
@@ -265,20 +289,26 @@ class _Workers:
             process.kill()  # a worker keeps no state worth a graceful end
         for process in self._processes:
             process.wait()
-            for stream in (process.stdin, process.stdout):
-                if stream is not None:
-                    try:
-                        stream.close()
-                    except OSError:  # a task still buffered for a worker that is gone
-                        pass
+        streams: list[Optional[IO[bytes]]] = [p.stdin for p in self._processes]
+        for stream in streams + list(self._results):
+            if stream is not None:
+                try:
+                    stream.close()
+                except OSError:  # a task still buffered for a worker that is gone
+                    pass
 
 
-def serve() -> None:
-    """A worker's loop: a pickled ``encode_part`` task from standard input, its pickled result
-    to standard output, until the input ends. Anything else written to standard output goes to
-    standard error instead, so that it cannot corrupt a result."""
-    results: BinaryIO = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)
+_THIS_ZIPCORE = os.path.realpath(__file__)
+"""This module's file: what a worker must have imported too."""
+
+
+def serve(results_fd: int) -> None:
+    """A worker's loop: first the file of the zipcore it imported, then for each pickled
+    ``encode_part`` task from standard input its pickled result, into ``results_fd``, until
+    the input ends."""
+    results = os.fdopen(results_fd, "wb")
+    pickle.dump(_THIS_ZIPCORE, results)
+    results.flush()
     tasks = sys.stdin.buffer
     while True:
         try:
