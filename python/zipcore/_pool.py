@@ -90,6 +90,18 @@ def require_pyarrow() -> Any:
     return pyarrow
 
 
+def plain_arrow_type(pa: Any, kind: Any) -> Any:
+    """The type ``kind``'s values are read as: a dictionary's value type, a view's large
+    type, otherwise ``kind``."""
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    for is_view, plain in (("is_string_view", pa.large_string()),
+                           ("is_binary_view", pa.large_binary())):
+        if getattr(pa.types, is_view, lambda _: False)(kind):
+            return plain
+    return kind
+
+
 def is_arrow_text(pa: Any, kind: Any) -> bool:
     """Whether Arrow type ``kind`` is text the engine reads in place: ``string``, ``binary``,
     ``large_string`` or ``large_binary`` (the one answer; view and dictionary types are other

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Callable, NoReturn, Optional, Union
 import numpy as np
 
 from . import WHOLE_ROW
-from ._pool import EncodedPool, encode_pool, is_arrow_text, sample_bytes
+from ._pool import EncodedPool, encode_pool, is_arrow_text, plain_arrow_type, sample_bytes
 from .pool import Pool
 
 if TYPE_CHECKING:
@@ -203,7 +203,7 @@ def _optional_pyarrow() -> Any:
 def _arrow(pa: Any, values: Any, what: str) -> EncodedPool:
     """A pyarrow Array or ChunkedArray of text as a pool: string and binary values viewed in
     place (:meth:`Pool.from_arrow`); dictionary-encoded and view layouts converted first."""
-    kind = _plain_type(pa, values.type)
+    kind = plain_arrow_type(pa, values.type)
     if not is_arrow_text(pa, kind):
         raise TypeError(f"{what} holds {kind} values, not text: zipcore selects on string or "
                         "binary values (cast or format the column first)")
@@ -213,18 +213,6 @@ def _arrow(pa: Any, values: Any, what: str) -> EncodedPool:
         first = int(np.argmax(values.is_null().to_numpy(zero_copy_only=False)))
         raise ValueError(f"{what} is null at row {first}; drop or fill the nulls first")
     return Pool.from_arrow(values)
-
-
-def _plain_type(pa: Any, kind: Any) -> Any:
-    """The type ``kind``'s values are read as: a dictionary's value type, a view's large
-    type, otherwise ``kind``."""
-    if pa.types.is_dictionary(kind):
-        kind = kind.value_type
-    for is_view, plain in (("is_string_view", pa.large_string()),
-                           ("is_binary_view", pa.large_binary())):
-        if getattr(pa.types, is_view, lambda _: False)(kind):
-            return plain
-    return kind
 
 
 def _arrow_rows(table: Any) -> Iterator[Any]:
@@ -367,7 +355,7 @@ def _hf_iterable(samples: Any, column: Optional[str]) -> EncodedPool:
 
         feature = (samples.features or {}).get(column)
         kind = getattr(feature, "pa_type", None)  # a datasets.Value's (or ClassLabel's) type
-        if isinstance(kind, pa.DataType) and not is_arrow_text(pa, _plain_type(pa, kind)):
+        if isinstance(kind, pa.DataType) and not is_arrow_text(pa, plain_arrow_type(pa, kind)):
             raise TypeError(f"column {column!r} holds {kind} values, not text: zipcore selects "
                             "on string or binary values (cast or format the column first)")
         samples = samples.select_columns([column])

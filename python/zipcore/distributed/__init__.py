@@ -43,7 +43,7 @@ import numpy as np
 
 from . import _tasks as tasks
 from .. import WHOLE_ROW
-from .._pool import EncodedPool, is_arrow_text
+from .._pool import EncodedPool, is_arrow_text, plain_arrow_type
 from .._stop import keep_sigterm_handler
 from ._tasks import FaultHook, TaskParams, shard_of
 from ..io.formats import resolve_format
@@ -249,8 +249,11 @@ def _check_column(dataset: Any, column: str) -> None:
 
     kind = schema.types[names.index(column)]
     if isinstance(kind, pa.DataType) and not is_arrow_text(pa, kind):
+        plain = plain_arrow_type(pa, kind)
+        fix = (f"the Ray tasks read it as it is stored: cast it to {plain} first"
+               if is_arrow_text(pa, plain) else "cast or format the column first")
         raise TypeError(f"column {column!r} holds {kind} values, not text: zipcore selects on "
-                        "string or binary values (cast or format the column first)")
+                        f"string or binary values ({fix})")
 
 
 def _pool_dataset(ray: Any, pool: EncodedPool) -> Any:
