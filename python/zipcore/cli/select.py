@@ -51,8 +51,8 @@ def add_command(commands: Any) -> None:
     sel.add_argument("--k3", type=positive_int, default=100, help="stage 3 size (100)")
     sel.add_argument("--threads", type=positive_int, default=None,
                      help="worker threads of the selection, and worker processes that parse "
-                          "a JSONL input of 32 MB or more (default: every core this process "
-                          "may use)")
+                          "JSONL inputs of 32 MiB or more in all (default: every core this "
+                          "process may use)")
     sel.add_argument("--indices-out", metavar="FILE",
                      help="also write the selected records' indices, one per line: positions "
                           "in the INPUTs' records concatenated in order (a preference pair: "
