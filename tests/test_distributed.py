@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import skip_ray_under_sanitizers
 
 import zipcore
 from zipcore import cli, distributed
@@ -28,11 +29,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.data.con
 
 @pytest.fixture(scope="module")
 def ray_cluster():
-    if os.environ.get("ZIPCORE_SANITIZED"):
-        # Ray's own worker binary is not ASan-clean (a use-after-free in its setproctitle, seen
-        # in some runs) and would fail the sanitizer run for a bug that is not ours. The engine
-        # code these tests drive through Ray is sanitized by the rest of the suite.
-        pytest.skip("Ray workers are not run under the sanitizers (dev/sanitize.sh)")
+    skip_ray_under_sanitizers()
     ray = pytest.importorskip("ray")
     pytest.importorskip("ray.data")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR",
@@ -212,8 +209,7 @@ ray.shutdown()
 def test_joining_ray_keeps_the_command_lines_sigterm_handler():
     # ray.init installs a SIGTERM handler that exits with status 15: a terminated --ray run
     # would skip the clean stop (one line, exit 143).
-    if os.environ.get("ZIPCORE_SANITIZED"):
-        pytest.skip("Ray workers are not run under the sanitizers (dev/sanitize.sh)")
+    skip_ray_under_sanitizers()
     pytest.importorskip("ray")
     done = subprocess.run([sys.executable, "-c", KEEPS_SIGTERM], capture_output=True, text=True,
                           timeout=120)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import skip_ray_under_sanitizers
 
 import zipcore
 from zipcore.samples import as_pool
@@ -411,6 +412,7 @@ def test_distributed_refuses_a_table_without_column_before_starting_ray(texts):
 @pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.data.context")
 def test_distributed_selects_from_a_dataframe_and_checks_a_ray_datasets_column(texts,
                                                                                expected):
+    skip_ray_under_sanitizers()
     ray = pytest.importorskip("ray")
     pytest.importorskip("ray.data")
     from zipcore import distributed

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import skip_ray_under_sanitizers
 
 import zipcore
 
@@ -82,6 +83,7 @@ def test_hugging_face(in_folder: Path, pool_records: list[dict[str, Any]],
 
 @pytest.mark.slow
 def test_ray_data(in_folder: Path, pool_records: list[dict[str, Any]]) -> None:
+    skip_ray_under_sanitizers()
     run_recipe("ray")
     indices = [int(line) for line in Path("indices.txt").read_text().split()]
     assert indices == [int(i) for i in zipcore.select([r["text"] for r in pool_records],
