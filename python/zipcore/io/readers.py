@@ -51,7 +51,7 @@ from .jsonfile import locate
 from .jsonl import iter_jsonl
 from .jsonlist import iter_json_list
 from .jsonstream import iter_records, sniff
-from .parallel import encode_records, read_jsonl, read_jsonl_files
+from .parallel import EncodedRecords, encode_records, read_jsonl, read_jsonl_files
 from .outputs import OutputFormat, check_output, json_chunks, output_format
 from ..pool import Pool
 
@@ -240,6 +240,12 @@ def read_pool(path: PathLike, *, format: str = "auto", text_field: Optional[str]
         read = encode_records(path, kind, records_key, **options)
     if records_key is not None:
         kind = "json"  # the selection is written as a JSON list
+    return _json_file(path, kind, read, stamp, records_key)
+
+
+def _json_file(path: str, kind: str, read: EncodedRecords, stamp: tuple[int, int],
+               records_key: Optional[str] = None) -> PoolFile:
+    """A JSON list or JSONL file as its records were read (serially or by the workers)."""
     return PoolFile(path, kind, read.format, read.pool, read.records, read.spans, read.groups,
                     compression_of(path), stamp, records_key, read.pair_codes)
 
@@ -407,8 +413,7 @@ def _jsonl_files(names: list[str], kinds: list[str], *, format: str,
                              pairs=pairs, threads=threads)
     if reads is None:
         return []
-    return [PoolFile(name, "jsonl", read.format, read.pool, read.records, read.spans, None,
-                     compression_of(name), stamp)
+    return [_json_file(name, "jsonl", read, stamp)
             for name, read, stamp in zip(names, reads, stamps)]
 
 
