@@ -7,7 +7,7 @@ The compression follows the name (``-``, standard output, is never compressed).
 
 Each record keeps its bytes. JSON list and JSONL convert into each other: a JSONL record is one
 line already; a record of a JSON list that spans several lines becomes one line by dropping its
-CR and LF bytes. That changes no value: JSON forbids raw control characters inside strings (a
+LF bytes (a CR stays: JSONL splits lines on LF only). That changes no value: JSON forbids raw control characters inside strings (a
 newline in a string is the two characters ``\\n``), so every CR or LF byte of a record lies
 between tokens, where it is whitespace; and no two tokens of a valid record meet once it is
 gone, since tokens are always separated by ``, : [ ] { }``. Parquet is written only from
@@ -87,8 +87,9 @@ def json_chunks(records: Iterable[bytes], kind: str) -> Iterator[bytes]:
 
 
 def one_line(record: bytes) -> bytes:
-    """A JSON value's text on one line: its CR and LF bytes, whitespace between tokens, dropped
-    (see the module docstring)."""
-    if b"\n" in record or b"\r" in record:
-        return record.translate(None, b"\r\n")
+    """A JSON value's text on one line: its LF bytes, whitespace between tokens, dropped (see the
+    module docstring). Only LF: JSONL lines split on it alone, and a CR is whitespace that a
+    JSONL record may hold, which must come back byte for byte."""
+    if b"\n" in record:
+        return record.translate(None, b"\n")
     return record
