@@ -30,10 +30,27 @@ import zipcore  # noqa: E402
 PROJECTED_CORES = (16, 64, 128)
 
 
-def _stage_totals(result: zipcore.SelectionResult, stage: str) -> tuple[float, float]:
-    work = sum(r[stage]["work_seconds"] for r in result.rounds)
-    span = sum(r[stage]["span_seconds"] for r in result.rounds)
-    return work, span
+KEYS = ("work_seconds", "span_seconds", "serial_seconds")
+
+
+def _stage_totals(result: zipcore.SelectionResult, stage: str) -> dict[str, float]:
+    return {key: sum(r[stage][key] for r in result.rounds) for key in KEYS}
+
+
+def flatness(rounds: list[dict]) -> dict:
+    """Whether late rounds cost more than early ones for the same candidate bytes: a round's work
+    W over the bytes its stages 2 and 3 evaluated, mean of the last tenth of the rounds over the
+    mean of the first tenth (round 1 left out: it scores stage 2 from stage 1's scores)."""
+    per_byte = [r["work_seconds"] / (r["stage2"]["evaluated_bytes"] + r["stage3"]["evaluated_bytes"])
+                for r in rounds[1:] if r["stage2"]["evaluated_bytes"] + r["stage3"]["evaluated_bytes"]]
+    tenth = max(1, len(per_byte) // 10)
+    if len(per_byte) < 2:
+        return {}
+    first, last = per_byte[:tenth], per_byte[-tenth:]
+    return {"rounds_per_tenth": tenth,
+            "first_tenth_ns_per_byte": 1e9 * sum(first) / len(first),
+            "last_tenth_ns_per_byte": 1e9 * sum(last) / len(last),
+            "last_over_first": (sum(last) / len(last)) / (sum(first) / len(first))}
 
 
 def measure(pool, args, threads: int) -> dict:
@@ -41,7 +58,7 @@ def measure(pool, args, threads: int) -> dict:
     result = zipcore.select_with_stats(pool, args.budget, k1=args.k1, k2=args.k2, k3=args.k3,
                                        threads=threads, codec=args.codec, level=args.level)
     seconds = time.perf_counter() - start
-    stages = {"stage1": (result.stage1["work_seconds"], result.stage1["span_seconds"]),
+    stages = {"stage1": {key: result.stage1[key] for key in KEYS},
               "stage2": _stage_totals(result, "stage2"),
               "stage3": _stage_totals(result, "stage3")}
     w, s = result.work_seconds, result.span_seconds
@@ -51,13 +68,18 @@ def measure(pool, args, threads: int) -> dict:
         "call_seconds": seconds,
         "work_seconds": w,
         "span_seconds": s,
+        "serial_seconds": result.serial_seconds,
         "parallelism": result.parallelism,
+        "pass_parallelism": result.pass_parallelism,
         "projected_here": result.projected_seconds(threads),
-        "stages": {k: {"work_seconds": a, "span_seconds": b} for k, (a, b) in stages.items()},
+        "stages": stages,
         "projections": {p: {"seconds": w / p + s, "efficiency": w / (p * (w / p + s))}
                         for p in PROJECTED_CORES},
-        "rounds": [{"round": r["round"], "work_seconds": r["work_seconds"],
-                    "span_seconds": r["span_seconds"]} for r in result.rounds],
+        "rounds": [{"round": r["round"], **{key: r[key] for key in KEYS},
+                    **{f"{stage}_{key}": r[stage][key] for stage in ("stage2", "stage3")
+                       for key in ("seconds", "evaluated_bytes")}}
+                   for r in result.rounds],
+        "flatness": flatness(result.rounds),
         "indices": result.indices,
     }
 
@@ -70,14 +92,20 @@ def main() -> None:
                                       "wall_seconds"):
         threads = best["threads"]
         runs.append(best)
-        stages = " ".join(f"{k} W {v['work_seconds']:.2f} S {v['span_seconds']:.3f}"
-                          for k, v in best["stages"].items())
+        stages = " ".join(f"{k} W {v['work_seconds']:.2f} S {v['span_seconds']:.3f} "
+                          f"(serial {v['serial_seconds']:.3f})" for k, v in best["stages"].items())
         projections = ", ".join(f"{p} cores {v['seconds']:.2f} s ({v['efficiency']:.0%})"
                                 for p, v in best["projections"].items())
         print(f"threads={threads}: wall {best['wall_seconds']:.2f} s, W {best['work_seconds']:.2f} s, "
-              f"S {best['span_seconds']:.3f} s, W/S {best['parallelism']:.0f}; projected here "
+              f"S {best['span_seconds']:.3f} s, W/S {best['parallelism']:.0f} "
+              f"({best['pass_parallelism']:.0f} with no serial time); projected here "
               f"W/p+S = {best['projected_here']:.2f} s ({best['projected_here'] / best['wall_seconds']:.2f}x "
               f"the wall time)\n  {stages}\n  {projections}", file=sys.stderr)
+        flat = best["flatness"]
+        if flat:
+            print(f"  round work per evaluated byte: first tenth {flat['first_tenth_ns_per_byte']:.1f} ns, "
+                  f"last tenth {flat['last_tenth_ns_per_byte']:.1f} ns ({flat['last_over_first']:.2f}x)",
+                  file=sys.stderr)
     same = all(np.array_equal(runs[0]["indices"], r["indices"]) for r in runs)
     print(f"same selection for all thread counts: {same}", file=sys.stderr)
     if args.json:

@@ -51,6 +51,12 @@ std::vector<std::int64_t> largest_first(const PoolView& pool, const std::vector<
   return schedule;
 }
 
+std::int64_t total_bytes(const PoolView& pool, const std::vector<std::int64_t>& items) {
+  std::int64_t bytes = 0;
+  for (std::int64_t i : items) bytes += static_cast<std::int64_t>(pool.sample(i).size);
+  return bytes;
+}
+
 // Scores every item with `scorer`, against its group or alone; results by position.
 std::vector<float> score_items(ParallelRunner& runner, const PoolView& pool,
                                const std::vector<std::int64_t>& items, const GroupScorer& scorer,
@@ -99,7 +105,7 @@ class WorkSpanMeter {
     const double serial =
         std::max(0.0, seconds_since(start_) - (now.pass_seconds - at_start_.pass_seconds));
     return {now.task_seconds - at_start_.task_seconds + serial,
-            now.longest_seconds - at_start_.longest_seconds + serial};
+            now.longest_seconds - at_start_.longest_seconds + serial, serial};
   }
 
  private:
@@ -150,6 +156,7 @@ class ZipLoop {
     state_.available = static_cast<std::int64_t>(pool_.size());
     report_.stage1.seconds = seconds_since(start);
     report_.stage1.evaluations = static_cast<std::int64_t>(everyone.size());
+    report_.stage1.evaluated_bytes = total_bytes(pool_, everyone);
     static_cast<WorkSpan&>(report_.stage1) = meter.finish();
   }
 
@@ -223,6 +230,7 @@ class ZipLoop {
     } else {
       scores = score_items(runner_, pool_, candidates, *selection_, false, progress_);
       stage.evaluations = static_cast<std::int64_t>(candidates.size());
+      stage.evaluated_bytes = total_bytes(pool_, candidates);
     }
     for (std::size_t p = 0; p < candidates.size(); ++p) state_.global[candidates[p]] = scores[p];
 
@@ -250,6 +258,7 @@ class ZipLoop {
         fine_->prepare();
         scores = score_items(runner_, pool_, remaining, *fine_, false, progress_);
         stage.evaluations += static_cast<std::int64_t>(remaining.size());
+        stage.evaluated_bytes += total_bytes(pool_, remaining);
       }
       // Strict '<' keeps the earliest-ranked member of T among equal scores.
       const auto best = static_cast<std::size_t>(std::min_element(scores.begin(), scores.end()) - scores.begin());

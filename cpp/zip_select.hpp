@@ -30,11 +30,17 @@ struct SelectParams {
 struct WorkSpan {
   double work_seconds = 0;
   double span_seconds = 0;
+  // The serial part of both: what no thread count can shorten. (W - serial) / (S - serial) is the
+  // parallelism the stretch would have if it were zero: the ceiling the passes alone set.
+  double serial_seconds = 0;
 };
 
 struct StageReport : WorkSpan {
   double seconds = 0;
   std::int64_t evaluations = 0;
+  // The evaluated candidates' bytes, summed: evaluation cost grows with them, so per-round costs
+  // compare across rounds whose candidates differ in size once divided by this.
+  std::int64_t evaluated_bytes = 0;
 };
 
 struct RoundReport {

@@ -130,12 +130,14 @@ void run_without_gil(const std::exception_ptr& python_error, Work&& work) {
 void add_work_span(py::dict& d, const zipcore::WorkSpan& w) {
   d["work_seconds"] = w.work_seconds;
   d["span_seconds"] = w.span_seconds;
+  d["serial_seconds"] = w.serial_seconds;
 }
 
 py::dict stage_dict(const zipcore::StageReport& s) {
   py::dict d;
   d["seconds"] = s.seconds;
   d["evaluations"] = s.evaluations;
+  d["evaluated_bytes"] = s.evaluated_bytes;
   add_work_span(d, s);
   return d;
 }

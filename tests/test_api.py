@@ -270,8 +270,9 @@ def test_result_shape(records, budget, k1, k2, k3):
         picked += r["picked"]
         assert r["selected"] == picked
         assert isinstance(r["pool_restored"], bool)
-        assert set(r["stage2"]) == set(r["stage3"]) == {"seconds", "evaluations", "work_seconds",
-                                                        "span_seconds"}
+        assert set(r["stage2"]) == set(r["stage3"]) == {"seconds", "evaluations", "evaluated_bytes",
+                                                        "work_seconds", "span_seconds",
+                                                        "serial_seconds"}
     assert picked == budget
     assert got == oracle.select(records, budget, k1, k2, k3)
 

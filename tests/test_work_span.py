@@ -2,8 +2,8 @@
 
 Timing tests would be flaky on a shared machine; these check the accounting's identities, which
 hold on any machine: S <= W, S <= the wall time, W at least the evaluations' time and at most
-threads x the wall time, the whole run covering its stages and rounds, and on one thread W equal
-to the wall time up to the clock reads around each evaluation.
+threads x the wall time, the serial time inside both, the whole run covering its stages and
+rounds, and on one thread W equal to the wall time up to the clock reads around each evaluation.
 """
 
 from __future__ import annotations
@@ -33,6 +33,9 @@ def test_work_and_span_add_up(records, codec, threads):
     assert s <= wall + EPS
     assert result.eval_seconds - EPS <= w <= threads * wall + EPS
     parts = [result.stage1] + [st for r in result.rounds for st in (r["stage2"], r["stage3"])]
+    for part in parts + list(result.rounds):
+        assert 0 <= part["serial_seconds"] <= part["span_seconds"] + EPS
+    assert 0 <= result.serial_seconds <= s + EPS
     for part in parts:
         assert 0 <= part["span_seconds"] <= part["work_seconds"] + EPS
         assert part["span_seconds"] <= part["seconds"] + EPS
@@ -45,9 +48,31 @@ def test_work_and_span_add_up(records, codec, threads):
     assert s >= result.stage1["span_seconds"] + rounds_s - EPS
     assert result.parallelism == pytest.approx(w / s)
     assert result.projected_seconds(4) == pytest.approx(w / 4 + s)
+    assert result.pass_parallelism >= result.parallelism - EPS  # zero serial time can only help
 
 
 def test_on_one_thread_the_work_is_the_wall_time(records):
     result = zipcore.select_with_stats(records[:600], 60, k1=300, k2=60, k3=15, threads=1)
     # Work = evaluations + serial time = the wall time less the runner's own bookkeeping.
     assert 0.9 * result.wall_seconds <= result.work_seconds <= result.wall_seconds + EPS
+
+
+@pytest.mark.parametrize("codec", ["zlib", "zstd"])
+def test_evaluated_bytes_are_the_candidates_bytes(records, codec):
+    # k1 = N and k2 = k3 make every candidate set known from the selection: round 2's stage 2
+    # scores every sample round 1 did not shortlist, and round 1's shortlist is its picks.
+    from zipcore._pool import sample_bytes
+
+    pool = records[:120]
+    size = [len(sample_bytes(r, i)) for i, r in enumerate(pool)]
+    k = 10
+    result = zipcore.select_with_stats(pool, 2 * k, k1=len(pool), k2=k, k3=k, threads=2,
+                                       codec=codec)
+    picks = [int(i) for i in result.indices]
+    assert result.stage1["evaluated_bytes"] == sum(size)
+    first, second = result.rounds
+    assert first["stage2"]["evaluated_bytes"] == 0  # against an empty selection: stage 1's scores
+    # Stage 3 scores what is left of T after each pick but the last (the first pick is free).
+    left = [sum(size[i] for i in picks[j:k]) for j in range(1, k)]
+    assert first["stage3"]["evaluated_bytes"] == sum(left)
+    assert second["stage2"]["evaluated_bytes"] == sum(size) - sum(size[i] for i in picks[:k])

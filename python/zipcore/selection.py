@@ -49,14 +49,18 @@ class SelectionResult:
     rounds: list[dict[str, Any]] = field(default_factory=list)
     """One dict per round: candidates, shortlisted, picked, selected, pool_restored, ``ratio``
     (R of the selection after the round, as the run's codec measures it: exact for zlib),
-    ``work_seconds`` and ``span_seconds`` of the round, and ``stage2``/``stage3`` dicts of
-    ``seconds``, ``evaluations``, ``work_seconds`` and ``span_seconds``."""
+    ``work_seconds``, ``span_seconds`` and ``serial_seconds`` of the round, and
+    ``stage2``/``stage3`` dicts of ``seconds``, ``evaluations``, ``evaluated_bytes`` (the
+    evaluated candidates' bytes, summed), ``work_seconds``, ``span_seconds`` and
+    ``serial_seconds``."""
     work_seconds: float = 0.0
     """Work W of the run: every evaluation's time plus the serial time around the parallel
     passes (ranking, preparing the selection, checkpoints), on any number of threads."""
     span_seconds: float = 0.0
     """Span S: the serial time plus each parallel pass's longest evaluation. Stages and rounds
     carry their own ``work_seconds`` and ``span_seconds``."""
+    serial_seconds: float = 0.0
+    """The serial time inside W and S (no thread count shortens it)."""
     codec: Codec = "zlib"
     level: int = 9
     """The codec and level that scored the run (zlib's is always 9)."""
@@ -71,6 +75,13 @@ class SelectionResult:
     def parallelism(self) -> float:
         """W / S: the most threads this run could keep busy (Cilk's parallelism)."""
         return self.work_seconds / self.span_seconds if self.span_seconds > 0 else float("inf")
+
+    @property
+    def pass_parallelism(self) -> float:
+        """(W - serial) / (S - serial): the parallelism if the serial time were zero, the
+        ceiling that the passes' own sizes and longest evaluations set."""
+        passes = self.span_seconds - self.serial_seconds
+        return (self.work_seconds - self.serial_seconds) / passes if passes > 0 else float("inf")
 
     def projected_seconds(self, threads: int) -> float:
         """Brent's bound on the run's time on ``threads`` cores: W / threads + S."""
@@ -144,6 +155,7 @@ def select_with_stats(
         rounds=[dict(r) for r in raw["rounds"]],
         work_seconds=raw["work_seconds"],
         span_seconds=raw["span_seconds"],
+        serial_seconds=raw["serial_seconds"],
     )
     log.debug("selected %d of %d samples (%d bytes, %s, pool in %.3f s) by %s-%d on %d "
              "threads in %.3f s", params.budget, len(pool),
