@@ -21,6 +21,7 @@ from ..io.formats import FORMATS
 from ..io.inputs import STDIN, Input, expand, local_inputs
 from ..io.outputs import KINDS, OutputFormat, output_format
 from ..io.jsonstream import sniff
+from ..io.parquet import hive_partitions
 from ..io.readers import PoolFiles, indices_bytes, read_pools
 from ..measure import compression_ratio, dataset_ratio
 from ..params import ZipParams
@@ -77,6 +78,11 @@ def add_command(commands: Any) -> None:
     sample.add_argument("--template", type=template, metavar="TEMPLATE",
                         help="samples are each record (or Parquet row) rendered by TEMPLATE, "
                              "e.g. '{instruction}\\n{output}' (\\n and \\t are decoded)")
+    sel.add_argument("--partitioning", choices=("none", "hive"), default="none",
+                     help="hive: Parquet files in key=value/ folders get each key as a string "
+                          "column of that value (after their own columns), as pyarrow.dataset "
+                          "reads a hive-partitioned dataset; none (default): the files' own "
+                          "columns only")
     sel.add_argument("--codec", choices=("zlib", "zstd"), default="zlib",
                      help="zlib (default): exactly the reference's selection; zstd: sees "
                           "redundancy across the whole selection, faster")
@@ -164,10 +170,13 @@ def _run_inputs(args: argparse.Namespace, params: ZipParams, outputs: dict[str, 
 def _run_here(args: argparse.Namespace, params: ZipParams, outputs: dict[str, atomic.Output],
               inputs: list[Input], made: OutputFormat) -> int:
     clock = time.perf_counter()
+    # Partition values come from the names the user gave: a URL's copy has no folders.
+    partitions = ([hive_partitions(item.name) for item in inputs]
+                  if args.partitioning == "hive" else None)
     source = read_pools([item.path for item in inputs], format=args.format,
                         text_field=args.text_field, column=args.column,
                         template=args.template, records_key=args.records_key,
-                        threads=params.threads)
+                        threads=params.threads, partitions=partitions)
     seconds = {"read": time.perf_counter() - clock}
     try:
         params = params.for_pool(len(source))

@@ -27,12 +27,13 @@ def check(args: argparse.Namespace) -> None:
             or (glob.has_magic(given) and not os.path.exists(given))):
         raise UsageError("--ray reads one INPUT file, which the workers open themselves: "
                          "not several, a folder, a glob, - or a URL")
-    require(require_ray)
     for flag, value in (("--checkpoint", args.checkpoint), ("--report", args.report),
                         ("--records-key", args.records_key),
-                        ("--json", args.json or None)):
+                        ("--json", args.json or None),
+                        ("--partitioning hive", True if args.partitioning == "hive" else None)):
         if value is not None:
             raise UsageError(f"{flag} is not available with --ray")
+    require(require_ray)
 
 
 def run(args: argparse.Namespace, params: ZipParams, outputs: dict[str, atomic.Output],

@@ -8,7 +8,8 @@ One answer for ``zipcore select`` and ``zipcore ratio``. Each argument, in the o
   ``*.json``, ``*.jsonl`` (each also ``.gz`` or ``.zst``) and ``*.parquet``, and names starting
   with ``.`` or ``_`` are skipped (files and folders, as pyarrow.dataset skips ``_SUCCESS``
   and ``.crc`` files), so a Parquet dataset folder, partitioned ``key=value/`` folders
-  included, reads as its part files in path order;
+  included, reads as its part files in path order (``--partitioning hive`` adds the folders'
+  values as columns: :func:`zipcore.io.parquet.hive_partitions`);
 - a glob (``*``, ``?``, ``[...]``, ``**`` across folders): its matches sorted by path, a
   matching folder expanded as above (a file both matched and in a matched folder, as with
   ``'ds/**'``, counts once); a match below the pattern's literal folders with a name

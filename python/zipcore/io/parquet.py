@@ -6,11 +6,21 @@ per-row Python objects; a binary value's bytes as they are); a template or
 rows-as-records make each batch's rows Python dicts, one batch at a time. Errors name the file
 and the row (counted from 0, like record indices). A selection is written back with every column,
 in selection order, by ``take`` on the batches that hold the selected rows.
+
+Hive partitions (``ds/lang=en/part-0.parquet``), when asked for: each ``key=value`` folder of a
+file's name is a string column of that value on every row of the file, after the file's own
+columns (:func:`hive_partitions`), as ``pyarrow.dataset.dataset(..., partitioning="hive")``
+reads them without type inference. Samples, templates and written selections see them as
+columns like any other.
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Optional
+import os
+import re
+from types import MappingProxyType
+from typing import Any, Iterator, Mapping, Optional
+from urllib.parse import unquote
 
 import numpy as np
 
@@ -25,6 +35,62 @@ BATCH_ROWS = 8192
 """Rows per batch when rows become Python objects (templates, records)."""
 COLUMN_BATCH_ROWS = 65536
 """Rows per batch for a text column, copied a batch at a time."""
+HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
+"""The folder value Hive, Spark and pyarrow write for a null partition value."""
+_HIVE_FOLDER = re.compile(r"([^=]+)=(.*)")
+
+Partitions = Mapping[str, Optional[str]]
+"""A file's partition columns and their values (None: null), in path order."""
+NO_PARTITIONS: Partitions = MappingProxyType({})
+
+
+def hive_partitions(name: str) -> dict[str, Optional[str]]:
+    """The partition values in the folders of a file's name: ``ds/lang=en/year=2024/p.parquet``
+    gives ``{"lang": "en", "year": "2024"}``. Values are URL-decoded, as pyarrow and Spark
+    write them (``a%2Fb`` is ``a/b``), and :data:`HIVE_NULL` is None. A key named twice with two
+    values is a ValueError naming the file."""
+    found: dict[str, Optional[str]] = {}
+    for folder in name.replace(os.sep, "/").split("/")[:-1]:
+        match = _HIVE_FOLDER.fullmatch(folder)
+        if match is None:
+            continue
+        key, value = unquote(match.group(1)), unquote(match.group(2))
+        value_or_null = None if value == HIVE_NULL else value
+        if found.get(key, value_or_null) != value_or_null:
+            raise ValueError(f"{name}: the partition key {key!r} has two values in this path")
+        found[key] = value_or_null
+    return found
+
+
+def _folder_keys(path: str) -> list[str]:
+    try:
+        return list(hive_partitions(path))
+    except ValueError:
+        return []
+
+
+def _partition_columns(pa: Any, partitions: Partitions, rows: int) -> list[Any]:
+    return [pa.repeat(pa.scalar(value, pa.string()), rows) for value in partitions.values()]
+
+
+def _with_partitions(pa: Any, batch: Any, partitions: Partitions) -> Any:
+    if not partitions:
+        return batch
+    return pa.RecordBatch.from_arrays(
+        batch.columns + _partition_columns(pa, partitions, batch.num_rows),
+        names=batch.schema.names + list(partitions))
+
+
+def _schema(pa: Any, path: str, parquet: Any, partitions: Partitions) -> Any:
+    """The file's columns and then its partition columns; a partition key that is also a
+    column is refused (which value would the row have?)."""
+    schema = parquet.schema_arrow
+    for key in partitions:
+        if key in schema.names:
+            raise ZipcoreError(f"{path}: the column {key!r} is also a partition folder "
+                               f"({key}=...) of this file: rename one of them")
+        schema = schema.append(pa.field(key, pa.string()))
+    return schema
 
 
 def _require_parquet() -> tuple[Any, Any]:
@@ -52,11 +118,11 @@ def _text_column(pa: Any, path: str, schema: Any, name: str) -> None:
 
 
 def read_parquet(path: str, format: str, text_field: str, template: Optional[str],
-                  pairs: Optional[bool]
+                  pairs: Optional[bool], partitions: Partitions
                   ) -> tuple[Pool, Optional[np.ndarray], int, str, Optional[np.ndarray]]:
     pa, pq = _require_parquet()
     parquet = _open_parquet(pa, pq, path)
-    schema = parquet.schema_arrow
+    schema = _schema(pa, path, parquet, partitions)
     names = schema.names
     if pairs is None:
         pairs = "pair_id" in names and "label" in names
@@ -64,10 +130,14 @@ def read_parquet(path: str, format: str, text_field: str, template: Optional[str
     wanted = [text] if text else template_fields(template) if template else None
     for name in wanted or ():
         if name not in names:
-            raise ZipcoreError(f"{path}: no column {name!r}; the columns are {names}")
+            folder = (" (a partition folder of this file: read hive partitions, "
+                      "--partitioning hive)" if name in _folder_keys(path) else "")
+            raise ZipcoreError(f"{path}: no column {name!r}; the columns are {names}{folder}")
     if text:
         _text_column(pa, path, schema, text)
     columns = None if wanted is None else wanted + (["pair_id", "label"] if pairs else [])
+    if columns is not None:  # the file's own; partition columns are added to each batch
+        columns = [name for name in columns if name not in partitions]
     encoder = PoolEncoder(format if text is None else "auto", template=template, pairs=pairs)
     fast = text is not None and not pairs
     row = 0
@@ -75,6 +145,7 @@ def read_parquet(path: str, format: str, text_field: str, template: Optional[str
         batches = parquet.iter_batches(batch_size=COLUMN_BATCH_ROWS if fast else BATCH_ROWS,
                                        columns=columns)
         for batch in batches:
+            batch = _with_partitions(pa, batch, partitions)
             if text is not None:
                 _add_text_batch(pa, encoder, batch, text, row, pairs)
             else:
@@ -109,22 +180,28 @@ def _add_text_batch(pa: Any, encoder: PoolEncoder, batch: Any, name: str, row: i
                            label)
 
 
-def iter_parquet_rows(path: str, columns: Optional[list[str]] = None) -> Iterator[dict[str, Any]]:
-    """The rows of a Parquet file as dicts, a batch at a time; ``columns``: only those of
-    them the file has (rows of no column are empty dicts)."""
+def iter_parquet_rows(path: str, columns: Optional[list[str]] = None,
+                      partitions: Partitions = NO_PARTITIONS) -> Iterator[dict[str, Any]]:
+    """The rows of a Parquet file as dicts (partition columns last), a batch at a time;
+    ``columns``: only those of them the file has (rows of no column are empty dicts)."""
     pa, pq = _require_parquet()
     parquet = _open_parquet(pa, pq, path)
+    _schema(pa, path, parquet, partitions)
+    extra = {key: value for key, value in partitions.items()
+             if columns is None or key in columns}
     if columns is not None:
         columns = [name for name in columns if name in parquet.schema_arrow.names]
         if not columns:
-            return (dict() for _ in range(parquet.metadata.num_rows))
-    return (row for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=columns)
+            return (dict(extra) for _ in range(parquet.metadata.num_rows))
+    return ({**row, **extra}
+            for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=columns)
             for row in batch.to_pylist())
 
 
-def parquet_selection(path: str, rows: np.ndarray) -> memoryview:
+def parquet_selection(path: str, rows: np.ndarray,
+                      partitions: Partitions = NO_PARTITIONS) -> memoryview:
     """The rows at ``rows`` (in that order, every column) as a Parquet file's bytes."""
-    return parquet_bytes(parquet_take(path, rows))
+    return parquet_bytes(parquet_take(path, rows, partitions))
 
 
 def parquet_bytes(table: Any) -> memoryview:
@@ -135,35 +212,39 @@ def parquet_bytes(table: Any) -> memoryview:
     return memoryview(sink.getvalue())
 
 
-def parquet_take(path: str, rows: np.ndarray) -> Any:
-    """The rows at ``rows`` of the file (in that order, every column) as a pyarrow Table."""
+def parquet_take(path: str, rows: np.ndarray, partitions: Partitions = NO_PARTITIONS) -> Any:
+    """The rows at ``rows`` of the file (in that order, every column, partition columns
+    last) as a pyarrow Table."""
     pa, pq = _require_parquet()
     parquet = _open_parquet(pa, pq, path)
+    schema = _schema(pa, path, parquet, partitions)
     order = np.argsort(rows, kind="stable")
     wanted = rows[order]
     pieces, first = [], 0
     for batch in parquet.iter_batches(batch_size=COLUMN_BATCH_ROWS):
         lo, hi = np.searchsorted(wanted, [first, first + batch.num_rows])
         if hi > lo:
-            pieces.append(batch.take(pa.array(wanted[lo:hi] - first)))
+            pieces.append(_with_partitions(pa, batch.take(pa.array(wanted[lo:hi] - first)),
+                                           partitions))
         first += batch.num_rows
         if hi == len(wanted):
             break
-    table = pa.Table.from_batches(pieces, schema=parquet.schema_arrow)
+    table = pa.Table.from_batches(pieces, schema=schema)
     back = np.empty_like(order)
     back[order] = np.arange(len(order))
     return table.take(pa.array(back))
 
 
-def check_same_columns(paths: list[str]) -> None:
-    """Refuses Parquet files whose columns differ (names, order, types), with one line naming
-    the first file and one that differs from it, before any is read: their selected rows
-    could not be written as one file. Not unified (null-filled) instead: a selection's rows
-    stay exactly as they were, every column kept."""
+def check_same_columns(paths: list[str], partitions: Optional[list[Partitions]] = None) -> None:
+    """Refuses Parquet files whose columns differ (names, order, types; partition columns
+    included), with one line naming the first file and one that differs from it, before any
+    is read: their selected rows could not be written as one file. Not unified (null-filled)
+    instead: a selection's rows stay exactly as they were, every column kept."""
     pa, pq = _require_parquet()
-    first = _open_parquet(pa, pq, paths[0]).schema_arrow
-    for path in paths[1:]:
-        schema = _open_parquet(pa, pq, path).schema_arrow
+    parts = partitions or [NO_PARTITIONS] * len(paths)
+    first = _schema(pa, paths[0], _open_parquet(pa, pq, paths[0]), parts[0])
+    for path, more in zip(paths[1:], parts[1:]):
+        schema = _schema(pa, path, _open_parquet(pa, pq, path), more)
         if not schema.equals(first, check_metadata=False):
             raise ZipcoreError(f"{paths[0]}, {path}: Parquet files with different columns "
                                f"({_difference(first, schema, paths[0], path)}) cannot be one "

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from collections import deque
 from itertools import chain, islice
 from typing import Any, Iterable, Iterator, Optional, Sequence, Union
@@ -51,6 +51,7 @@ from .jsonfile import locate
 from .jsonl import iter_jsonl
 from .jsonlist import iter_json_list
 from .jsonstream import iter_records, sniff
+from .parquet import NO_PARTITIONS, Partitions
 from .parallel import EncodedRecords, encode_records, read_jsonl, read_jsonl_files
 from .outputs import OutputFormat, check_output, json_chunks, output_format
 from ..pool import Pool
@@ -81,6 +82,7 @@ class PoolFile:
     stamp: tuple[int, int]  # (size, mtime_ns) when read: a changed input is not re-read
     records_key: Optional[str] = None  # the top-level key whose list holds the records
     pair_codes: Optional[np.ndarray] = None  # with pairs: each sample's pair id code
+    partitions: Partitions = field(default_factory=dict)  # Parquet: hive partition values
 
     def __len__(self) -> int:
         return len(self.pool)
@@ -106,7 +108,7 @@ class PoolFile:
         if self.kind == "parquet":
             from .parquet import parquet_selection
 
-            return [parquet_selection(self.path, rows)]
+            return [parquet_selection(self.path, rows, self.partitions)]
         return compressed_chunks(json_chunks(self.raw_records(rows), out.kind), out.compression)
 
     def iter_records(self, columns: Optional[list[str]] = None) -> Iterator[Mapping[str, Any]]:
@@ -118,7 +120,7 @@ class PoolFile:
         if self.kind == "parquet":
             from .parquet import iter_parquet_rows
 
-            return iter_parquet_rows(self.path, columns)
+            return iter_parquet_rows(self.path, columns, self.partitions)
         return (record for record, _, _ in iter_records(self.path, self.kind, self.records_key))
 
     def write_selection(self, path: PathLike, samples: Iterable[Any],
@@ -198,7 +200,8 @@ def indices_bytes(indices: Iterable[Any]) -> bytes:
 def read_pool(path: PathLike, *, format: str = "auto", text_field: Optional[str] = None,
               column: Optional[str] = None, template: Optional[str] = None,
               pairs: Optional[bool] = None, records_key: Optional[str] = None,
-              threads: Optional[int] = None) -> PoolFile:
+              threads: Optional[int] = None, partitions: Partitions = NO_PARTITIONS
+              ) -> PoolFile:
     """Reads a JSON list, JSONL (``.gz``, ``.zst`` too) or Parquet file into a :class:`PoolFile`.
 
     Args:
@@ -217,21 +220,26 @@ def read_pool(path: PathLike, *, format: str = "auto", text_field: Optional[str]
         threads: worker processes that parse a large JSONL file (None: every core this
             process may use; 1: no workers); the result is the same for any count (see
             :mod:`zipcore.io.parallel`).
+        partitions: Parquet only: columns added to every row, after the file's own (the
+            file's hive partition values, :func:`zipcore.io.parquet.hive_partitions`).
     """
     path = os.fsdecode(path)
     format, text_field = resolve_format(format, text_field=text_field, column=column,
                                         template=template)
     stamp = _stamp(path)
     kind = sniff(path)
+    if partitions and kind != "parquet":
+        raise ValueError(f"{path}: partition columns are read for Parquet files only, and "
+                         f"this file is {kind.upper()}")
     if kind == "parquet":
         if records_key is not None:
             raise ValueError(f"records_key is for JSON files; {path} is Parquet")
         from .parquet import read_parquet
 
         pool, groups, records, name, codes = read_parquet(path, format, text_field, template,
-                                                          pairs)
+                                                          pairs, partitions)
         return PoolFile(path, kind, name, pool, records, None, groups, None, stamp,
-                        pair_codes=codes)
+                        pair_codes=codes, partitions=partitions)
     options: dict[str, Any] = dict(format=format, text_field=text_field, template=template,
                                    pairs=pairs)
     if kind == "jsonl" and records_key is None:
@@ -338,7 +346,8 @@ def _parquet_selection(parts: list[Part], rows: np.ndarray) -> memoryview:
     from .parquet import parquet_bytes, parquet_take
 
     pa = require_pyarrow()
-    tables = [parquet_take(file.path, rows[positions] - first) for file, positions, first in parts]
+    tables = [parquet_take(file.path, rows[positions] - first, file.partitions)
+              for file, positions, first in parts]
     try:
         table = pa.concat_tables(tables)
     except pa.ArrowInvalid as exc:
@@ -351,18 +360,28 @@ def _parquet_selection(parts: list[Part], rows: np.ndarray) -> memoryview:
 def read_pools(paths: Sequence[PathLike], *, format: str = "auto",
                text_field: Optional[str] = None, column: Optional[str] = None,
                template: Optional[str] = None, pairs: Optional[bool] = None,
-               records_key: Optional[str] = None, threads: Optional[int] = None) -> PoolFiles:
-    """Reads several files (arguments as :func:`read_pool`) into one :class:`PoolFiles`, their
-    records in the order of ``paths``. Every kind is checked before any file is read: JSON
-    lists and JSONL mix, Parquet and JSON do not (ValueError naming a file of each), and
-    Parquet files must have the same columns (ZipcoreError naming two files and the
-    difference: their selected rows are written as one table). A preference pair lies within
+               records_key: Optional[str] = None, threads: Optional[int] = None,
+               partitions: Optional[Sequence[Partitions]] = None) -> PoolFiles:
+    """Reads several files (arguments as :func:`read_pool`; ``partitions``: one mapping per
+    path) into one :class:`PoolFiles`, their records in the order of ``paths``. Every kind is
+    checked before any file is read: JSON lists and JSONL mix, Parquet and JSON do not
+    (ValueError naming a file of each), and Parquet files must have the same columns,
+    partition columns included (ZipcoreError naming two files and the difference: their
+    selected rows are written as one table). A preference pair lies within
     one file, and a pair id in one file only (a ZipcoreError naming both files and the id):
     what one file holding all the records would give, as a pool or as an error."""
     names = [os.fsdecode(path) for path in paths]
     if not names:
         raise ValueError("no input files")
     kinds = [sniff(name) for name in names]
+    parts = list(partitions) if partitions is not None else [NO_PARTITIONS] * len(names)
+    if len(parts) != len(names):
+        raise ValueError(f"partitions: one mapping per path, got {len(parts)} for "
+                         f"{len(names)} paths")
+    for name, kind, part in zip(names, kinds, parts):
+        if part and kind != "parquet":
+            raise ValueError(f"{name}: partition columns are read for Parquet files only, "
+                             f"and this file is {kind.upper()}")
     parquet = [name for name, kind in zip(names, kinds) if kind == "parquet"]
     if parquet and len(parquet) < len(names):
         other = next(name for name, kind in zip(names, kinds) if kind != "parquet")
@@ -370,7 +389,7 @@ def read_pools(paths: Sequence[PathLike], *, format: str = "auto",
     if len(parquet) > 1:
         from .parquet import check_same_columns
 
-        check_same_columns(parquet)
+        check_same_columns(parquet, parts)
     files = _jsonl_files(names, kinds, format=format, text_field=text_field, column=column,
                          template=template, pairs=pairs, records_key=records_key,
                          threads=threads)  # all of them at once, or none
@@ -378,7 +397,8 @@ def read_pools(paths: Sequence[PathLike], *, format: str = "auto",
         try:
             files.append(read_pool(name, format=format, text_field=text_field, column=column,
                                    template=template, pairs=files[0].pairs if files else pairs,
-                                   records_key=records_key, threads=threads))
+                                   records_key=records_key, threads=threads,
+                                   partitions=parts[i]))
         except PairCutAtEnd:  # the partner of its last record may begin the next file
             if i + 1 < len(names):
                 _refuse_split_pair(name, names[i + 1], records_key)

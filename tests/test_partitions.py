@@ -1,0 +1,151 @@
+"""Hive-partitioned Parquet datasets: ``zipcore select --partitioning hive`` reads each
+``key=value`` folder as a string column (zipcore.io.parquet.hive_partitions)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from zipcore import cli
+from zipcore.io.parquet import hive_partitions
+
+pa = pytest.importorskip("pyarrow")
+pq = pytest.importorskip("pyarrow.parquet")
+
+FLAGS = ["--budget", "8", "--k1", "20", "--k2", "10", "--k3", "4", "-q"]
+# Folders in path order: de%2Fat < en < fr; the null year is Hive's marker.
+PARTS = [("de%2Fat", "__HIVE_DEFAULT_PARTITION__"), ("en", "2023"), ("fr", "2024")]
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("ds/lang=en/year=2024/part-0.parquet", {"lang": "en", "year": "2024"}),
+    ("memory://bucket/ds/lang=a%2Fb/p.parquet", {"lang": "a/b"}),
+    ("ds/year=__HIVE_DEFAULT_PARTITION__/p.parquet", {"year": None}),
+    ("ds/empty=/p.parquet", {"empty": ""}),
+    ("ds/plain/x=1.parquet", {}),  # the file's own name is not a folder
+    ("ds/a=1/b/a=1/p.parquet", {"a": "1"}),  # named twice, one value
+])
+def test_partition_values_come_from_the_folders(name, expected):
+    assert hive_partitions(name) == expected
+
+
+def test_a_key_with_two_values_is_refused():
+    with pytest.raises(ValueError, match="ds/a=1/a=2/p.parquet: the partition key 'a' has two"):
+        hive_partitions("ds/a=1/a=2/p.parquet")
+
+
+@pytest.fixture
+def dataset(tmp_path, real_pool) -> tuple[Path, list[dict]]:
+    """Three part files under lang=/year= folders, and the rows as one file with the
+    partition columns would hold them, in path order."""
+    records = real_pool("gsm8k", 0, 150)
+    folder, rows = tmp_path / "ds", []
+    for i, (lang, year) in enumerate(PARTS):
+        part = [{"text": json.dumps(r), "n": 50 * i + j}
+                for j, r in enumerate(records[50 * i:50 * (i + 1)])]
+        where = folder / f"lang={lang}" / f"year={year}"
+        where.mkdir(parents=True)
+        pq.write_table(pa.Table.from_pylist(part), where / "part-0.parquet")
+        rows += [{**row, "lang": lang.replace("%2F", "/"),
+                  "year": None if year.startswith("__") else year} for row in part]
+    return folder, rows
+
+
+def _select(inputs: list[str], out: Path, *extra: str) -> tuple[list[dict], bytes]:
+    indices = out.with_name(out.name + ".idx")
+    assert cli.main(["select", *inputs, "-o", str(out), "--indices-out", str(indices),
+                     *FLAGS, *extra]) == 0
+    return pq.read_table(out).to_pylist(), indices.read_bytes()
+
+
+def _error(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("zipcore: error: "), err
+    return err[0]
+
+
+@pytest.mark.parametrize("sample", [[], ["--template", "{lang}: {text}"], ["--column", "text"]])
+def test_a_partitioned_folder_selects_as_one_file_with_its_partition_columns(
+        tmp_path, dataset, sample):
+    folder, rows = dataset
+    schema = pa.schema([("text", pa.string()), ("n", pa.int64()), ("lang", pa.string()),
+                        ("year", pa.string())])
+    whole = tmp_path / "whole.parquet"
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), whole)
+    one = _select([str(whole), *sample], tmp_path / "one.parquet")
+    many = _select([str(folder), "--partitioning", "hive", *sample], tmp_path / "many.parquet")
+    assert many == one
+    picked = [int(i) for i in one[1].split()]
+    assert many[0] == [rows[i] for i in picked]  # every column, partition values included
+    assert pq.read_schema(tmp_path / "many.parquet").names == ["text", "n", "lang", "year"]
+
+
+def test_a_template_of_a_partition_key_needs_partitioning(tmp_path, dataset, capsys):
+    folder, _ = dataset
+    out = tmp_path / "s.parquet"
+    assert cli.main(["select", str(folder), "-o", str(out), "--template", "{lang}: {text}",
+                     *FLAGS]) == 2
+    line = _error(capsys)
+    assert "no column 'lang'" in line and "--partitioning hive" in line
+    assert not out.exists()
+
+
+def test_a_null_partition_value_is_a_null_column(tmp_path, dataset, capsys):
+    folder, _ = dataset
+    assert cli.main(["select", str(folder), "-o", str(tmp_path / "s.parquet"),
+                     "--partitioning", "hive", "--template", "{year}: {text}", *FLAGS]) == 2
+    assert "year=__HIVE_DEFAULT_PARTITION__/part-0.parquet: row 0 has 'year' null" in _error(capsys)
+
+
+def test_a_partition_key_that_is_also_a_column_is_refused(tmp_path, capsys):
+    where = tmp_path / "ds" / "n=1"
+    where.mkdir(parents=True)
+    pq.write_table(pa.table({"text": ["a", "b"], "n": [1, 2]}), where / "p.parquet")
+    assert cli.main(["select", str(tmp_path / "ds"), "-o", str(tmp_path / "s.parquet"),
+                     "--partitioning", "hive", "--column", "text", "--budget", "1"]) == 2
+    assert "n=1/p.parquet: the column 'n' is also a partition folder" in _error(capsys)
+
+
+def test_files_with_different_partition_keys_are_refused(tmp_path, capsys):
+    for folder in ("lang=en", "other"):
+        (tmp_path / "ds" / folder).mkdir(parents=True)
+        pq.write_table(pa.table({"text": ["a", "b"]}), tmp_path / "ds" / folder / "p.parquet")
+    assert cli.main(["select", str(tmp_path / "ds"), "-o", str(tmp_path / "s.parquet"),
+                     "--partitioning", "hive", "--column", "text", "--budget", "1"]) == 2
+    assert "Parquet files with different columns (only in " in _error(capsys)
+
+
+def test_json_files_in_partition_folders_are_refused(tmp_path, capsys):
+    where = tmp_path / "ds" / "lang=en"
+    where.mkdir(parents=True)
+    (where / "p.jsonl").write_text('{"text": "a"}\n{"text": "b"}\n')
+    out = tmp_path / "s.jsonl"
+    assert cli.main(["select", str(tmp_path / "ds"), "-o", str(out), "--partitioning", "hive",
+                     "--budget", "1"]) == 2
+    assert "p.jsonl: partition columns are read for Parquet files only" in _error(capsys)
+    assert not out.exists()
+
+
+def test_a_url_gives_its_partition_values(tmp_path, dataset):
+    fsspec = pytest.importorskip("fsspec")
+    folder, rows = dataset
+    fs = fsspec.filesystem("memory")
+    for path in sorted(folder.rglob("*.parquet")):
+        fs.pipe("/zipcore-parts/" + path.relative_to(folder).as_posix(), path.read_bytes())
+    try:
+        local = _select([str(folder), "--partitioning", "hive"], tmp_path / "local.parquet")
+        remote = _select(["memory://zipcore-parts", "--partitioning", "hive"],
+                         tmp_path / "remote.parquet")
+    finally:
+        fs.rm("/zipcore-parts", recursive=True)
+    assert remote == local  # the copies have no folders: the values come from the URLs
+
+
+def test_ray_refuses_partitioning(tmp_path, dataset, capsys):
+    folder, _ = dataset
+    part = next(folder.rglob("*.parquet"))
+    assert cli.main(["select", str(part), "-o", str(tmp_path / "s.parquet"), "--ray",
+                     "--partitioning", "hive", *FLAGS]) == 2
+    assert "--partitioning hive is not available with --ray" in capsys.readouterr().err
