@@ -10,6 +10,10 @@ so W/S is the most cores the run can use. For each thread count run here, the ta
 model against the clock (projected W/p + S against the measured wall time), then projects the
 time and efficiency, W / (p (W/p + S)), at 16, 64 and 128 cores. W and S are measured on one
 machine: a core of another speed scales both alike, so W/S and the efficiencies carry over.
+
+Also printed: the serial time inside W and S (``serial_seconds``) per stage, the parallelism
+the run would have if it were zero, (W - serial) / (S - serial), and how the rounds' cost
+drifts over a long run (:func:`flatness`). ``--json`` keeps every round's numbers.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -38,19 +43,33 @@ def _stage_totals(result: zipcore.SelectionResult, stage: str) -> dict[str, floa
 
 
 def flatness(rounds: list[dict]) -> dict:
-    """Whether late rounds cost more than early ones for the same candidate bytes: a round's work
-    W over the bytes its stages 2 and 3 evaluated, mean of the last tenth of the rounds over the
-    mean of the first tenth (round 1 left out: it scores stage 2 from stage 1's scores)."""
-    per_byte = [r["work_seconds"] / (r["stage2"]["evaluated_bytes"] + r["stage3"]["evaluated_bytes"])
-                for r in rounds[1:] if r["stage2"]["evaluated_bytes"] + r["stage3"]["evaluated_bytes"]]
-    tenth = max(1, len(per_byte) // 10)
-    if len(per_byte) < 2:
+    """Whether late rounds cost more than early ones: the mean over the last tenth of the rounds
+    against the mean over the first tenth, of (a) a round's work W over the candidate bytes its
+    stages 2 and 3 evaluated (the issue's measure: candidates grow as the pool is used up, and
+    an evaluation's cost grows with its candidate's bytes; the fixed part of an evaluation is
+    in it, so larger candidates make it smaller), and (b) a round's serial seconds, which do not
+    depend on the candidates. Rounds that evaluated nothing against the selection (the first)
+    are left out."""
+    used = [r for r in rounds if r["stage2"]["evaluated_bytes"] + r["stage3"]["evaluated_bytes"]]
+    if len(used) < 2:
         return {}
-    first, last = per_byte[:tenth], per_byte[-tenth:]
+    tenth = max(1, len(used) // 10)
+
+    def ratio(value: Callable[[dict], float]) -> tuple[float, float, float]:
+        first = sum(map(value, used[:tenth])) / tenth
+        last = sum(map(value, used[-tenth:])) / tenth
+        return first, last, last / first if first > 0 else float("inf")
+
+    per_byte = ratio(lambda r: r["work_seconds"] / (r["stage2"]["evaluated_bytes"]
+                                                    + r["stage3"]["evaluated_bytes"]))
+    serial = ratio(lambda r: r["serial_seconds"])
     return {"rounds_per_tenth": tenth,
-            "first_tenth_ns_per_byte": 1e9 * sum(first) / len(first),
-            "last_tenth_ns_per_byte": 1e9 * sum(last) / len(last),
-            "last_over_first": (sum(last) / len(last)) / (sum(first) / len(first))}
+            "first_tenth_ns_per_byte": 1e9 * per_byte[0],
+            "last_tenth_ns_per_byte": 1e9 * per_byte[1],
+            "last_over_first": per_byte[2],
+            "first_tenth_serial_seconds": serial[0],
+            "last_tenth_serial_seconds": serial[1],
+            "serial_last_over_first": serial[2]}
 
 
 def measure(pool, args, threads: int) -> dict:
@@ -103,9 +122,12 @@ def main() -> None:
               f"the wall time)\n  {stages}\n  {projections}", file=sys.stderr)
         flat = best["flatness"]
         if flat:
-            print(f"  round work per evaluated byte: first tenth {flat['first_tenth_ns_per_byte']:.1f} ns, "
-                  f"last tenth {flat['last_tenth_ns_per_byte']:.1f} ns ({flat['last_over_first']:.2f}x)",
-                  file=sys.stderr)
+            print(f"  round work per evaluated byte: first tenth "
+                  f"{flat['first_tenth_ns_per_byte']:.1f} ns, last tenth "
+                  f"{flat['last_tenth_ns_per_byte']:.1f} ns ({flat['last_over_first']:.2f}x); "
+                  f"round serial time {flat['first_tenth_serial_seconds']:.3f} s, "
+                  f"{flat['last_tenth_serial_seconds']:.3f} s "
+                  f"({flat['serial_last_over_first']:.2f}x)", file=sys.stderr)
     same = all(np.array_equal(runs[0]["indices"], r["indices"]) for r in runs)
     print(f"same selection for all thread counts: {same}", file=sys.stderr)
     if args.json:

@@ -154,10 +154,10 @@ class ZipLoop {
     state_.alone = state_.global;
     state_.eligible.assign(pool_.size(), 1);
     state_.available = static_cast<std::int64_t>(pool_.size());
+    static_cast<WorkSpan&>(report_.stage1) = meter.finish();
     report_.stage1.seconds = seconds_since(start);
     report_.stage1.evaluations = static_cast<std::int64_t>(everyone.size());
-    report_.stage1.evaluated_bytes = total_bytes(pool_, everyone);
-    static_cast<WorkSpan&>(report_.stage1) = meter.finish();
+    report_.stage1.evaluated_bytes = static_cast<std::int64_t>(pool_.total_bytes());
   }
 
   void resume_from(const LoopState& state) {

@@ -66,7 +66,8 @@ def _error(capsys) -> str:
     return err[0]
 
 
-@pytest.mark.parametrize("sample", [[], ["--template", "{lang}: {text}"], ["--column", "text"]])
+@pytest.mark.parametrize("sample", [["--format", "record"], ["--template", "{lang}: {text}"],
+                                    ["--column", "text"]])
 def test_a_partitioned_folder_selects_as_one_file_with_its_partition_columns(
         tmp_path, dataset, sample):
     folder, rows = dataset
@@ -80,6 +81,29 @@ def test_a_partitioned_folder_selects_as_one_file_with_its_partition_columns(
     picked = [int(i) for i in one[1].split()]
     assert many[0] == [rows[i] for i in picked]  # every column, partition values included
     assert pq.read_schema(tmp_path / "many.parquet").names == ["text", "n", "lang", "year"]
+
+
+def test_partitions_are_the_folders_below_what_the_argument_names(tmp_path, capsys):
+    # Folders above the dataset are not partitions (as pyarrow.dataset given the folder); a
+    # file named on its own has none; a not-null column stays not null.
+    where = tmp_path / "y=1" / "ds" / "lang=en"
+    where.mkdir(parents=True)
+    schema = pa.schema([pa.field("text", pa.string(), nullable=False)])
+    pq.write_table(pa.table({"text": ["a b", "c d", "e f"]}, schema=schema), where / "p.parquet")
+    for argument, columns in ((tmp_path / "y=1" / "ds", ["text", "lang"]),
+                              (where / "p.parquet", ["text"])):
+        out = tmp_path / "s.parquet"
+        assert cli.main(["select", str(argument), "-o", str(out), "--partitioning", "hive",
+                         "--budget", "2", "-q"]) == 0
+        assert pq.read_schema(out).names == columns
+        assert not pq.read_schema(out).field("text").nullable
+
+
+def test_a_partition_key_can_be_the_text_column(tmp_path, dataset):
+    folder, rows = dataset
+    written, indices = _select([str(folder), "--partitioning", "hive", "--column", "lang"],
+                               tmp_path / "s.parquet")  # samples: "de/at", "en" or "fr"
+    assert written == [rows[int(i)] for i in indices.split()]
 
 
 def test_a_template_of_a_partition_key_needs_partitioning(tmp_path, dataset, capsys):

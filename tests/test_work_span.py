@@ -33,9 +33,15 @@ def test_work_and_span_add_up(records, codec, threads):
     assert s <= wall + EPS
     assert result.eval_seconds - EPS <= w <= threads * wall + EPS
     parts = [result.stage1] + [st for r in result.rounds for st in (r["stage2"], r["stage3"])]
-    for part in parts + list(result.rounds):
-        assert 0 <= part["serial_seconds"] <= part["span_seconds"] + EPS
-    assert 0 <= result.serial_seconds <= s + EPS
+    # Serial time nests as the stretches do: a stage's is inside its time, a round's holds its
+    # stages', the run's holds stage 1's and every round's.
+    for part in parts:
+        assert 0 <= part["serial_seconds"] <= part["seconds"] + EPS
+    for r in result.rounds:
+        assert r["serial_seconds"] >= (r["stage2"]["serial_seconds"]
+                                       + r["stage3"]["serial_seconds"] - EPS)
+    assert result.serial_seconds >= (result.stage1["serial_seconds"]
+                                     + sum(r["serial_seconds"] for r in result.rounds) - EPS)
     for part in parts:
         assert 0 <= part["span_seconds"] <= part["work_seconds"] + EPS
         assert part["span_seconds"] <= part["seconds"] + EPS
@@ -48,7 +54,8 @@ def test_work_and_span_add_up(records, codec, threads):
     assert s >= result.stage1["span_seconds"] + rounds_s - EPS
     assert result.parallelism == pytest.approx(w / s)
     assert result.projected_seconds(4) == pytest.approx(w / 4 + s)
-    assert result.pass_parallelism >= result.parallelism - EPS  # zero serial time can only help
+    serial = result.serial_seconds
+    assert result.pass_parallelism == pytest.approx((w - serial) / (s - serial))
 
 
 def test_on_one_thread_the_work_is_the_wall_time(records):

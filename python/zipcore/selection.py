@@ -46,6 +46,8 @@ class SelectionResult:
     eval_seconds: float
     """Seconds all threads spent inside compressor evaluations, summed."""
     stage1: dict[str, float] = field(default_factory=dict)
+    """Stage 1's ``seconds``, ``evaluations``, ``evaluated_bytes``, ``work_seconds``,
+    ``span_seconds`` and ``serial_seconds`` (as a round's stages below)."""
     rounds: list[dict[str, Any]] = field(default_factory=list)
     """One dict per round: candidates, shortlisted, picked, selected, pool_restored, ``ratio``
     (R of the selection after the round, as the run's codec measures it: exact for zlib),

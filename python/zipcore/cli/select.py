@@ -79,10 +79,10 @@ def add_command(commands: Any) -> None:
                         help="samples are each record (or Parquet row) rendered by TEMPLATE, "
                              "e.g. '{instruction}\\n{output}' (\\n and \\t are decoded)")
     sel.add_argument("--partitioning", choices=("none", "hive"), default="none",
-                     help="hive: Parquet files in key=value/ folders get each key as a string "
-                          "column of that value (after their own columns), as pyarrow.dataset "
-                          "reads a hive-partitioned dataset; none (default): the files' own "
-                          "columns only")
+                     help="hive: a Parquet file in key=value/ folders below the folder or "
+                          "glob an INPUT names gets each key as a string column of that value "
+                          "(after its own columns), as pyarrow.dataset reads a hive-partitioned "
+                          "folder; none (default): the files' own columns only")
     sel.add_argument("--codec", choices=("zlib", "zstd"), default="zlib",
                      help="zlib (default): exactly the reference's selection; zstd: sees "
                           "redundancy across the whole selection, faster")
@@ -170,8 +170,9 @@ def _run_inputs(args: argparse.Namespace, params: ZipParams, outputs: dict[str, 
 def _run_here(args: argparse.Namespace, params: ZipParams, outputs: dict[str, atomic.Output],
               inputs: list[Input], made: OutputFormat) -> int:
     clock = time.perf_counter()
-    # Partition values come from the names the user gave: a URL's copy has no folders.
-    partitions = ([hive_partitions(item.name) for item in inputs]
+    # Partition values come from the folders below what each argument named, in the names the
+    # user gave (a URL's local copy has no folders).
+    partitions = ([hive_partitions(item.in_dataset) for item in inputs]
                   if args.partitioning == "hive" else None)
     source = read_pools([item.path for item in inputs], format=args.format,
                         text_field=args.text_field, column=args.column,

@@ -53,11 +53,19 @@ FSSPEC_INSTALL = "pip install 'zipcore[remote]' (and the file system's package, 
 class Input:
     """One input file: ``name`` as the user knows it, ``path`` where it is read locally, and
     for standard input or a remote file, ``fetch``, which copies it to a local path (``path``
-    is empty until :func:`localize` has called it)."""
+    is empty until :func:`localize` has called it). ``root`` is the start of ``name`` that the
+    argument named: the folder given, a glob's folders before its first wildcard, a file's own
+    folder; the folders after it are the file's place in a dataset (its hive partitions)."""
 
     name: str
     path: str
     fetch: Optional[Callable[[str], None]] = None
+    root: str = ""
+
+    @property
+    def in_dataset(self) -> str:
+        """``name`` after ``root``: the folders (and file) below what the argument named."""
+        return self.name[len(self.root):] if self.name.startswith(self.root) else self.name
 
 
 def is_data_name(name: str) -> bool:
@@ -94,6 +102,22 @@ def _local_folder(folder: str) -> list[str]:
     return sorted(found)
 
 
+def _literal_folders(pattern: str) -> str:
+    """A glob's folders before its first wildcard (``ds/*/p.parquet``: ``ds``)."""
+    parts = pattern.split("/")
+    literal = next((i for i, part in enumerate(parts) if glob.has_magic(part)), len(parts))
+    return "/".join(parts[:literal])
+
+
+def _root(argument: str, isdir: Callable[[str], bool], exists: Callable[[str], bool]) -> str:
+    """:attr:`Input.root` of the files an argument names."""
+    if isdir(argument):
+        return argument
+    if exists(argument) or not glob.has_magic(argument):
+        return os.path.dirname(argument)
+    return _literal_folders(argument)
+
+
 def _local(argument: str) -> list[str]:
     if os.path.isdir(argument):
         return _local_folder(argument)
@@ -115,8 +139,9 @@ def require_fsspec(url: str) -> Any:
     return fsspec
 
 
-def _remote(url: str) -> tuple[Any, list[str]]:
-    """The file system of ``url`` and the paths in it that ``url`` names."""
+def _remote(url: str) -> tuple[Any, list[str], str]:
+    """The file system of ``url``, the paths in it that ``url`` names, and ``url`` as a path
+    of that file system."""
     fsspec = require_fsspec(url)
     try:
         fs, root = fsspec.core.url_to_fs(url)
@@ -129,17 +154,17 @@ def _remote(url: str) -> tuple[Any, list[str]]:
         if not found:
             raise ValueError(f"{url}: no data files in this folder (*.json, *.jsonl, each "
                              "also .gz or .zst, or *.parquet)")
-        return fs, found
+        return fs, found, root
     if fs.exists(root) or not glob.has_magic(root):
         if not fs.exists(root):
             raise FileNotFoundError(2, "No such file or directory", url)
-        return fs, [root]
+        return fs, [root], root
     matches = sorted(m for m in fs.glob(root) if not _skipped(m, root))
     if not matches:
         raise ValueError(f"{url}: no file matches this pattern")
     return fs, list(dict.fromkeys(path for match in matches for path in
                                   (_remote(fs.unstrip_protocol(match))[1] if fs.isdir(match)
-                                   else [match])))
+                                   else [match]))), root
 
 
 def _is_url(argument: str) -> bool:
@@ -173,13 +198,17 @@ def expand(arguments: Sequence[str]) -> list[Input]:
                 raise ValueError("'-' (standard input) can be read only once")
             inputs.append(Input(STDIN, "", _copy_stdin))
         elif argument.startswith("file://"):
-            inputs.extend(Input(path, path) for path in _local(argument[len("file://"):]))
+            local = argument[len("file://"):]
+            root = _root(local, os.path.isdir, os.path.exists)
+            inputs.extend(Input(path, path, root=root) for path in _local(local))
         elif _is_url(argument):
-            fs, paths = _remote(argument)
-            inputs.extend(Input(fs.unstrip_protocol(path), "", partial(fs.get_file, path))
+            fs, paths, where = _remote(argument)
+            root = fs.unstrip_protocol(_root(where, fs.isdir, fs.exists))
+            inputs.extend(Input(fs.unstrip_protocol(path), "", partial(fs.get_file, path), root)
                           for path in paths)
         else:
-            inputs.extend(Input(path, path) for path in _local(argument))
+            root = _root(argument, os.path.isdir, os.path.exists)
+            inputs.extend(Input(path, path, root=root) for path in _local(argument))
         by.extend([argument] * (len(inputs) - len(by)))
     _refuse_twice(inputs, by)
     return inputs
@@ -199,7 +228,7 @@ def localize(inputs: Sequence[Input], stack: ExitStack) -> list[Input]:
         if item.fetch is not None:
             path = spool.path("stdin.jsonl" if item.name == STDIN else item.name)
             item.fetch(path)
-            item = Input(item.name, path)
+            item = Input(item.name, path, root=item.root)
         local.append(item)
     return local
 

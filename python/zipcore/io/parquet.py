@@ -45,9 +45,11 @@ NO_PARTITIONS: Partitions = MappingProxyType({})
 
 
 def hive_partitions(name: str) -> dict[str, Optional[str]]:
-    """The partition values in the folders of a file's name: ``ds/lang=en/year=2024/p.parquet``
-    gives ``{"lang": "en", "year": "2024"}``. Values are URL-decoded, as pyarrow and Spark
-    write them (``a%2Fb`` is ``a/b``), and :data:`HIVE_NULL` is None. A key named twice with two
+    """The partition values in the folders of a file's name: ``lang=en/year=2024/p.parquet``
+    gives ``{"lang": "en", "year": "2024"}``. Give the name below the dataset's folder (the
+    CLI gives the part below what its argument named, :attr:`~zipcore.io.inputs.Input.root`):
+    every ``key=value`` folder of it counts. Values are URL-decoded, as pyarrow and Spark write
+    them (``a%2Fb`` is ``a/b``), and :data:`HIVE_NULL` is None. A key named twice with two
     values is a ValueError naming the file."""
     found: dict[str, Optional[str]] = {}
     for folder in name.replace(os.sep, "/").split("/")[:-1]:
@@ -76,9 +78,11 @@ def _partition_columns(pa: Any, partitions: Partitions, rows: int) -> list[Any]:
 def _with_partitions(pa: Any, batch: Any, partitions: Partitions) -> Any:
     if not partitions:
         return batch
+    schema = batch.schema  # the file's own fields as they are (nullability, metadata)
+    for key in partitions:
+        schema = schema.append(pa.field(key, pa.string()))
     return pa.RecordBatch.from_arrays(
-        batch.columns + _partition_columns(pa, partitions, batch.num_rows),
-        names=batch.schema.names + list(partitions))
+        batch.columns + _partition_columns(pa, partitions, batch.num_rows), schema=schema)
 
 
 def _schema(pa: Any, path: str, parquet: Any, partitions: Partitions) -> Any:

@@ -82,7 +82,7 @@ class PoolFile:
     stamp: tuple[int, int]  # (size, mtime_ns) when read: a changed input is not re-read
     records_key: Optional[str] = None  # the top-level key whose list holds the records
     pair_codes: Optional[np.ndarray] = None  # with pairs: each sample's pair id code
-    partitions: Partitions = field(default_factory=dict)  # Parquet: hive partition values
+    partitions: Partitions = field(default_factory=lambda: NO_PARTITIONS)  # Parquet: hive
 
     def __len__(self) -> int:
         return len(self.pool)
@@ -228,9 +228,7 @@ def read_pool(path: PathLike, *, format: str = "auto", text_field: Optional[str]
                                         template=template)
     stamp = _stamp(path)
     kind = sniff(path)
-    if partitions and kind != "parquet":
-        raise ValueError(f"{path}: partition columns are read for Parquet files only, and "
-                         f"this file is {kind.upper()}")
+    _check_partitions(path, kind, partitions)
     if kind == "parquet":
         if records_key is not None:
             raise ValueError(f"records_key is for JSON files; {path} is Parquet")
@@ -249,6 +247,12 @@ def read_pool(path: PathLike, *, format: str = "auto", text_field: Optional[str]
     if records_key is not None:
         kind = "json"  # the selection is written as a JSON list
     return _json_file(path, kind, read, stamp, records_key)
+
+
+def _check_partitions(path: str, kind: str, partitions: Partitions) -> None:
+    if partitions and kind != "parquet":
+        raise ValueError(f"{path}: partition columns are read for Parquet files only, and "
+                         f"this file is {kind.upper()}")
 
 
 def _json_file(path: str, kind: str, read: EncodedRecords, stamp: tuple[int, int],
@@ -379,9 +383,7 @@ def read_pools(paths: Sequence[PathLike], *, format: str = "auto",
         raise ValueError(f"partitions: one mapping per path, got {len(parts)} for "
                          f"{len(names)} paths")
     for name, kind, part in zip(names, kinds, parts):
-        if part and kind != "parquet":
-            raise ValueError(f"{name}: partition columns are read for Parquet files only, "
-                             f"and this file is {kind.upper()}")
+        _check_partitions(name, kind, part)
     parquet = [name for name, kind in zip(names, kinds) if kind == "parquet"]
     if parquet and len(parquet) < len(names):
         other = next(name for name, kind in zip(names, kinds) if kind != "parquet")
