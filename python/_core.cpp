@@ -15,6 +15,7 @@
 #include "group_framing.hpp"
 #include "group_measure.hpp"
 #include "group_scorer.hpp"
+#include "json_repr.hpp"
 #include "parallel.hpp"
 #include "pool_view.hpp"
 #include "test_switches.hpp"
@@ -418,6 +419,15 @@ PYBIND11_MODULE(_core, m) {
   m.def("candidate_ratios", &candidate_ratios, py::arg("data"), py::arg("offsets"), py::arg("anchor"),
         py::arg("candidates"), py::arg("threads"), py::arg("codec"), py::arg("level"));
   m.def("build_info", &build_info);
+  m.def("json_object_repr", [](const py::bytes& text) -> py::object {
+    const std::string_view view = text;  // no copy: the bytes object outlives the call
+    thread_local std::string out;
+    const ByteSpan span{reinterpret_cast<const std::uint8_t*>(view.data()), view.size()};
+    if (!zipcore::python_repr_of_json_object(span, out)) return py::none();
+    return py::bytes(out);
+  }, py::arg("text"),
+  "repr(json.loads(text)).encode() for one JSON object, or None where Python's repr must decide "
+  "(non-ASCII text, floats, repeated keys, deep nesting, text JSON refuses).");
   m.def("_set_shortcut_verification", &zipcore::set_shortcut_verification, py::arg("on"),
         "Tests only: check every shortcut zlib evaluation against the plain one.");
   m.def("_shortcut_counts", [] {

@@ -117,8 +117,9 @@ class PoolEncoder:
                     "(--format, format=), or 'record' to take any object as it is")
         return f"{problem} (format {self._active.name})"
 
-    def add(self, record: Any) -> None:
-        """Adds the next record (a dict, as parsed from the file)."""
+    def add(self, record: Any, text: Optional[bytes] = None) -> None:
+        """Adds the next record (a dict, as parsed from the file; ``text``: its exact JSON
+        source text where known, which can spare making its sample from the dict)."""
         index = self.records
         if not isinstance(record, Mapping):
             raise RecordError(index, f"is a JSON {json_type(record)}, expected an object")
@@ -128,7 +129,11 @@ class PoolEncoder:
         if problem is not None:
             raise RecordError(index, problem)
         try:
-            sample = self._active.sample(record)
+            sample = None
+            if text is not None and self._active.sample_of_text is not None:
+                sample = self._active.sample_of_text(text)
+            if sample is None:
+                sample = self._active.sample(record)
         except UnicodeEncodeError as exc:
             raise RecordError(index, f"holds text UTF-8 cannot encode ({exc.reason}, e.g. a "
                                      "lone \\ud800-style escape)") from None

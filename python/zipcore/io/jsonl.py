@@ -51,6 +51,11 @@ def fast_record(body: bytes) -> Optional[dict[str, Any]]:
     return value if type(value) is dict else None
 
 
+SpanText = tuple[Any, int, int, Optional[bytes]]
+"""A record, the byte span of its source text, and that text where msgspec read it (None
+where Python's ``json`` did, for the rare line that needs it)."""
+
+
 def jsonl_spans(lines: Iterable[bytes], path: str, offset: int = 0, number: int = 1
                 ) -> Iterator[Span]:
     """The objects of ``lines`` (each ending in ``\\n`` but maybe the last), with byte spans.
@@ -58,6 +63,13 @@ def jsonl_spans(lines: Iterable[bytes], path: str, offset: int = 0, number: int 
     ``offset`` and ``number`` are the first line's byte offset and number in the file: a part
     of a file is read as the file's lines there (a byte order mark is skipped at offset 0
     only). Errors name ``path`` and the line's number."""
+    return ((value, start, end)
+            for value, start, end, _ in jsonl_texts(lines, path, offset, number))
+
+
+def jsonl_texts(lines: Iterable[bytes], path: str, offset: int = 0, number: int = 1
+                ) -> Iterator[SpanText]:
+    """As :func:`jsonl_spans`, each record also with its source text (see :data:`SpanText`)."""
     first = offset == 0
     for line in lines:
         size = len(line)
@@ -69,10 +81,11 @@ def jsonl_spans(lines: Iterable[bytes], path: str, offset: int = 0, number: int 
         if value is not None:
             # Only ASCII whitespace surrounds the record: strip its bytes.
             start = len(body) - len(body.lstrip(_WHITESPACE))
-            yield value, offset + skip + start, offset + skip + len(body.rstrip(_WHITESPACE))
+            end = len(body.rstrip(_WHITESPACE))
+            yield value, offset + skip + start, offset + skip + end, body[start:end]
             first = False
         elif body.strip(_WHITESPACE):
-            yield _stdlib_record(body, path, offset + skip, number, first)
+            yield (*_stdlib_record(body, path, offset + skip, number, first), None)
             first = False
         offset += size
         number += 1
@@ -107,5 +120,10 @@ def iter_jsonl(path: PathLike) -> Iterator[Span]:
     """The objects of a JSONL file, one per line, each with the byte span of its source text.
 
     Lines split on ``\\n`` only (``\\r`` before it is whitespace); blank lines are skipped."""
+    return ((value, start, end) for value, start, end, _ in iter_jsonl_texts(path))
+
+
+def iter_jsonl_texts(path: PathLike) -> Iterator[SpanText]:
+    """As :func:`iter_jsonl`, each record also with its source text (see :data:`SpanText`)."""
     with Reader(path) as reader:
-        yield from jsonl_spans(reader.lines(), reader.path)
+        yield from jsonl_texts(reader.lines(), reader.path)

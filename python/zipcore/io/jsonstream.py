@@ -25,7 +25,7 @@ from . import jsonfile
 from .._core import ZipcoreError
 from .compressed import strip_compression
 from .jsonfile import BOM, PathLike, Reader, Span
-from .jsonl import iter_jsonl
+from .jsonl import SpanText, iter_jsonl_texts
 from .jsonlist import iter_json_list, iter_keyed_list, not_records_error
 
 _PARQUET_MAGIC = b"PAR1"
@@ -41,19 +41,28 @@ def iter_records(path: PathLike, kind: str, records_key: Optional[str] = None
     :mod:`zipcore.io.readers` for the rule): an object that goes on past its first line, or the
     only line of a file not named ``.jsonl``.
     """
+    return ((value, start, end)
+            for value, start, end, _ in iter_record_texts(path, kind, records_key))
+
+
+def iter_record_texts(path: PathLike, kind: str, records_key: Optional[str] = None
+                      ) -> Iterator[SpanText]:
+    """As :func:`iter_records`, each record also with its source text where a JSONL line gave
+    it (see :data:`~zipcore.io.jsonl.SpanText`; None for JSON lists)."""
     if records_key is not None:
-        yield from iter_keyed_list(path, records_key)
+        yield from ((value, start, end, None)
+                    for value, start, end in iter_keyed_list(path, records_key))
         return
     if kind == "json":
-        yield from iter_json_list(path)
+        yield from ((value, start, end, None) for value, start, end in iter_json_list(path))
         return
-    lines = iter_jsonl(path)
+    lines = iter_jsonl_texts(path)
     first = next(lines, None)
     second = next(lines, None)
     if first is not None and second is None and not _named_jsonl(path):
         raise not_records_error(path, [key for key, value in first[0].items()
                                        if isinstance(value, list)], one_line=True)
-    yield from (span for span in (first, second) if span is not None)
+    yield from (line for line in (first, second) if line is not None)
     yield from lines
 
 

@@ -49,8 +49,8 @@ from .encoder import PoolEncoder
 from .formats import PairCutAtEnd, RecordError, UnpartneredAtEnd
 from .compressed import compression_of
 from .jsonfile import Reader, positioned
-from .jsonl import jsonl_spans
-from .jsonstream import iter_records
+from .jsonl import jsonl_texts
+from .jsonstream import iter_record_texts, iter_records
 
 PARALLEL_BYTES = 32 << 20
 """Files smaller than this (on disk) are read serially: starting workers costs more."""
@@ -84,10 +84,10 @@ def encode_records(path: str, kind: str, records_key: Optional[str] = None, *,
     encoder = PoolEncoder(format, text_field=text_field, template=template, pairs=pairs)
     spans = array("q")
     try:
-        for record, start, end in iter_records(path, kind, records_key):
+        for record, start, end, text in iter_record_texts(path, kind, records_key):
             spans.append(start)
             spans.append(end)
-            encoder.add(record)
+            encoder.add(record, text)
         pool, groups = encoder.finish()
     except RecordError as exc:
         error = PairCutAtEnd if isinstance(exc, UnpartneredAtEnd) else ZipcoreError
@@ -376,10 +376,10 @@ def encode_part(path: str, part: Part, options: dict[str, Any], room: int
     encoder = PoolEncoder(**options)
     spans = array("q")
     try:
-        for record, first, last in jsonl_spans(io.BytesIO(text), path, start):
+        for record, first, last, source in jsonl_texts(io.BytesIO(text), path, start):
             spans.append(first)
             spans.append(last)
-            encoder.add(record)
+            encoder.add(record, source)
         pool, _ = encoder.finish()
     except ZipcoreError:
         return None
