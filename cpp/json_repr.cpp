@@ -10,6 +10,9 @@ namespace {
 // Records nested deeper (the record itself is level 1) are left to Python, whose recursion
 // limit decides whether they are readable.
 constexpr int kMaxDepth = 64;
+// Objects with more keys are left to Python: the repeated-key check compares each key with the
+// object's earlier ones, which must stay cheap whatever a line holds.
+constexpr std::size_t kMaxKeys = 64;
 // Python refuses to print an int of more digits than sys.get_int_max_str_digits() (4300 by
 // default; a program may lower it, to 640 at the least): longer integers are left to Python.
 constexpr std::size_t kMaxIntegerDigits = 640;
@@ -80,6 +83,7 @@ class ReprWriter {
     for (;;) {
       skip_whitespace();
       key_.clear();
+      if (key_spans_.size() - first_key == kMaxKeys) return false;
       if (at_ == end_ || *at_ != '"' || !string_repr(&key_)) return false;
       for (std::size_t k = first_key; k < key_spans_.size(); ++k) {
         if (key_arena_.compare(key_spans_[k].first, key_spans_[k].second, key_) == 0) {

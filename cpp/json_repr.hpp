@@ -7,8 +7,8 @@
 // are all ASCII after unescaping (82% of the shared ShareGPT pools) and whose numbers are
 // integers. Anything else (a non-ASCII character, whose repr depends on Python's Unicode
 // tables; a float, whose repr depends on its shortest round trip; a key repeated in one object,
-// where Python keeps the first position and the last value; deep nesting; text JSON would
-// refuse) is declined, and the caller uses Python's repr as before.
+// where Python keeps the first position and the last value; deep nesting; an object of very
+// many keys; text JSON would refuse) is declined, and the caller uses Python's repr as before.
 #pragma once
 
 #include <string>

@@ -78,6 +78,15 @@ def test_edge_cases(text, expected):
         assert expected == python_repr(text)
 
 
+@pytest.mark.parametrize("keys, answered", [(64, True), (65, False)])
+def test_objects_of_many_keys_are_left_to_python(keys, answered):
+    # The repeated-key check is quadratic in an object's keys: a wide line must stay cheap.
+    text = json.dumps({f"k{i}": {f"k{j}": j for j in range(keys)} for i in range(3)}).encode()
+    got = _core.json_object_repr(text)
+    assert (got is not None) == answered
+    assert got is None or got == python_repr(text)
+
+
 @pytest.mark.parametrize("depth, answered", [(64, True), (65, False)])
 def test_deep_records_are_left_to_python(depth, answered):
     # ``depth`` levels: the record and depth - 1 lists inside it.
