@@ -68,15 +68,30 @@ class ReprWriter {
     }
   }
 
-  bool object(int depth) {
-    ++at_;  // '{'
-    out_ += '{';
+  // Consumes `c` at at_ and writes it; false, consuming nothing, where at_ holds another byte.
+  bool take(char c) {
+    if (at_ == end_ || *at_ != static_cast<std::uint8_t>(c)) return false;
+    ++at_;
+    out_ += c;
+    return true;
+  }
+
+  // What follows a member or an element: a comma (written ", "), the container's `close`, or
+  // anything else, which fails the record.
+  enum class Next { more, closed, bad };
+  Next after_item(char close) {
     skip_whitespace();
-    if (at_ != end_ && *at_ == '}') {
-      ++at_;
-      out_ += '}';
-      return true;
-    }
+    if (take(close)) return Next::closed;
+    if (at_ == end_ || *at_ != ',') return Next::bad;
+    ++at_;
+    out_ += ", ";
+    return Next::more;
+  }
+
+  bool object(int depth) {
+    take('{');
+    skip_whitespace();
+    if (take('}')) return true;
     // This object's keys so far, in key_arena_, for the repeated-key check; dropped at its end.
     const std::size_t first_key = key_spans_.size();
     const std::size_t arena_size = key_arena_.size();
@@ -97,42 +112,23 @@ class ReprWriter {
       ++at_;
       out_ += ": ";
       if (!value(depth + 1)) return false;
-      skip_whitespace();
-      if (at_ == end_) return false;
-      if (*at_ == '}') {
-        ++at_;
-        out_ += '}';
+      const Next next = after_item('}');
+      if (next != Next::more) {
         key_spans_.resize(first_key);
         key_arena_.resize(arena_size);
-        return true;
+        return next == Next::closed;
       }
-      if (*at_ != ',') return false;
-      ++at_;
-      out_ += ", ";
     }
   }
 
   bool array(int depth) {
-    ++at_;  // '['
-    out_ += '[';
+    take('[');
     skip_whitespace();
-    if (at_ != end_ && *at_ == ']') {
-      ++at_;
-      out_ += ']';
-      return true;
-    }
+    if (take(']')) return true;
     for (;;) {
       if (!value(depth + 1)) return false;
-      skip_whitespace();
-      if (at_ == end_) return false;
-      if (*at_ == ']') {
-        ++at_;
-        out_ += ']';
-        return true;
-      }
-      if (*at_ != ',') return false;
-      ++at_;
-      out_ += ", ";
+      const Next next = after_item(']');
+      if (next != Next::more) return next == Next::closed;
     }
   }
 
