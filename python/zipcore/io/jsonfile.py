@@ -12,7 +12,7 @@ import codecs
 import json
 import os
 import re
-from typing import Any, Iterator, Union
+from typing import Any, Iterator, Optional, Union
 
 import numpy as np
 
@@ -23,6 +23,9 @@ from .formats import json_type
 PathLike = Union[str, "os.PathLike[str]"]
 Span = tuple[dict[str, Any], int, int]
 """A record and the byte span ``[start, end)`` of its source text in the decompressed file."""
+SpanText = tuple[dict[str, Any], int, int, Optional[bytes]]
+"""A :data:`Span` and that source text itself, where the reader has it at hand (None where it
+has not: a JSONL line Python's ``json`` parsed, the rare line that needs it)."""
 
 CHUNK_SIZE = 1 << 20
 """Bytes read at a time. Read as ``jsonfile.CHUNK_SIZE`` at each use, never imported by name:

@@ -20,7 +20,8 @@ from typing import Any, Iterable, Iterator, Optional
 import msgspec
 
 from .._core import ZipcoreError
-from .jsonfile import (BOM, DECODER, PathLike, Reader, Span, not_an_object, unreadable_value,
+from .jsonfile import (BOM, DECODER, PathLike, Reader, Span, SpanText, not_an_object,
+                       unreadable_value,
                        utf8_error, whitespace_end)
 from .jsonlist import one_object_error
 
@@ -49,11 +50,6 @@ def fast_record(body: bytes) -> Optional[dict[str, Any]]:
     except (ValueError, RecursionError):  # msgspec.DecodeError and UnicodeDecodeError too
         return None
     return value if type(value) is dict else None
-
-
-SpanText = tuple[Any, int, int, Optional[bytes]]
-"""A record, the byte span of its source text, and that text where msgspec read it (None
-where Python's ``json`` did, for the rare line that needs it)."""
 
 
 def jsonl_spans(lines: Iterable[bytes], path: str, offset: int = 0, number: int = 1

@@ -16,8 +16,8 @@ from typing import Any, Iterator, Optional
 from . import jsonfile
 from .._core import ZipcoreError
 from .formats import json_type
-from .jsonfile import (DECODER, PathLike, Reader, Span, TextChunks, not_an_object, positioned,
-                       unreadable_value, whitespace_end)
+from .jsonfile import (DECODER, PathLike, Reader, Span, SpanText, TextChunks, not_an_object,
+                       positioned, unreadable_value, whitespace_end)
 
 _NEAR_END = 64
 """A decode error this close to the end of the window may just be a record cut by the window."""
@@ -91,10 +91,10 @@ class _Parser:
     def _found(self) -> str:
         return "the end of the file" if self.pos >= len(self.text) else repr(self.text[self.pos])
 
-    def _list(self, records: bool) -> Iterator[Span]:
+    def _list(self, records: bool) -> Iterator[SpanText]:
         """The elements of the list opening at ``pos``, which ends after its ``]``. records:
-        each must be an object, yielded with its span; else they are parsed and dropped, one
-        at a time."""
+        each must be an object, yielded with its span and source text; else they are parsed
+        and dropped, one at a time."""
         self._advance(self.pos + 1)
         self._skip_whitespace()
         if self.text.startswith("]", self.pos):
@@ -105,10 +105,10 @@ class _Parser:
             value, end = self._decode()
             if records and not isinstance(value, dict):
                 raise self._error(self.pos, not_an_object(f"element {index}", value))
-            start = self.pos_byte
+            start, text = self.pos_byte, self.text[self.pos:end] if records else ""
             self._advance(end)
             if records:
-                yield value, start, self.pos_byte
+                yield value, start, self.pos_byte, text.encode("utf-8")
             self._skip_whitespace()
             if self.text.startswith(",", self.pos):
                 self._advance(self.pos + 1)
@@ -121,7 +121,7 @@ class _Parser:
                                             f"found {self._found()}")
             index += 1
 
-    def records(self) -> Iterator[Span]:
+    def records(self) -> Iterator[SpanText]:
         """The objects of a top-level list."""
         self._begin()
         if not self.text.startswith("[", self.pos):
@@ -129,7 +129,7 @@ class _Parser:
         yield from self._list(records=True)
         self._check_end("extra data after the closing ']'")
 
-    def members(self, records_key: Optional[str]) -> Iterator[Span]:
+    def members(self, records_key: Optional[str]) -> Iterator[SpanText]:
         """The objects of the list under ``records_key`` in a top-level object (None: none);
         the object's other values are parsed and dropped, lists one element at a time.
         Afterwards ``list_fields`` holds the keys whose values are lists."""
@@ -204,6 +204,11 @@ def _quoted(names: list[str]) -> str:
 def iter_json_list(path: PathLike) -> Iterator[Span]:
     """The objects of a JSON list file (``.gz`` read through gzip), one at a time, each with
     the byte span of its source text. Holds about 1 MiB of text (more for a larger record)."""
+    return ((value, start, end) for value, start, end, _ in iter_json_list_texts(path))
+
+
+def iter_json_list_texts(path: PathLike) -> Iterator[SpanText]:
+    """As :func:`iter_json_list`, each record also with its source text."""
     with Reader(path) as reader:
         yield from _Parser(reader).records()
 
@@ -212,6 +217,12 @@ def iter_keyed_list(path: PathLike, records_key: str) -> Iterator[Span]:
     """The objects of the list under ``records_key`` in a file whose top level is one JSON
     object, each with the byte span of its source text; the object's other values are parsed
     and dropped."""
+    return ((value, start, end)
+            for value, start, end, _ in iter_keyed_list_texts(path, records_key))
+
+
+def iter_keyed_list_texts(path: PathLike, records_key: str) -> Iterator[SpanText]:
+    """As :func:`iter_keyed_list`, each record also with its source text."""
     with Reader(path) as reader:
         yield from _Parser(reader).members(records_key)
 

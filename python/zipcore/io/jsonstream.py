@@ -24,9 +24,9 @@ from typing import Any, Iterator, Optional
 from . import jsonfile
 from .._core import ZipcoreError
 from .compressed import strip_compression
-from .jsonfile import BOM, PathLike, Reader, Span
-from .jsonl import SpanText, iter_jsonl_texts
-from .jsonlist import iter_json_list, iter_keyed_list, not_records_error
+from .jsonfile import BOM, PathLike, Reader, Span, SpanText
+from .jsonl import iter_jsonl_texts
+from .jsonlist import iter_json_list_texts, iter_keyed_list_texts, not_records_error
 
 _PARQUET_MAGIC = b"PAR1"
 
@@ -47,14 +47,13 @@ def iter_records(path: PathLike, kind: str, records_key: Optional[str] = None
 
 def iter_record_texts(path: PathLike, kind: str, records_key: Optional[str] = None
                       ) -> Iterator[SpanText]:
-    """As :func:`iter_records`, each record also with its source text where a JSONL line gave
-    it (see :data:`~zipcore.io.jsonl.SpanText`; None for JSON lists)."""
+    """As :func:`iter_records`, each record also with its source text (see
+    :data:`~zipcore.io.jsonfile.SpanText`)."""
     if records_key is not None:
-        yield from ((value, start, end, None)
-                    for value, start, end in iter_keyed_list(path, records_key))
+        yield from iter_keyed_list_texts(path, records_key)
         return
     if kind == "json":
-        yield from ((value, start, end, None) for value, start, end in iter_json_list(path))
+        yield from iter_json_list_texts(path)
         return
     lines = iter_jsonl_texts(path)
     first = next(lines, None)
