@@ -11,8 +11,8 @@ namespace {
 // limit decides whether they are readable.
 constexpr int kMaxDepth = 64;
 // Objects with more keys are left to Python: the repeated-key check compares each key with the
-// object's earlier ones, which must stay cheap whatever a line holds.
-constexpr std::size_t kMaxKeys = 64;
+// object's earlier ones, which must stay cheaper than Python's repr whatever a line holds.
+constexpr std::size_t kMaxKeys = 32;
 // Python refuses to print an int of more digits than sys.get_int_max_str_digits() (4300 by
 // default; a program may lower it, to 640 at the least): longer integers are left to Python.
 constexpr std::size_t kMaxIntegerDigits = 640;

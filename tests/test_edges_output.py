@@ -392,6 +392,9 @@ def test_a_wrapped_file_is_named_for_what_it_is_not_for_its_output_name(tmp_path
 
 STOP_DURING_IMPORT = textwrap.dedent("""
     import builtins, os, signal, sys
+    # As started from a terminal: a test run launched in the background (a non-interactive
+    # shell's `&`) passes SIGINT on ignored, and Python then leaves it ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     real_import = builtins.__import__
     def stop_while_importing(name, *args, **kwargs):
         if name == "tqdm":  # the command line's own imports are under way

@@ -32,8 +32,9 @@ class _Parser:
     has grown (doubling, so a huge record costs linear time).
     """
 
-    def __init__(self, reader: Reader) -> None:
+    def __init__(self, reader: Reader, texts: bool = False) -> None:
         self.path = reader.path
+        self.texts = texts  # yield each record's source text (else None)
         self.chunks = TextChunks(reader)
         self.text = ""
         self.pos = 0
@@ -105,10 +106,10 @@ class _Parser:
             value, end = self._decode()
             if records and not isinstance(value, dict):
                 raise self._error(self.pos, not_an_object(f"element {index}", value))
-            start, text = self.pos_byte, self.text[self.pos:end] if records else ""
+            start, text = self.pos_byte, self.text[self.pos:end] if self.texts else None
             self._advance(end)
             if records:
-                yield value, start, self.pos_byte, text.encode("utf-8")
+                yield value, start, self.pos_byte, None if text is None else text.encode("utf-8")
             self._skip_whitespace()
             if self.text.startswith(",", self.pos):
                 self._advance(self.pos + 1)
@@ -210,7 +211,7 @@ def iter_json_list(path: PathLike) -> Iterator[Span]:
 def iter_json_list_texts(path: PathLike) -> Iterator[SpanText]:
     """As :func:`iter_json_list`, each record also with its source text."""
     with Reader(path) as reader:
-        yield from _Parser(reader).records()
+        yield from _Parser(reader, texts=True).records()
 
 
 def iter_keyed_list(path: PathLike, records_key: str) -> Iterator[Span]:
@@ -224,7 +225,7 @@ def iter_keyed_list(path: PathLike, records_key: str) -> Iterator[Span]:
 def iter_keyed_list_texts(path: PathLike, records_key: str) -> Iterator[SpanText]:
     """As :func:`iter_keyed_list`, each record also with its source text."""
     with Reader(path) as reader:
-        yield from _Parser(reader).members(records_key)
+        yield from _Parser(reader, texts=True).members(records_key)
 
 
 def one_object_error(path: PathLike) -> ZipcoreError:
