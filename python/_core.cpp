@@ -427,7 +427,7 @@ PYBIND11_MODULE(_core, m) {
     return py::bytes(out);
   }, py::arg("text"),
   "repr(json.loads(text)).encode() for one JSON object, or None where Python's repr must decide "
-  "(non-ASCII text, floats, repeated keys, deep nesting, text JSON refuses).");
+  "(non-ASCII text, floats, repeated or many keys, deep nesting, text JSON refuses).");
   m.def("_set_shortcut_verification", &zipcore::set_shortcut_verification, py::arg("on"),
         "Tests only: check every shortcut zlib evaluation against the plain one.");
   m.def("_shortcut_counts", [] {

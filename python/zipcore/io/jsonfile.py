@@ -27,6 +27,11 @@ SpanText = tuple[dict[str, Any], int, int, Optional[bytes]]
 """A :data:`Span` and that source text itself, where the reader has it at hand (None where it
 has not: a JSONL line Python's ``json`` parsed, the rare line that needs it)."""
 
+
+def spans_only(records: Iterator[SpanText]) -> Iterator[Span]:
+    """The spans of records read with their texts, the texts dropped."""
+    return ((value, start, end) for value, start, end, _ in records)
+
 CHUNK_SIZE = 1 << 20
 """Bytes read at a time. Read as ``jsonfile.CHUNK_SIZE`` at each use, never imported by name:
 tests shrink it to cut records (and characters) at every position."""

@@ -21,8 +21,7 @@ import msgspec
 
 from .._core import ZipcoreError
 from .jsonfile import (BOM, DECODER, PathLike, Reader, Span, SpanText, not_an_object,
-                       unreadable_value,
-                       utf8_error, whitespace_end)
+                       spans_only, unreadable_value, utf8_error, whitespace_end)
 from .jsonlist import one_object_error
 
 FAST_BRACKETS = 256
@@ -59,8 +58,7 @@ def jsonl_spans(lines: Iterable[bytes], path: str, offset: int = 0, number: int 
     ``offset`` and ``number`` are the first line's byte offset and number in the file: a part
     of a file is read as the file's lines there (a byte order mark is skipped at offset 0
     only). Errors name ``path`` and the line's number."""
-    return ((value, start, end)
-            for value, start, end, _ in jsonl_texts(lines, path, offset, number))
+    return spans_only(jsonl_texts(lines, path, offset, number))
 
 
 def jsonl_texts(lines: Iterable[bytes], path: str, offset: int = 0, number: int = 1
@@ -116,7 +114,7 @@ def iter_jsonl(path: PathLike) -> Iterator[Span]:
     """The objects of a JSONL file, one per line, each with the byte span of its source text.
 
     Lines split on ``\\n`` only (``\\r`` before it is whitespace); blank lines are skipped."""
-    return ((value, start, end) for value, start, end, _ in iter_jsonl_texts(path))
+    return spans_only(iter_jsonl_texts(path))
 
 
 def iter_jsonl_texts(path: PathLike) -> Iterator[SpanText]:

@@ -17,7 +17,7 @@ from . import jsonfile
 from .._core import ZipcoreError
 from .formats import json_type
 from .jsonfile import (DECODER, PathLike, Reader, Span, SpanText, TextChunks, not_an_object,
-                       positioned, unreadable_value, whitespace_end)
+                       positioned, spans_only, unreadable_value, whitespace_end)
 
 _NEAR_END = 64
 """A decode error this close to the end of the window may just be a record cut by the window."""
@@ -202,30 +202,33 @@ def _quoted(names: list[str]) -> str:
     return ", ".join(repr(name) for name in names) or "none"
 
 
+def _parsed(path: PathLike, records_key: Optional[str], texts: bool) -> Iterator[SpanText]:
+    with Reader(path) as reader:
+        parser = _Parser(reader, texts)
+        yield from parser.records() if records_key is None else parser.members(records_key)
+
+
 def iter_json_list(path: PathLike) -> Iterator[Span]:
     """The objects of a JSON list file (``.gz`` read through gzip), one at a time, each with
     the byte span of its source text. Holds about 1 MiB of text (more for a larger record)."""
-    return ((value, start, end) for value, start, end, _ in iter_json_list_texts(path))
+    return spans_only(_parsed(path, None, texts=False))
 
 
 def iter_json_list_texts(path: PathLike) -> Iterator[SpanText]:
     """As :func:`iter_json_list`, each record also with its source text."""
-    with Reader(path) as reader:
-        yield from _Parser(reader, texts=True).records()
+    return _parsed(path, None, texts=True)
 
 
 def iter_keyed_list(path: PathLike, records_key: str) -> Iterator[Span]:
     """The objects of the list under ``records_key`` in a file whose top level is one JSON
     object, each with the byte span of its source text; the object's other values are parsed
     and dropped."""
-    return ((value, start, end)
-            for value, start, end, _ in iter_keyed_list_texts(path, records_key))
+    return spans_only(_parsed(path, records_key, texts=False))
 
 
 def iter_keyed_list_texts(path: PathLike, records_key: str) -> Iterator[SpanText]:
     """As :func:`iter_keyed_list`, each record also with its source text."""
-    with Reader(path) as reader:
-        yield from _Parser(reader, texts=True).members(records_key)
+    return _parsed(path, records_key, texts=True)
 
 
 def one_object_error(path: PathLike) -> ZipcoreError:

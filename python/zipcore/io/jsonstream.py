@@ -24,7 +24,7 @@ from typing import Any, Iterator, Optional
 from . import jsonfile
 from .._core import ZipcoreError
 from .compressed import strip_compression
-from .jsonfile import BOM, PathLike, Reader, Span, SpanText
+from .jsonfile import BOM, PathLike, Reader, Span, SpanText, spans_only
 from .jsonl import iter_jsonl_texts
 from .jsonlist import iter_json_list_texts, iter_keyed_list_texts, not_records_error
 
@@ -41,8 +41,7 @@ def iter_records(path: PathLike, kind: str, records_key: Optional[str] = None
     :mod:`zipcore.io.readers` for the rule): an object that goes on past its first line, or the
     only line of a file not named ``.jsonl``.
     """
-    return ((value, start, end)
-            for value, start, end, _ in iter_record_texts(path, kind, records_key))
+    return spans_only(iter_record_texts(path, kind, records_key))
 
 
 def iter_record_texts(path: PathLike, kind: str, records_key: Optional[str] = None

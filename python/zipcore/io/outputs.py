@@ -7,10 +7,11 @@ The compression follows the name (``-``, standard output, is never compressed).
 
 Each record keeps its bytes. JSON list and JSONL convert into each other: a JSONL record is one
 line already; a record of a JSON list that spans several lines becomes one line by dropping its
-LF bytes (a CR stays: JSONL splits lines on LF only). That changes no value: JSON forbids raw control characters inside strings (a
-newline in a string is the two characters ``\\n``), so every CR or LF byte of a record lies
-between tokens, where it is whitespace; and no two tokens of a valid record meet once it is
-gone, since tokens are always separated by ``, : [ ] { }``. Parquet is written only from
+LF bytes (a CR stays: JSONL splits lines on LF only). That changes no value: JSON forbids raw
+control characters inside strings (a newline in a string is the two characters ``\\n``), so
+every CR or LF byte of a record lies between tokens, where it is whitespace; and no two
+tokens of a valid record meet once it is gone, since tokens are always separated by
+``, : [ ] { }``. Parquet is written only from
 Parquet (every column); JSON to Parquet and back are refused before any work, as they could not
 keep the records' bytes.
 """

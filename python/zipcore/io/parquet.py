@@ -71,18 +71,20 @@ def _folder_keys(path: str) -> list[str]:
         return []
 
 
-def _partition_columns(pa: Any, partitions: Partitions, rows: int) -> list[Any]:
-    return [pa.repeat(pa.scalar(value, pa.string()), rows) for value in partitions.values()]
+def _plus_partition_fields(pa: Any, schema: Any, partitions: Partitions) -> Any:
+    """``schema`` (its fields as they are: nullability, metadata) and a string field a key."""
+    for key in partitions:
+        schema = schema.append(pa.field(key, pa.string()))
+    return schema
 
 
 def _with_partitions(pa: Any, batch: Any, partitions: Partitions) -> Any:
     if not partitions:
         return batch
-    schema = batch.schema  # the file's own fields as they are (nullability, metadata)
-    for key in partitions:
-        schema = schema.append(pa.field(key, pa.string()))
-    return pa.RecordBatch.from_arrays(
-        batch.columns + _partition_columns(pa, partitions, batch.num_rows), schema=schema)
+    values = [pa.repeat(pa.scalar(value, pa.string()), batch.num_rows)
+              for value in partitions.values()]
+    return pa.RecordBatch.from_arrays(batch.columns + values,
+                                      schema=_plus_partition_fields(pa, batch.schema, partitions))
 
 
 def _schema(pa: Any, path: str, parquet: Any, partitions: Partitions) -> Any:
@@ -93,8 +95,7 @@ def _schema(pa: Any, path: str, parquet: Any, partitions: Partitions) -> Any:
         if key in schema.names:
             raise ZipcoreError(f"{path}: the column {key!r} is also a partition folder "
                                f"({key}=...) of this file: rename one of them")
-        schema = schema.append(pa.field(key, pa.string()))
-    return schema
+    return _plus_partition_fields(pa, schema, partitions)
 
 
 def _require_parquet() -> tuple[Any, Any]:
