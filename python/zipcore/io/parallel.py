@@ -37,7 +37,8 @@ from array import array
 from collections import deque
 from itertools import islice
 from types import FrameType, TracebackType
-from typing import IO, Any, BinaryIO, Iterator, NamedTuple, Optional, Sequence
+from typing import (IO, Any, BinaryIO, Callable, Iterable, Iterator, NamedTuple, Optional,
+                    Sequence)
 
 import numpy as np
 
@@ -180,37 +181,51 @@ def _read_parts(paths: Sequence[str], options: list[dict[str, Any]], workers: in
     builders = [PoolBuilder() for _ in paths]
     spans: list[list[np.ndarray]] = [[] for _ in paths]
     room = sys.getrecursionlimit() - _stack_depth()
-    with _Workers(workers) as pool:
-        in_flight: deque[tuple[int, int]] = deque()  # (worker, file) of each part, in order
-        load = [0] * workers  # parts in flight per worker
-
-        def take_oldest() -> bool:
-            worker, index = in_flight.popleft()
-            load[worker] -= 1
-            return _take(pool.receive(worker), builders[index], spans[index])
-
-        for index, path in enumerate(paths):
-            for part in _parts(path):
-                # A plain file's task is a few bytes (the worker reads its part), so a worker
-                # gets its next one queued before it finishes; a compressed part's text goes
-                # with its task, to an idle worker only (the write must not wait on a worker
-                # that is itself writing).
-                limit = 2 if part[2] is None else 1
-                while min(load) >= limit:
-                    if not take_oldest():
-                        return None
-                worker = load.index(min(load))
-                pool.send(worker, (path, part, options[index], room))
-                load[worker] += 1
-                in_flight.append((worker, index))
-        while in_flight:
-            if not take_oldest():
-                return None
+    tasks = ((index, (encode_part, path, part, options[index], room), part[2] is not None)
+             for index, path in enumerate(paths) for part in _parts(path))
+    if not run_in_order(tasks, workers,
+                        lambda index, result: _take(result, builders[index], spans[index])):
+        return None
     format = "template" if options[0]["template"] is not None else options[0]["format"]
     joined = [np.concatenate(parts) if parts else np.empty((0, 2), dtype=np.int64)
               for parts in spans]
     return [EncodedRecords(builder.finish(), None, file_spans, len(file_spans), format)
             for builder, file_spans in zip(builders, joined)]
+
+
+def run_in_order(tasks: Iterable[tuple[int, tuple[Any, ...], bool]], workers: int,
+                 take: Callable[[int, Any], bool]) -> bool:
+    """Runs ``tasks`` on ``workers`` worker processes and hands each result to ``take`` in
+    task order, as soon as its turn comes; False as soon as ``take`` says False (the rest is
+    dropped). A task is ``(key, (function, *args), carries_data)``: the worker returns
+    ``function(*args)`` (a module-level function, pickled by name), ``take(key, result)``.
+
+    A task that carries little (a file's name and where to read) is queued for a worker
+    before it finishes its current one; one that carries data (a compressed part's text)
+    goes to an idle worker only, so that the write never waits on a worker that is itself
+    writing its result."""
+    with _Workers(workers) as pool:
+        in_flight: deque[tuple[int, int]] = deque()  # (worker, key) of each task, in order
+        load = [0] * workers  # tasks in flight per worker
+
+        def take_oldest() -> bool:
+            worker, key = in_flight.popleft()
+            load[worker] -= 1
+            return take(key, pool.receive(worker))
+
+        for key, task, carries_data in tasks:
+            limit = 1 if carries_data else 2
+            while min(load) >= limit:
+                if not take_oldest():
+                    return False
+            worker = load.index(min(load))
+            pool.send(worker, task)
+            load[worker] += 1
+            in_flight.append((worker, key))
+        while in_flight:
+            if not take_oldest():
+                return False
+    return True
 
 
 def _take(result: Optional[Encoded], builder: PoolBuilder, spans: list[np.ndarray]) -> bool:
@@ -280,9 +295,8 @@ class _Workers:
         pickle.dump(task, stream, protocol=pickle.HIGHEST_PROTOCOL)
         stream.flush()
 
-    def receive(self, worker: int) -> Optional[Encoded]:
-        result: Optional[Encoded] = pickle.load(self._results[worker])
-        return result
+    def receive(self, worker: int) -> Any:
+        return pickle.load(self._results[worker])
 
     def _end(self) -> None:
         for process in self._processes:
@@ -303,9 +317,9 @@ _THIS_ZIPCORE = os.path.realpath(__file__)
 
 
 def serve(results_fd: int) -> None:
-    """A worker's loop: first the file of the zipcore it imported, then for each pickled
-    ``encode_part`` task from standard input its pickled result, into ``results_fd``, until
-    the input ends."""
+    """A worker's loop: first the file of the zipcore it imported, then for each pickled task
+    ``(function, *args)`` from standard input (see :func:`run_in_order`) the pickled
+    ``function(*args)``, into ``results_fd``, until the input ends."""
     results = os.fdopen(results_fd, "wb")
     pickle.dump(_THIS_ZIPCORE, results)
     results.flush()
@@ -315,7 +329,8 @@ def serve(results_fd: int) -> None:
             task = pickle.load(tasks)
         except EOFError:
             return
-        pickle.dump(encode_part(*task), results, protocol=pickle.HIGHEST_PROTOCOL)
+        function, *args = task
+        pickle.dump(function(*args), results, protocol=pickle.HIGHEST_PROTOCOL)
         results.flush()
 
 

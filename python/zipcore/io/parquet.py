@@ -17,19 +17,23 @@ columns like any other.
 from __future__ import annotations
 
 import os
+import pickle
 import re
+from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Iterator, Mapping, Optional
+from typing import Any, Iterator, Mapping, Optional, Sequence
 from urllib.parse import unquote
 
 import numpy as np
 
 from .._core import ZipcoreError
+from .._log import log
+from ..params import thread_count
 from .encoder import PoolEncoder
-from .formats import PairCutAtEnd, RecordError, UnpartneredAtEnd
+from .formats import PairCutAtEnd, RecordError, UnpartneredAtEnd, detect_format
 from .templates import template_fields
 from .._pool import arrow_buffers, require_pyarrow
-from ..pool import Pool
+from ..pool import Pool, PoolBuilder
 
 BATCH_ROWS = 8192
 """Rows per batch when rows become Python objects (templates, records)."""
@@ -122,11 +126,23 @@ def _text_column(pa: Any, path: str, schema: Any, name: str) -> None:
                            "column, or use a template")
 
 
-def read_parquet(path: str, format: str, text_field: str, template: Optional[str],
-                  pairs: Optional[bool], partitions: Partitions
-                  ) -> tuple[Pool, Optional[np.ndarray], int, str, Optional[np.ndarray]]:
-    pa, pq = _require_parquet()
-    parquet = _open_parquet(pa, pq, path)
+ParquetRead = tuple[Pool, Optional[np.ndarray], int, str, Optional[np.ndarray]]
+"""A file's pool, pair groups, records, format and pair codes (see read_pool)."""
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How a file's rows become samples: ``text``, the text column (None: rows as records or
+    a template); ``columns``, the file's own columns to read (None: all); ``pairs``."""
+
+    text: Optional[str]
+    columns: Optional[list[str]]
+    pairs: bool
+
+
+def _plan(pa: Any, path: str, parquet: Any, format: str, text_field: str,
+          template: Optional[str], pairs: Optional[bool], partitions: Partitions) -> _Plan:
+    """The reading plan of a file, or the ZipcoreError that its columns deserve."""
     schema = _schema(pa, path, parquet, partitions)
     names = schema.names
     if pairs is None:
@@ -143,28 +159,135 @@ def read_parquet(path: str, format: str, text_field: str, template: Optional[str
     columns = None if wanted is None else wanted + (["pair_id", "label"] if pairs else [])
     if columns is not None:  # the file's own; partition columns are added to each batch
         columns = [name for name in columns if name not in partitions]
-    encoder = PoolEncoder(format if text is None else "auto", template=template, pairs=pairs)
-    fast = text is not None and not pairs
+    return _Plan(text, columns, pairs)
+
+
+def _encoder(plan: _Plan, format: str, template: Optional[str]) -> PoolEncoder:
+    return PoolEncoder(format if plan.text is None else "auto", template=template,
+                       pairs=plan.pairs)
+
+
+def _add_rows(pa: Any, parquet: Any, plan: _Plan, partitions: Partitions,
+              encoder: PoolEncoder, row_groups: Optional[list[int]] = None) -> Iterator[int]:
+    """Adds the file's rows (those of ``row_groups``, or all) to ``encoder`` a batch at a
+    time, yielding the rows added so far after each batch."""
+    fast = plan.text is not None and not plan.pairs
+    row = 0
+    for batch in parquet.iter_batches(batch_size=COLUMN_BATCH_ROWS if fast else BATCH_ROWS,
+                                      columns=plan.columns, row_groups=row_groups):
+        batch = _with_partitions(pa, batch, partitions)
+        if plan.text is not None:
+            _add_text_batch(pa, encoder, batch, plan.text, row, plan.pairs)
+        else:
+            for record in batch.to_pylist():
+                encoder.add(record)
+        row += batch.num_rows
+        yield row
+
+
+def read_parquet(path: str, format: str, text_field: str, template: Optional[str],
+                 pairs: Optional[bool], partitions: Partitions) -> ParquetRead:
+    """A Parquet file's rows as a pool, serially; errors name the file and the row."""
+    pa, pq = _require_parquet()
+    parquet = _open_parquet(pa, pq, path)
+    plan = _plan(pa, path, parquet, format, text_field, template, pairs, partitions)
+    encoder = _encoder(plan, format, template)
     row = 0
     try:
-        batches = parquet.iter_batches(batch_size=COLUMN_BATCH_ROWS if fast else BATCH_ROWS,
-                                       columns=columns)
-        for batch in batches:
-            batch = _with_partitions(pa, batch, partitions)
-            if text is not None:
-                _add_text_batch(pa, encoder, batch, text, row, pairs)
-            else:
-                for record in batch.to_pylist():
-                    encoder.add(record)
-            row += batch.num_rows
+        for row in _add_rows(pa, parquet, plan, partitions, encoder):
+            pass
         pool, groups = encoder.finish()
     except RecordError as exc:
         kind = PairCutAtEnd if isinstance(exc, UnpartneredAtEnd) else ZipcoreError
         raise kind(f"{path}: row {exc.index} {exc.problem}") from None
     except pa.ArrowException as exc:
         raise ZipcoreError(f"{path}: cannot read Parquet after row {row} ({exc})") from None
-    return (pool, groups, encoder.records, "text" if text else encoder.format,
+    return (pool, groups, encoder.records, "text" if plan.text else encoder.format,
             encoder.pair_codes)
+
+
+def read_parquet_files(paths: Sequence[str], format: str, text_field: str,
+                       template: Optional[str], pairs: Optional[bool],
+                       partitions: Sequence[Partitions], threads: Optional[int]
+                       ) -> Optional[list[ParquetRead]]:
+    """Parquet files read at once by worker processes, a row group a task (the machinery
+    of :func:`zipcore.io.parallel.run_in_order`): what :func:`read_parquet` gives for each,
+    every file in the format the first file's first row gives (as ``read_pools`` reads them).
+    Rows become Python objects and their ``repr`` or template, which holds the GIL: hence
+    processes.
+
+    None where the files are to be read serially instead: fewer than 2 threads, under
+    ``PARALLEL_BYTES`` in all, one row group in all (a row group is read whole, so it is the
+    smallest task), a text column, preference pairs, an empty first file, or an error
+    anywhere (the serial reader then raises the first one, with its message)."""
+    from . import parallel
+
+    workers = thread_count(threads)
+    if workers < 2 or sum(os.path.getsize(path) for path in paths) < parallel.PARALLEL_BYTES:
+        return None
+    pa, pq = _require_parquet()
+    try:
+        files = [_open_parquet(pa, pq, path) for path in paths]
+        plans = [_plan(pa, path, file, format, text_field, template, pairs, more)
+                 for path, file, more in zip(paths, files, partitions)]
+        first_format = _first_format(pa, files[0], plans[0], partitions[0], format, template)
+    except (ZipcoreError, pa.ArrowException, OSError):
+        return None
+    if first_format is None or plans[0].text is not None or any(plan.pairs for plan in plans):
+        return None  # (a text column is a buffer copy a batch: workers would only add work)
+    format = first_format
+    groups = [(index, group) for index, file in enumerate(files)
+              for group in range(file.metadata.num_row_groups)]
+    if len(groups) < 2:
+        return None
+    builders = [PoolBuilder() for _ in paths]
+    tasks = ((index, (encode_row_group, paths[index], group, plans[index], format, template,
+                      dict(partitions[index])), False) for index, group in groups)
+
+    def take(index: int, result: Optional[tuple[np.ndarray, np.ndarray]]) -> bool:
+        if result is None:
+            return False
+        builders[index].append_many(*result)
+        return True
+
+    try:
+        if not parallel.run_in_order(tasks, workers, take):
+            return None
+    except (OSError, EOFError, pickle.UnpicklingError, parallel.WorkersUnavailable) as exc:
+        log.debug("reading %s serially: %s", paths[0], exc)
+        return None
+    name = "template" if template is not None else format
+    return [(pool, None, len(pool), name, None)
+            for pool in (builder.finish() for builder in builders)]
+
+
+def _first_format(pa: Any, parquet: Any, plan: _Plan, partitions: Partitions, format: str,
+                  template: Optional[str]) -> Optional[str]:
+    """The format the serial reader uses for every file: ``format``, or where it is
+    ``auto``, the one the first row gives (None: the first file has no rows)."""
+    if format != "auto" or template is not None or plan.text is not None:
+        return format
+    for batch in parquet.iter_batches(batch_size=1, columns=plan.columns):
+        if batch.num_rows:
+            return detect_format(_with_partitions(pa, batch, partitions).to_pylist()[0])
+    return None
+
+
+def encode_row_group(path: str, group: int, plan: _Plan, format: str,
+                     template: Optional[str], partitions: dict[str, Optional[str]]
+                     ) -> Optional[tuple[np.ndarray, np.ndarray]]:
+    """A worker's task: the samples of one row group (data, offsets from 0) read by the
+    first file's plan and format, or None where the serial reader must decide (any error)."""
+    pa, pq = _require_parquet()
+    try:
+        parquet = _open_parquet(pa, pq, path)
+        encoder = _encoder(plan, format, template)
+        for _ in _add_rows(pa, parquet, plan, partitions, encoder, [group]):
+            pass
+        pool, _ = encoder.finish()
+    except (ZipcoreError, pa.ArrowException, OSError):
+        return None
+    return pool.data, pool.offsets
 
 
 def _add_text_batch(pa: Any, encoder: PoolEncoder, batch: Any, name: str, row: int,

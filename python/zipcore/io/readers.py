@@ -51,7 +51,7 @@ from .jsonfile import locate
 from .jsonl import iter_jsonl
 from .jsonlist import iter_json_list
 from .jsonstream import iter_records, sniff
-from .parquet import NO_PARTITIONS, Partitions
+from .parquet import NO_PARTITIONS, ParquetRead, Partitions
 from .parallel import EncodedRecords, encode_records, read_jsonl, read_jsonl_files
 from .outputs import OutputFormat, check_output, json_chunks, output_format
 from ..pool import Pool
@@ -232,12 +232,12 @@ def read_pool(path: PathLike, *, format: str = "auto", text_field: Optional[str]
     if kind == "parquet":
         if records_key is not None:
             raise ValueError(f"records_key is for JSON files; {path} is Parquet")
-        from .parquet import read_parquet
+        from .parquet import read_parquet, read_parquet_files
 
-        pool, groups, records, name, codes = read_parquet(path, format, text_field, template,
-                                                          pairs, partitions)
-        return PoolFile(path, kind, name, pool, records, None, groups, None, stamp,
-                        pair_codes=codes, partitions=partitions)
+        reads = read_parquet_files([path], format, text_field, template, pairs, [partitions],
+                                   threads)
+        return _parquet_file(path, reads[0] if reads else read_parquet(
+            path, format, text_field, template, pairs, partitions), stamp, partitions)
     options: dict[str, Any] = dict(format=format, text_field=text_field, template=template,
                                    pairs=pairs)
     if kind == "jsonl" and records_key is None:
@@ -247,6 +247,14 @@ def read_pool(path: PathLike, *, format: str = "auto", text_field: Optional[str]
     if records_key is not None:
         kind = "json"  # the selection is written as a JSON list
     return _json_file(path, kind, read, stamp, records_key)
+
+
+def _parquet_file(path: str, read: ParquetRead, stamp: tuple[int, int],
+                  partitions: Partitions) -> PoolFile:
+    """A Parquet file as its rows were read (serially or by the workers)."""
+    pool, groups, records, name, codes = read
+    return PoolFile(path, "parquet", name, pool, records, None, groups, None, stamp,
+                    pair_codes=codes, partitions=partitions)
 
 
 def _check_partitions(path: str, kind: str, partitions: Partitions) -> None:
@@ -392,9 +400,12 @@ def read_pools(paths: Sequence[PathLike], *, format: str = "auto",
         from .parquet import check_same_columns
 
         check_same_columns(parquet, parts)
-    files = _jsonl_files(names, kinds, format=format, text_field=text_field, column=column,
-                         template=template, pairs=pairs, records_key=records_key,
-                         threads=threads)  # all of them at once, or none
+    files = (_jsonl_files(names, kinds, format=format, text_field=text_field, column=column,
+                          template=template, pairs=pairs, records_key=records_key,
+                          threads=threads)
+             or _parquet_files(names, parquet, parts, format=format, text_field=text_field,
+                               column=column, template=template, pairs=pairs,
+                               threads=threads))  # all of them at once, or none
     for i, name in enumerate([] if files else names):  # one by one
         try:
             files.append(read_pool(name, format=format, text_field=text_field, column=column,
@@ -437,6 +448,28 @@ def _jsonl_files(names: list[str], kinds: list[str], *, format: str,
         return []
     return [_json_file(name, "jsonl", read, stamp)
             for name, read, stamp in zip(names, reads, stamps)]
+
+
+def _parquet_files(names: list[str], parquet: list[str], partitions: list[Partitions], *,
+                   format: str, text_field: Optional[str], column: Optional[str],
+                   template: Optional[str], pairs: Optional[bool], threads: Optional[int]
+                   ) -> list[PoolFile]:
+    """Several Parquet files read at once by worker processes
+    (:func:`~zipcore.io.parquet.read_parquet_files`); [] where they are read one by one
+    instead (other kinds, one file, preference pairs, an error: the serial reader then names
+    the first)."""
+    if len(names) < 2 or len(parquet) < len(names):
+        return []
+    from .parquet import read_parquet_files
+
+    format, text_field = resolve_format(format, text_field=text_field, column=column,
+                                        template=template)
+    stamps = [_stamp(name) for name in names]
+    reads = read_parquet_files(names, format, text_field, template, pairs, partitions, threads)
+    if reads is None:
+        return []
+    return [_parquet_file(name, read, stamp, part)
+            for name, read, stamp, part in zip(names, reads, stamps, partitions)]
 
 
 def _pair_ids(path: str, records_key: Optional[str]) -> Iterator[Any]:
