@@ -41,11 +41,11 @@ std::size_t feed(z_stream& stream, const std::uint8_t* data, std::size_t size, i
 
 }  // namespace
 
-void init_deflate(z_stream& stream, int window_bits, int strategy) {
+void init_deflate(z_stream& stream, int window_bits, int strategy, int level) {
   stream = z_stream{};
   stream.zalloc = zlib_alloc;
   stream.zfree = zlib_free;
-  check_zlib(deflateInit2(&stream, kZlibLevel, Z_DEFLATED, window_bits, kZlibMemLevel, strategy), "deflateInit2");
+  check_zlib(deflateInit2(&stream, level, Z_DEFLATED, window_bits, kZlibMemLevel, strategy), "deflateInit2");
 }
 
 void check_zlib(int rc, const char* what) {

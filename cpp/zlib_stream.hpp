@@ -24,7 +24,8 @@ constexpr int kZlibMemLevel = 8;
 
 // Starts a deflate stream with the reference's level and memory level and the engine's allocator
 // (zlib_arena.hpp). `window_bits` negative: a raw deflate stream (no zlib header or trailer).
-void init_deflate(z_stream& stream, int window_bits = kZlibWindowBits, int strategy = Z_DEFAULT_STRATEGY);
+void init_deflate(z_stream& stream, int window_bits = kZlibWindowBits, int strategy = Z_DEFAULT_STRATEGY,
+                  int level = kZlibLevel);
 
 // Feeds `size` bytes into `stream` with `flush`, discarding the output into `sink` (zlib's
 // total_out still counts it). Throws DataError on a zlib error.

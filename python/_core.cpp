@@ -15,6 +15,7 @@
 #include "group_framing.hpp"
 #include "group_measure.hpp"
 #include "group_scorer.hpp"
+#include "alignment.hpp"
 #include "json_repr.hpp"
 #include "parallel.hpp"
 #include "pool_view.hpp"
@@ -338,6 +339,46 @@ py::list group_sizes(const py::buffer& data, Offsets offsets, const py::object& 
   return out;
 }
 
+// ZIP-FIT's alignment of each source sample with the target samples (alignment.hpp).
+py::array_t<double> zipfit_alignment(const py::buffer& data, Offsets offsets, const py::buffer& target_data,
+                                     Offsets target_offsets, int level, int threads,
+                                     const py::object& progress) {
+  BoundPool sources(data, offsets);
+  BoundPool targets(target_data, target_offsets);
+  std::exception_ptr python_error;
+  const zipcore::RunHooks hooks = python_hooks(progress, python_error, report_byte_progress);
+  std::vector<double> scores;
+  std::int64_t total = 0;
+  run_without_gil(python_error, [&] {
+    zipcore::ParallelRunner runner(threads, hooks);
+    zipcore::Progress done;
+    scores = zipcore::zipfit_alignment(sources.view, targets.view, level, runner, done);
+    total = done.total;
+  });
+  if (!progress.is_none()) progress(total, total);  // the end, whatever the polls saw
+  return to_numpy(scores);
+}
+
+// The dictionary alignment score of each source sample (alignment.hpp).
+py::array_t<double> dictionary_alignment(const py::buffer& data, Offsets offsets,
+                                         const py::buffer& target_data, Offsets target_offsets,
+                                         int level, int threads, const py::object& progress) {
+  BoundPool sources(data, offsets);
+  BoundPool targets(target_data, target_offsets);
+  std::exception_ptr python_error;
+  const zipcore::RunHooks hooks = python_hooks(progress, python_error, report_byte_progress);
+  std::vector<double> scores;
+  std::int64_t total = 0;
+  run_without_gil(python_error, [&] {
+    zipcore::ParallelRunner runner(threads, hooks);
+    zipcore::Progress done;
+    scores = zipcore::dictionary_alignment(sources.view, targets.view, level, runner, done);
+    total = done.total;
+  });
+  if (!progress.is_none()) progress(total, total);  // the end, whatever the polls saw
+  return to_numpy(scores);
+}
+
 // For each candidate c: the compression ratio of the group anchor + [c], computed the way the
 // selection loop does (the anchor prepared once, each candidate scored from it).
 py::array_t<double> candidate_ratios(const py::buffer& data, Offsets offsets, Indices anchor,
@@ -418,6 +459,23 @@ PYBIND11_MODULE(_core, m) {
         py::arg("level"), py::arg("chunk_sizes"), py::arg("threads"), py::arg("progress") = py::none());
   m.def("candidate_ratios", &candidate_ratios, py::arg("data"), py::arg("offsets"), py::arg("anchor"),
         py::arg("candidates"), py::arg("threads"), py::arg("codec"), py::arg("level"));
+  m.def("zipfit_alignment", &zipfit_alignment, py::arg("data"), py::arg("offsets"),
+        py::arg("target_data"), py::arg("target_offsets"), py::arg("level"), py::arg("threads"),
+        py::arg("progress") = py::none(),
+        "ZIP-FIT's alignment score of each source sample with the targets: the mean over targets "
+        "of 1 - NCD with gzip sizes at `level` (see alignment.hpp).");
+  m.def("dictionary_alignment", &dictionary_alignment, py::arg("data"), py::arg("offsets"),
+        py::arg("target_data"), py::arg("target_offsets"), py::arg("level"), py::arg("threads"),
+        py::arg("progress") = py::none(),
+        "The dictionary alignment score of each source sample, 1 - C(x | targets) / C(x) with zstd "
+        "at `level` (see alignment.hpp).");
+  m.def("gzip_size", [](const py::bytes& a, const py::bytes& b, int level) {
+    const std::string_view x = a, y = b;
+    zipcore::GzipSizer sizer(level);
+    return sizer.size(ByteSpan{reinterpret_cast<const std::uint8_t*>(x.data()), x.size()},
+                      ByteSpan{reinterpret_cast<const std::uint8_t*>(y.data()), y.size()});
+  }, py::arg("a"), py::arg("b") = py::bytes(), py::arg("level") = 9,
+  "len(gzip.compress(a + b, level)), as the alignment engine sizes it (tests).");
   m.def("build_info", &build_info);
   m.def("json_object_repr", [](const py::bytes& text) -> py::object {
     const std::string_view view = text;  // no copy: the bytes object outlives the call

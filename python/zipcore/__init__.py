@@ -26,6 +26,8 @@ WHOLE_ROW = "__row__"
 
 _PUBLIC = {
     "Pool": "pool",
+    "align_scores": "align",
+    "select_aligned": "align",
     "PoolFile": "io.readers",
     "read_pool": "io.readers",
     "SelectionResult": "selection",
@@ -57,6 +59,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see (``X as X``: re-exported un
     from . import (distributed as distributed, entropy as entropy, io as io, measure as measure,
                    params as params, progress as progress)
     from .pool import Pool as Pool
+    from .align import align_scores as align_scores, select_aligned as select_aligned
     from .io.readers import PoolFile as PoolFile, read_pool as read_pool
     from .measure import compression_ratio as compression_ratio
     from .selection import (SelectionResult as SelectionResult,

@@ -15,15 +15,17 @@ class ProgressBar:
     so tqdm's rate and ETA cover the whole run rather than one stage.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, label: Optional[str] = None) -> None:
         self._bar: Optional[tqdm] = None
         self._label = ""
+        self._fixed = label  # one label for the whole run (alignment), or stage and round
 
     def __call__(self, stage: int, round_: int, done: int, total: int) -> None:
         if self._bar is None:
             self._bar = tqdm(total=total, unit="eval", unit_scale=True, dynamic_ncols=True,
                              file=sys.stderr, leave=False)
-        label = "stage 1" if stage == 1 else f"stage {stage} round {round_}"
+        label = (self._fixed if self._fixed is not None
+                 else "stage 1" if stage == 1 else f"stage {stage} round {round_}")
         if label != self._label:  # shown at once: a stage can be shorter than tqdm's interval
             self._bar.set_description_str(label)
             self._label = label

@@ -1,0 +1,174 @@
+#define ZSTD_STATIC_LINKING_ONLY  // ZSTD_createCDict_advanced, ZSTD_getCParams
+#include "alignment.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+
+#include <zstd.h>
+
+#include "errors.hpp"
+#include "zlib_stream.hpp"
+
+namespace zipcore {
+namespace {
+
+// A gzip member's header and trailer around the raw deflate data (Python's gzip module).
+constexpr std::uint64_t kGzipFraming = 10 + 8;
+
+// CPython's output buffer for zlib.compress (pycore_blocks_output_buffer.h, 3.10 on): blocks of
+// these sizes, the last repeated. Only stored blocks (level 0) see the difference.
+constexpr std::size_t kPythonBlocks[] = {32u << 10, 64u << 10, 256u << 10, 1u << 20, 4u << 20,
+                                         8u << 20, 16u << 20, 16u << 20, 32u << 20, 32u << 20,
+                                         32u << 20, 32u << 20, 64u << 20, 64u << 20, 128u << 20,
+                                         128u << 20, 256u << 20};
+
+double pairwise_sum(const double* a, std::size_t n) {
+  if (n < 8) {
+    double sum = 0.;
+    for (std::size_t i = 0; i < n; ++i) sum += a[i];
+    return sum;
+  }
+  if (n <= 128) {
+    double r[8];
+    std::copy(a, a + 8, r);
+    std::size_t i = 8;
+    for (; i < n - n % 8; i += 8)
+      for (std::size_t j = 0; j < 8; ++j) r[j] += a[i + j];
+    double sum = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    for (; i < n; ++i) sum += a[i];
+    return sum;
+  }
+  std::size_t half = n / 2;
+  half -= half % 8;
+  return pairwise_sum(a, half) + pairwise_sum(a + half, n - half);
+}
+
+// 1 - NCD, as Python computes it from the three integer sizes (int / int is correctly rounded,
+// and so is the division of two doubles that hold them exactly).
+double similarity(std::uint64_t x, std::uint64_t t, std::uint64_t both) {
+  const double low = static_cast<double>(std::min(x, t));
+  const double high = static_cast<double>(std::max(x, t));
+  return 1.0 - (static_cast<double>(both) - low) / high;
+}
+
+}  // namespace
+
+GzipSizer::GzipSizer(int level) {
+  if (level < 0 || level > 9) throw InvalidArgument("gzip level must be 0..9, got " + std::to_string(level));
+  init_deflate(stream_, -kZlibWindowBits, Z_DEFAULT_STRATEGY, level);
+}
+
+GzipSizer::~GzipSizer() { deflateEnd(&stream_); }
+
+std::uint64_t GzipSizer::size(ByteSpan a, ByteSpan b) {
+  // One input, as Python hands zlib.compress the concatenated bytes in one call.
+  if (a.size + b.size > (std::size_t{1} << 31)) throw InvalidArgument("a pair of samples over 2 GiB");
+  input_.resize(a.size + b.size);
+  if (a.size) std::memcpy(input_.data(), a.data, a.size);
+  if (b.size) std::memcpy(input_.data() + a.size, b.data, b.size);
+  check_zlib(deflateReset(&stream_), "deflateReset");
+  stream_.next_in = input_.data();
+  stream_.avail_in = static_cast<uInt>(input_.size());
+  std::size_t block = 0;
+  int rc = Z_OK;
+  do {
+    const std::size_t room = kPythonBlocks[std::min(block++, std::size(kPythonBlocks) - 1)];
+    if (output_.size() < room) output_.resize(room);
+    stream_.next_out = output_.data();
+    stream_.avail_out = static_cast<uInt>(room);
+    rc = deflate(&stream_, Z_FINISH);
+    if (rc == Z_STREAM_ERROR) throw DataError("deflate failed (stream error)");
+  } while (rc != Z_STREAM_END);
+  return kGzipFraming + stream_.total_out;
+}
+
+double numpy_mean(const double* values, std::size_t n) {
+  return pairwise_sum(values, n) / static_cast<double>(n);
+}
+
+std::vector<double> zipfit_alignment(const PoolView& sources, const PoolView& targets, int level,
+                                     ParallelRunner& runner, Progress& progress) {
+  if (targets.size() == 0) throw InvalidArgument("the target set is empty");
+  std::vector<std::unique_ptr<GzipSizer>> sizers;
+  for (int t = 0; t < runner.threads(); ++t) sizers.push_back(std::make_unique<GzipSizer>(level));
+  const std::size_t n = sources.size();
+  const std::size_t m = targets.size();
+  progress.total = static_cast<std::int64_t>(n + m + n);  // the sizes, then the sources' pairs
+  std::vector<std::uint64_t> source_sizes(n);
+  std::vector<std::uint64_t> target_sizes(m);
+  runner.run(static_cast<std::int64_t>(n + m), [&](std::int64_t i) {
+    GzipSizer& sizer = *sizers[ParallelRunner::worker()];
+    const auto k = static_cast<std::size_t>(i);
+    if (k < n) source_sizes[k] = sizer.size(sources.sample(k));
+    else target_sizes[k - n] = sizer.size(targets.sample(k - n));
+  }, progress);
+  std::vector<double> scores(n);
+  runner.run(static_cast<std::int64_t>(n), [&](std::int64_t i) {
+    GzipSizer& sizer = *sizers[ParallelRunner::worker()];
+    thread_local std::vector<double> similarities;
+    similarities.resize(m);
+    const auto x = static_cast<std::size_t>(i);
+    const ByteSpan source = sources.sample(x);
+    for (std::size_t t = 0; t < m; ++t) {
+      const std::uint64_t both = sizer.size(source, targets.sample(t));
+      similarities[t] = similarity(source_sizes[x], target_sizes[t], both);
+    }
+    scores[x] = numpy_mean(similarities.data(), m);
+  }, progress);
+  return scores;
+}
+
+namespace {
+
+struct ZstdDictionary {
+  ZSTD_CDict* dictionary = nullptr;
+  ~ZstdDictionary() { ZSTD_freeCDict(dictionary); }
+};
+
+struct ZstdWorker {
+  ZSTD_CCtx* context = ZSTD_createCCtx();
+  std::vector<std::uint8_t> output;
+  ~ZstdWorker() { ZSTD_freeCCtx(context); }
+};
+
+std::size_t checked_zstd(std::size_t size) {
+  if (ZSTD_isError(size)) throw DataError(std::string("zstd: ") + ZSTD_getErrorName(size));
+  return size;
+}
+
+}  // namespace
+
+std::vector<double> dictionary_alignment(const PoolView& sources, const PoolView& targets, int level,
+                                         ParallelRunner& runner, Progress& progress) {
+  if (targets.size() == 0) throw InvalidArgument("the target set is empty");
+  if (level < 1 || level > ZSTD_maxCLevel())
+    throw InvalidArgument("zstd level must be 1.." + std::to_string(ZSTD_maxCLevel()) + ", got " +
+                          std::to_string(level));
+  const ByteSpan joined{targets.sample(0).data, targets.total_bytes()};  // the pool's one buffer
+  ZstdDictionary dictionary;
+  dictionary.dictionary = ZSTD_createCDict_advanced(
+      joined.data, joined.size, ZSTD_dlm_byRef, ZSTD_dct_rawContent,
+      ZSTD_getCParams(level, 0, joined.size), ZSTD_defaultCMem);
+  if (dictionary.dictionary == nullptr) throw std::bad_alloc();
+  std::vector<std::unique_ptr<ZstdWorker>> workers;
+  for (int t = 0; t < runner.threads(); ++t) workers.push_back(std::make_unique<ZstdWorker>());
+  const std::size_t n = sources.size();
+  progress.total = static_cast<std::int64_t>(n);
+  std::vector<double> scores(n);
+  runner.run(static_cast<std::int64_t>(n), [&](std::int64_t i) {
+    ZstdWorker& worker = *workers[ParallelRunner::worker()];
+    const ByteSpan x = sources.sample(static_cast<std::size_t>(i));
+    worker.output.resize(ZSTD_compressBound(x.size));
+    const std::size_t alone = checked_zstd(ZSTD_compressCCtx(
+        worker.context, worker.output.data(), worker.output.size(), x.data, x.size, level));
+    const std::size_t explained = checked_zstd(ZSTD_compress_usingCDict(
+        worker.context, worker.output.data(), worker.output.size(), x.data, x.size,
+        dictionary.dictionary));
+    scores[static_cast<std::size_t>(i)] =
+        1.0 - static_cast<double>(explained) / static_cast<double>(alone);
+  }, progress);
+  return scores;
+}
+
+}  // namespace zipcore

@@ -1,0 +1,57 @@
+// Target alignment: how much a source sample looks like a target set, by compression.
+//
+// ZIP-FIT (arXiv 2410.18194; the zip-fit package, 1.0.9) scores a source x against targets T as
+// the mean over t in T of 1 - NCD(x, t), NCD(x, t) = (C(x + t) - min(C(x), C(t))) / max(C(x), C(t)),
+// with C(s) = len(gzip.compress(s, level)): Python's gzip is a 10-byte header, raw deflate at that
+// level (memory level 8, window 15) and an 8-byte trailer. The package compresses each of the
+// N x M pairs from scratch in Python processes and keeps all of them in a list; here each pair is
+// sized in C++ on a reused deflate stream, in parallel over sources, and only the N means are kept.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include <zlib.h>
+
+#include "parallel.hpp"
+#include "pool_view.hpp"
+
+namespace zipcore {
+
+// len(gzip.compress(a + b, level)) on CPython 3.10 or later with the same zlib: one stream,
+// reset for each call. At levels 1-9 deflate's output does not depend on how its output buffer
+// is handed out; at level 0 (stored blocks) it does, so the buffer grows as CPython's does.
+class GzipSizer {
+ public:
+  explicit GzipSizer(int level);
+  ~GzipSizer();
+  GzipSizer(const GzipSizer&) = delete;
+  GzipSizer& operator=(const GzipSizer&) = delete;
+
+  std::uint64_t size(ByteSpan a, ByteSpan b = {});
+
+ private:
+  z_stream stream_{};
+  std::vector<std::uint8_t> input_;
+  std::vector<std::uint8_t> output_;
+};
+
+// np.mean of `n` doubles, bit for bit: numpy's pairwise summation (blocks of 8 accumulators up to
+// 128 values, halves above), then one division.
+double numpy_mean(const double* values, std::size_t n);
+
+// ZIP-FIT's alignment of every source with the targets, in source order (see the top). Results
+// are written by position: they do not depend on the thread count.
+std::vector<double> zipfit_alignment(const PoolView& sources, const PoolView& targets, int level,
+                                     ParallelRunner& runner, Progress& progress);
+
+// The dictionary score of every source: 1 - C(x | T) / C(x), the share of x's zstd size (at
+// `level`) that a dictionary of the targets explains. The dictionary is the targets joined, as
+// raw content, shared read-only by all threads: N compressions against one prepared dictionary
+// instead of N x M pairs. 0 where the targets do not help, towards 1 where x is in them; below 0
+// in the rare case a dictionary costs a few bytes.
+std::vector<double> dictionary_alignment(const PoolView& sources, const PoolView& targets, int level,
+                                         ParallelRunner& runner, Progress& progress);
+
+}  // namespace zipcore

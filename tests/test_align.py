@@ -1,0 +1,173 @@
+"""Target alignment (zipcore.align): ZIP-FIT's score exactly, against a slow oracle written from
+its definition and against the zip-fit package itself; the dictionary score; select_aligned."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import zipcore
+from zipcore import _core
+from zipcore.align import DIVERSE_FACTOR, align_scores, select_aligned
+
+
+def oracle(sources: list[bytes], targets: list[bytes], level: int) -> np.ndarray:
+    """ZIP-FIT's score as its paper and package define it: the mean (np.mean) over targets of
+    1 - NCD(x, t), every size len(gzip.compress(..., level)), the pair as x + t."""
+    def size(data: bytes) -> int:
+        return len(gzip.compress(data, level))
+
+    target_sizes = [size(t) for t in targets]
+    scores = []
+    for x in sources:
+        cx = size(x)
+        scores.append(np.mean([1 - (size(x + t) - min(cx, ct)) / max(cx, ct)
+                               for t, ct in zip(targets, target_sizes)]))
+    return np.array(scores)
+
+
+def _texts(records: list[dict[str, Any]]) -> list[bytes]:
+    return [repr(record).encode("utf-8") for record in records]
+
+
+@pytest.mark.parametrize("level", [0, 1, 6, 9])
+def test_zipfit_scores_are_the_oracles_exactly(real_pool, level):
+    sources = _texts(real_pool("pool", 0, 40))
+    targets = _texts(real_pool("gsm8k", 0, 9))
+    assert np.array_equal(align_scores(sources, targets, level=level, threads=2),
+                          oracle(sources, targets, level))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.binary(max_size=300), min_size=1, max_size=6),
+       st.lists(st.binary(max_size=300), min_size=1, max_size=11), st.sampled_from([0, 9]))
+def test_zipfit_on_any_bytes_and_empty_samples(sources, targets, level):
+    expected = oracle(sources, targets, level)
+    for threads in (1, 3):
+        assert np.array_equal(align_scores(sources, targets, level=level, threads=threads),
+                              expected)
+
+
+@pytest.mark.parametrize("size", [1, 7, 8, 9, 127, 128, 129, 300, 1000])
+def test_the_mean_is_numpys_for_every_target_count(size):
+    targets = [bytes([65 + i % 26]) * (1 + i % 40) for i in range(size)]
+    sources = [b"ABCDEFGHIJ" * 3, b"zzz"]
+    assert np.array_equal(align_scores(sources, targets), oracle(sources, targets, 9))
+
+
+def test_gzip_sizes_past_pythons_first_output_block(real_pool):
+    """At level 0 stored blocks follow the output buffer; CPython grows it from 32 KiB."""
+    big = json.dumps(real_pool("pool")).encode()
+    assert len(big) > 300_000
+    for level in (0, 1, 9):
+        assert _core.gzip_size(big[:70_000], big[70_000:], level) == len(gzip.compress(big, level))
+
+
+ZIPFIT_RUN = """
+import json, sys
+from zip_fit.zipfit import ZIPFIT
+sources, targets, level = json.load(sys.stdin)
+fit = ZIPFIT("s.jsonl", "t.jsonl", k=len(sources), compress_level=level)
+ranked = fit.rank_sequences_by_alignment(sources, targets)
+print(json.dumps([[text, float(score)] for text, score in ranked]))
+"""
+
+
+@pytest.mark.parametrize("level", [0, 9])
+def test_zipfit_scores_are_the_packages(real_pool, level):
+    """The package itself, in a process of its own (it forks a multiprocessing pool). Its mean
+    comes from results gathered out of order (imap_unordered), so it may differ in the last bit."""
+    pytest.importorskip("zip_fit", reason="zip-fit is a test dependency ([test] extra)")
+    sources = [r["conversations"][0]["value"] for r in real_pool("pool", 0, 60)]
+    targets = [r["conversations"][0]["value"] for r in real_pool("gsm8k", 0, 12)]
+    run = subprocess.run([sys.executable, "-c", ZIPFIT_RUN], input=json.dumps(
+        [sources, targets, level]), capture_output=True, text=True, check=True)
+    ranked = json.loads(run.stdout.strip().splitlines()[-1])
+    theirs = dict(map(tuple, ranked))  # text -> score (the sources are distinct texts)
+    assert len(theirs) == len(sources)
+    ours = align_scores(sources, targets, level=level)
+    assert np.allclose(ours, [theirs[text] for text in sources], rtol=0, atol=1e-12)
+
+
+def test_the_dictionary_score(real_pool):
+    targets = _texts(real_pool("gsm8k", 0, 50))
+    sources = targets[:10] + _texts(real_pool("hh", 0, 10)) + [b""]
+    scores = align_scores(sources, targets, method="dict")
+    assert scores.dtype == np.float64 and len(scores) == 21
+    assert (scores[:10] > 0.8).all()  # in the targets: explained almost whole
+    assert scores[:10].min() > scores[10:20].max()  # math problems over dialogues
+    assert np.isfinite(scores).all() and scores[20] <= 0.0  # nothing to explain
+    assert np.array_equal(align_scores(sources, targets, method="dict", threads=1),
+                          align_scores(sources, targets, method="dict", threads=3))
+    assert not np.array_equal(scores, align_scores(sources, targets, method="dict", level=19))
+
+
+def _dialogue(record: dict[str, Any]) -> str:
+    return "\n".join(turn["value"] for turn in record["conversations"])
+
+
+@pytest.mark.parametrize("method", ["zipfit", "dict"])
+def test_select_aligned_finds_the_target_source(real_pool, method):
+    """The example pool mixes GSM8K (1,200) and hh-rlhf dialogues (300); the target is 40
+    other hh-rlhf dialogues, none of them in the pool."""
+    records = real_pool("pool")
+    pool = [_dialogue(r) for r in records]
+    wanted = np.array([r["source"].startswith("hh_rlhf") for r in records])
+    target = [text for text in map(_dialogue, real_pool("hh", 0, 120)[::2]) if text not in pool]
+    target = target[:40]
+    assert len(target) == 40 and wanted.sum() == 300
+    chosen = select_aligned(pool, target, 100, method=method, threads=2)
+    assert chosen.dtype == np.int64 and len(set(chosen.tolist())) == 100
+    precision = wanted[chosen].mean()
+    assert precision >= 0.9, precision
+    scores = align_scores(pool, target, method=method)
+    assert np.array_equal(chosen, np.argsort(-scores, kind="stable")[:100])  # best first
+
+
+def test_ties_keep_index_order():
+    sources = [b"same", b"other text entirely", b"same", b"same"]
+    chosen = select_aligned(sources, [b"same"], 3)
+    assert chosen.tolist() == [0, 2, 3]
+
+
+def test_diverse_runs_zip_over_the_best(real_pool):
+    pool = real_pool("gsm8k", 0, 200)
+    pool = pool + pool[:100]  # near-duplicates: the same records again
+    target = real_pool("gsm8k", 200, 230)
+    plain = select_aligned(pool, target, 20)
+    diverse = select_aligned(pool, target, 20, diverse=True)
+    scores = align_scores(pool, target)
+    shortlist = set(np.argsort(-scores, kind="stable")[:DIVERSE_FACTOR * 20].tolist())
+    assert set(diverse.tolist()) <= shortlist and len(set(diverse.tolist())) == 20
+    texts = [repr(r) for r in pool]
+    assert len({texts[i] for i in diverse}) == 20  # no record twice
+    # ZIP's aim: a lower ratio (less redundant) than the plain top 20
+    assert zipcore.compression_ratio([pool[i] for i in diverse]) < \
+        zipcore.compression_ratio([pool[i] for i in plain])
+
+
+def test_errors_name_what_is_wrong():
+    with pytest.raises(ValueError, match="method must be one of zipfit, dict"):
+        align_scores([b"a"], [b"b"], method="gzip")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="target set is empty"):
+        align_scores([b"a"], [])
+    with pytest.raises(ValueError, match="level for zipfit must be 0..9"):
+        align_scores([b"a"], [b"b"], level=10)
+    with pytest.raises(ValueError, match="level for dict must be 1..22"):
+        align_scores([b"a"], [b"b"], method="dict", level=0)
+    with pytest.raises(ValueError, match="budget must be 1..2"):
+        select_aligned([b"a", b"b"], [b"b"], 3)
+
+
+def test_progress_is_reported(real_pool):
+    seen: list[tuple[int, int]] = []
+    align_scores(_texts(real_pool("pool", 0, 30)), [b"x" * 50] * 4, threads=2,
+                 progress=lambda done, total: seen.append((done, total)))
+    assert seen and seen[-1][0] <= seen[-1][1] == 30 + 4 + 30
