@@ -8,6 +8,7 @@
 #include <zstd.h>
 
 #include "errors.hpp"
+#include "eval_scratch.hpp"
 #include "zlib_stream.hpp"
 
 namespace zipcore {
@@ -54,7 +55,7 @@ double similarity(std::uint64_t x, std::uint64_t t, std::uint64_t both) {
 
 }  // namespace
 
-GzipSizer::GzipSizer(int level) {
+GzipSizer::GzipSizer(int level) : level_(level) {
   if (level < 0 || level > 9) throw InvalidArgument("gzip level must be 0..9, got " + std::to_string(level));
   init_deflate(stream_, -kZlibWindowBits, Z_DEFAULT_STRATEGY, level);
 }
@@ -62,6 +63,10 @@ GzipSizer::GzipSizer(int level) {
 GzipSizer::~GzipSizer() { deflateEnd(&stream_); }
 
 std::uint64_t GzipSizer::size(ByteSpan a, ByteSpan b) {
+  if (level_ == 0) {
+    const auto known = stored_sizes_.find(a.size + b.size);
+    if (known != stored_sizes_.end()) return known->second;
+  }
   // One input, as Python hands zlib.compress the concatenated bytes in one call.
   if (a.size + b.size > (std::size_t{1} << 31)) throw InvalidArgument("a pair of samples over 2 GiB");
   input_.resize(a.size + b.size);
@@ -80,7 +85,25 @@ std::uint64_t GzipSizer::size(ByteSpan a, ByteSpan b) {
     rc = deflate(&stream_, Z_FINISH);
     if (rc == Z_STREAM_ERROR) throw DataError("deflate failed (stream error)");
   } while (rc != Z_STREAM_END);
-  return kGzipFraming + stream_.total_out;
+  const std::uint64_t size = kGzipFraming + stream_.total_out;
+  if (level_ == 0) stored_sizes_.emplace(input_.size(), size);
+  return size;
+}
+
+void GzipSizer::prime(ByteSpan x) {
+  primed_ = x;
+  copies_ = level_ != 0 && x.size >= kCopyFrom;
+  if (!copies_) return;
+  check_zlib(deflateReset(&stream_), "deflateReset");
+  deflate_all(stream_, x, Z_NO_FLUSH, output_);
+}
+
+std::uint64_t GzipSizer::size_after_prime(ByteSpan t) {
+  if (!copies_) return size(primed_, t);
+  EvalScratch& scratch = thread_scratch();
+  z_stream& copy = scratch.copy_of(stream_);
+  deflate_all(copy, t, Z_FINISH, scratch.sink());
+  return kGzipFraming + copy.total_out;
 }
 
 double numpy_mean(const double* values, std::size_t n) {
@@ -109,9 +132,9 @@ std::vector<double> zipfit_alignment(const PoolView& sources, const PoolView& ta
     thread_local std::vector<double> similarities;
     similarities.resize(m);
     const auto x = static_cast<std::size_t>(i);
-    const ByteSpan source = sources.sample(x);
+    sizer.prime(sources.sample(x));
     for (std::size_t t = 0; t < m; ++t) {
-      const std::uint64_t both = sizer.size(source, targets.sample(t));
+      const std::uint64_t both = sizer.size_after_prime(targets.sample(t));
       similarities[t] = similarity(source_sizes[x], target_sizes[t], both);
     }
     scores[x] = numpy_mean(similarities.data(), m);
@@ -120,6 +143,10 @@ std::vector<double> zipfit_alignment(const PoolView& sources, const PoolView& ta
 }
 
 namespace {
+
+constexpr unsigned kMaxWindowLog = 27;                    // 128 MiB
+constexpr unsigned kMaxTableLog = 24;                     // 16M slots, 64 MiB a table
+constexpr std::size_t kSampleRoom = std::size_t{1} << 20;  // room for the sample itself
 
 struct ZstdDictionary {
   ZSTD_CDict* dictionary = nullptr;
@@ -146,10 +173,21 @@ std::vector<double> dictionary_alignment(const PoolView& sources, const PoolView
     throw InvalidArgument("zstd level must be 1.." + std::to_string(ZSTD_maxCLevel()) + ", got " +
                           std::to_string(level));
   const ByteSpan joined{targets.sample(0).data, targets.total_bytes()};  // the pool's one buffer
+  // Above level 4 a sample matches only within zstd's window, and its tables hold one position
+  // per slot: both are widened to reach the whole target set (up to 128 MiB, tables up to 2^24
+  // slots); levels 1-4 read the dictionary's last 16 MiB whatever the window (zstd's "short
+  // cache"), hence a higher default level for large target sets (zipcore.align).
+  ZSTD_compressionParameters params = ZSTD_getCParams(level, 0, joined.size);
+  if ((std::size_t{1} << params.windowLog) < joined.size + kSampleRoom) {  // else zstd's own
+    while (params.windowLog < kMaxWindowLog &&
+           (std::size_t{1} << params.windowLog) < joined.size + kSampleRoom)
+      ++params.windowLog;
+    params.hashLog = std::max(params.hashLog, std::min(params.windowLog, kMaxTableLog));
+    params.chainLog = std::max(params.chainLog, std::min(params.windowLog, kMaxTableLog));
+  }
   ZstdDictionary dictionary;
   dictionary.dictionary = ZSTD_createCDict_advanced(
-      joined.data, joined.size, ZSTD_dlm_byRef, ZSTD_dct_rawContent,
-      ZSTD_getCParams(level, 0, joined.size), ZSTD_defaultCMem);
+      joined.data, joined.size, ZSTD_dlm_byRef, ZSTD_dct_rawContent, params, ZSTD_defaultCMem);
   if (dictionary.dictionary == nullptr) throw std::bad_alloc();
   std::vector<std::unique_ptr<ZstdWorker>> workers;
   for (int t = 0; t < runner.threads(); ++t) workers.push_back(std::make_unique<ZstdWorker>());

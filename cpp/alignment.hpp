@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <unordered_map>
 #include <vector>
 
 #include <zlib.h>
@@ -31,10 +32,25 @@ class GzipSizer {
 
   std::uint64_t size(ByteSpan a, ByteSpan b = {});
 
+  // size(x, t) for many t, x compressed once: prime(x), then size_after_prime(t) for each t,
+  // each from a copy of the primed stream (levels 1-9 only: their output does not depend on how
+  // the input is split; a level-0 sizer sizes each pair whole).
+  void prime(ByteSpan x);
+  std::uint64_t size_after_prime(ByteSpan t);
+
  private:
+  // A deflate state is about 256 KB to copy: below this, re-deflating x with each t costs less
+  // (2,000 real sources x 100 GSM8K targets, one thread, CPU s: never copy 9.1, copy from
+  // 4096 bytes 9.2, 2048 7.7, 1024 7.1, 512 7.1, always 8.4).
+  static constexpr std::size_t kCopyFrom = 1024;
+  int level_;
+  ByteSpan primed_;
+  bool copies_ = false;
   z_stream stream_{};
   std::vector<std::uint8_t> input_;
   std::vector<std::uint8_t> output_;
+  // Level 0 stores the bytes as they are: the size depends on the length alone.
+  std::unordered_map<std::size_t, std::uint64_t> stored_sizes_;
 };
 
 // np.mean of `n` doubles, bit for bit: numpy's pairwise summation (blocks of 8 accumulators up to

@@ -153,6 +153,28 @@ def test_diverse_runs_zip_over_the_best(real_pool):
         zipcore.compression_ratio([pool[i] for i in plain])
 
 
+def test_the_dictionary_level_follows_the_target_sets_size():
+    from zipcore.align import DICT_LARGE_BYTES, method_level
+
+    assert method_level("dict", None, DICT_LARGE_BYTES) == 3
+    assert method_level("dict", None, DICT_LARGE_BYTES + 1) == 5  # zstd 1-4 read 16 MiB of it
+    assert method_level("dict", 3, DICT_LARGE_BYTES + 1) == 3
+    assert method_level("zipfit", None, DICT_LARGE_BYTES + 1) == 9
+
+
+def test_a_target_set_over_16_mib_is_read_whole():
+    """zstd's levels 1-4 read the last 16 MiB of a dictionary: past that, the default level is
+    5, and a sample copied from the target set's start is explained as well as one from its end."""
+    rng = np.random.default_rng(0)  # random letters: a target shares nothing with another
+    targets = rng.integers(97, 123, (35000, 500), dtype=np.uint8)
+    pool = zipcore.Pool.from_buffers(targets.reshape(-1), np.arange(0, 500 * 35001, 500))
+    assert targets.nbytes > 16 << 20
+    ends = zipcore.Pool.from_buffers(np.concatenate([targets[:20], targets[-20:]]).reshape(-1),
+                                     np.arange(0, 500 * 41, 500))
+    scores = align_scores(ends, pool, method="dict")
+    assert np.median(scores[:20]) > 0.8 and np.median(scores[20:]) > 0.8
+
+
 def test_errors_name_what_is_wrong():
     with pytest.raises(ValueError, match="method must be one of zipfit, dict"):
         align_scores([b"a"], [b"b"], method="gzip")  # type: ignore[arg-type]

@@ -1,4 +1,4 @@
-"""The command tree: ``zipcore select | ratio | monitor | info``, each command's arguments
+"""The command tree: ``zipcore select | align | ratio | monitor | info``, each command's arguments
 defined by its own module, which also runs it."""
 
 from __future__ import annotations
@@ -7,11 +7,11 @@ import argparse
 import json
 
 from .._info import build_info
-from . import monitor, ratio, select
+from . import align, monitor, ratio, select
 from .arguments import Parser
 
-DESCRIPTION = ("The ``zipcore`` command: select a subset, measure compression ratios, monitor "
-               "data versions.")
+DESCRIPTION = ("The ``zipcore`` command: select a subset, keep what is like a target, measure "
+               "compression ratios, monitor data versions.")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
                         version=f"zipcore {build_info()['version']}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     select.add_command(commands)
+    align.add_command(commands)
     ratio.add_command(commands)
     monitor.add_command(commands)
     info = commands.add_parser("info", help="print build information as JSON")

@@ -1,10 +1,9 @@
 """``zipcore select INPUT... -o OUTPUT --budget N``: select records by ZIP and write them, in this
 process or, with ``--ray``, on a Ray cluster (:mod:`.select_ray`).
 
-Which files the INPUTs name, and in which order, is :mod:`zipcore.io.inputs`'s answer; what the
-output is written as, :mod:`zipcore.io.outputs`'s; reading several files into one pool,
-:class:`zipcore.io.readers.PoolFiles`. Everything is checked before the selection starts; with
-``-o -`` nothing but the selection goes to standard output."""
+The INPUTs, the sample options and the output are :mod:`.pool_inputs`' (shared with
+``align``). Everything is checked before the selection starts; with ``-o -`` nothing but the
+selection goes to standard output."""
 
 from __future__ import annotations
 
@@ -13,38 +12,26 @@ import json
 import os
 import sys
 import time
-from typing import Any, Optional, Sequence
+from typing import Any
 
 from ..entropy.plotting import INSTALL as PLOT_INSTALL, require_matplotlib
 from ..io import atomic
-from ..io.formats import FORMATS
-from ..io.inputs import STDIN, Input, expand, local_inputs
-from ..io.outputs import KINDS, OutputFormat, output_format
+from ..io.inputs import Input, expand, local_inputs
+from ..io.outputs import OutputFormat, output_format
 from ..io.jsonstream import sniff
-from ..io.parquet import hive_partitions
-from ..io.readers import PoolFiles, indices_bytes, read_pools
+from ..io.readers import PoolFiles, indices_bytes
 from ..measure import compression_ratio, dataset_ratio
 from ..params import ZipParams
 from ..selection import select_with_stats
-from .arguments import UsageError, add_records_key, positive_int, require, template
+from .arguments import UsageError, positive_int, require
+from .pool_inputs import (add_pool_arguments, input_kind, input_labels, read_inputs,
+                          selection_file)
 from ..progress import ProgressBar
 
 
 def add_command(commands: Any) -> None:
     sel = commands.add_parser("select", help="select BUDGET records by ZIP and write them")
-    sel.add_argument("inputs", metavar="INPUT", nargs="+",
-                     help="JSON list or JSONL of records (.gz and .zst read), or Parquet; a "
-                          "folder (recursive, sorted by path), a quoted glob, - (JSONL on "
-                          "standard input) or a URL fsspec opens; several are one pool, in "
-                          "the order given; read as a stream")
-    sel.add_argument("-o", "--output", required=True,
-                     help="selected records, in selection order, each with its own bytes, in "
-                          "the format its name ends in (.json, .jsonl, .parquet; .gz or .zst "
-                          "after JSON), else --output-format, else INPUT's; - for standard "
-                          "output")
-    sel.add_argument("--output-format", choices=KINDS, default=None,
-                     help="the output's format, for -o - and names without one of those "
-                          "extensions (JSON list and JSONL convert into each other)")
+    add_pool_arguments(sel)
     sel.add_argument("--budget", type=positive_int, required=True,
                      help="how many records to select")
     sel.add_argument("--k1", type=positive_int, default=10000, help="stage 1 size (10000)")
@@ -62,27 +49,6 @@ def add_command(commands: Any) -> None:
                      help="also write a picture of the run: R of the selection per round, time "
                           "per stage, source mix against the pool (needs matplotlib: "
                           f"{PLOT_INSTALL})")
-    sel.add_argument("--format", choices=FORMATS, default="auto",
-                     help="what a record is and which bytes ZIP compresses: sharegpt, alpaca, "
-                          "messages, preference and record compress repr(record) like the "
-                          "reference; text compresses one string field; auto (default) "
-                          "detects it from the first record. Preference pairs (pair_id and "
-                          "label) are kept together as one sample")
-    add_records_key(sel)
-    sel.add_argument("--text-field", default=None, metavar="NAME",
-                     help="samples are this string field of each record (format text); "
-                          "default: the field 'text' when auto-detection finds no other format")
-    sample = sel.add_mutually_exclusive_group()
-    sample.add_argument("--column", metavar="NAME",
-                        help="Parquet: samples are this text column's values")
-    sample.add_argument("--template", type=template, metavar="TEMPLATE",
-                        help="samples are each record (or Parquet row) rendered by TEMPLATE, "
-                             "e.g. '{instruction}\\n{output}' (\\n and \\t are decoded)")
-    sel.add_argument("--partitioning", choices=("none", "hive"), default="none",
-                     help="hive: a Parquet file in key=value/ folders below the folder or "
-                          "glob an INPUT names gets each key as a string column of that value "
-                          "(after its own columns), as pyarrow.dataset reads a hive-partitioned "
-                          "folder; none (default): the files' own columns only")
     sel.add_argument("--codec", choices=("zlib", "zstd"), default="zlib",
                      help="zlib (default): exactly the reference's selection; zstd: sees "
                           "redundancy across the whole selection, faster")
@@ -118,23 +84,6 @@ def _check_streams(args: argparse.Namespace) -> None:
             raise UsageError(f"{flag} - and --json both write to standard output: choose one")
 
 
-def _labels(inputs: Sequence[Input]) -> dict[str, Optional[str]]:
-    """The local inputs as atomic.plan's labels: no output may be one of them."""
-    if len(inputs) == 1:
-        return {"INPUT": inputs[0].path or None}
-    return {f"INPUT {i}": item.path or None for i, item in enumerate(inputs, start=1)}
-
-
-def _input_kind(args: argparse.Namespace, first: Input) -> Optional[str]:
-    """What the selection is, as far as the output's format cares (JSON and JSONL convert into
-    each other, Parquet does not): None for a remote file, known once it is copied."""
-    if args.records_key is not None:
-        return "json"  # the records under the key are written as a JSON list
-    if first.name == STDIN:
-        return "jsonl"
-    return sniff(first.path) if first.fetch is None else None
-
-
 def run(args: argparse.Namespace) -> int:
     params = _params(args)
     _check_streams(args)
@@ -148,8 +97,8 @@ def run(args: argparse.Namespace) -> int:
     named = require(expand, args.inputs)  # fsspec, for a URL
     outputs = atomic.plan({"--output": args.output, "--indices-out": args.indices_out,
                            "--report": args.report, "--checkpoint": args.checkpoint},
-                          _labels(named), regular_only=["--checkpoint"])
-    kind = _input_kind(args, named[0])
+                          input_labels(named), regular_only=["--checkpoint"])
+    kind = input_kind(args, named[0])
     if kind is not None:  # before standard input is read or a remote file copied
         output_format(args.output, args.output_format, kind)
     with local_inputs(named) as inputs:  # errors name what the user gave, not a copy
@@ -159,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
 def _run_inputs(args: argparse.Namespace, params: ZipParams, outputs: dict[str, atomic.Output],
                 inputs: list[Input]) -> int:
     made = output_format(args.output, args.output_format,
-                         _input_kind(args, inputs[0]) or sniff(inputs[0].path))
+                         input_kind(args, inputs[0]) or sniff(inputs[0].path))
     if args.ray is not None:
         from . import select_ray
 
@@ -170,14 +119,7 @@ def _run_inputs(args: argparse.Namespace, params: ZipParams, outputs: dict[str, 
 def _run_here(args: argparse.Namespace, params: ZipParams, outputs: dict[str, atomic.Output],
               inputs: list[Input], made: OutputFormat) -> int:
     clock = time.perf_counter()
-    # Partition values come from the folders below what each argument named, in the names the
-    # user gave (a URL's local copy has no folders).
-    partitions = ([hive_partitions(item.in_dataset) for item in inputs]
-                  if args.partitioning == "hive" else None)
-    source = read_pools([item.path for item in inputs], format=args.format,
-                        text_field=args.text_field, column=args.column,
-                        template=args.template, records_key=args.records_key,
-                        threads=params.threads, partitions=partitions)
+    source = read_inputs(args, inputs, params.threads)
     seconds = {"read": time.perf_counter() - clock}
     try:
         params = params.for_pool(len(source))
@@ -198,8 +140,8 @@ def _run_here(args: argparse.Namespace, params: ZipParams, outputs: dict[str, at
     r = compression_ratio(source.pool.take(indices))
 
     clock = time.perf_counter()
-    chunks = source.selection_chunks(indices, kind=made.kind, compression=made.compression)
-    files: list[tuple[atomic.Output, atomic.Content]] = [(outputs["--output"], chunks)]
+    files: list[tuple[atomic.Output, atomic.Content]] = [
+        selection_file(outputs, source, indices, made)]
     if args.indices_out is not None:  # record indices: a pair's members, one line each
         files.append((outputs["--indices-out"],
                       indices_bytes(source.record_indices(indices))))

@@ -1,0 +1,97 @@
+"""What ``select`` and ``align`` share: the INPUTs a command reads as one pool, the options
+that say which bytes a record's sample is, and writing the chosen records back.
+
+Which files the INPUTs name, and in which order, is :mod:`zipcore.io.inputs`'s answer; what an
+output is written as, :mod:`zipcore.io.outputs`'s; reading several files into one pool,
+:class:`zipcore.io.readers.PoolFiles`."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, Optional, Sequence
+
+import numpy as np
+
+from ..io import atomic
+from ..io.formats import FORMATS
+from ..io.inputs import STDIN, Input
+from ..io.jsonstream import sniff
+from ..io.outputs import KINDS, OutputFormat
+from ..io.parquet import hive_partitions
+from ..io.readers import PoolFiles, read_pools
+from .arguments import add_records_key, template
+
+INPUT_HELP = ("JSON list or JSONL of records (.gz and .zst read), or Parquet; a folder "
+              "(recursive, sorted by path), a quoted glob, - (JSONL on standard input) or a URL "
+              "fsspec opens; several are one pool, in the order given; read as a stream")
+
+
+def add_pool_arguments(command: argparse.ArgumentParser) -> None:
+    """INPUT..., -o and how records become samples."""
+    command.add_argument("inputs", metavar="INPUT", nargs="+", help=INPUT_HELP)
+    command.add_argument("-o", "--output", required=True,
+                         help="selected records, in selection order, each with its own bytes, "
+                              "in the format its name ends in (.json, .jsonl, .parquet; .gz or "
+                              ".zst after JSON), else --output-format, else INPUT's; - for "
+                              "standard output")
+    command.add_argument("--output-format", choices=KINDS, default=None,
+                         help="the output's format, for -o - and names without one of those "
+                              "extensions (JSON list and JSONL convert into each other)")
+    command.add_argument("--format", choices=FORMATS, default="auto",
+                         help="what a record is and which bytes are compressed: sharegpt, "
+                              "alpaca, messages, preference and record compress repr(record) "
+                              "like the reference; text compresses one string field; auto "
+                              "(default) detects it from the first record. Preference pairs "
+                              "(pair_id and label) are kept together as one sample")
+    add_records_key(command)
+    command.add_argument("--text-field", default=None, metavar="NAME",
+                         help="samples are this string field of each record (format text); "
+                              "default: the field 'text' when auto-detection finds no other "
+                              "format")
+    sample = command.add_mutually_exclusive_group()
+    sample.add_argument("--column", metavar="NAME",
+                        help="Parquet: samples are this text column's values")
+    sample.add_argument("--template", type=template, metavar="TEMPLATE",
+                        help="samples are each record (or Parquet row) rendered by TEMPLATE, "
+                             "e.g. '{instruction}\\n{output}' (\\n and \\t are decoded)")
+    command.add_argument("--partitioning", choices=("none", "hive"), default="none",
+                         help="hive: a Parquet file in key=value/ folders below the folder or "
+                              "glob an INPUT names gets each key as a string column of that "
+                              "value (after its own columns), as pyarrow.dataset reads a "
+                              "hive-partitioned folder; none (default): the files' own columns "
+                              "only")
+
+
+def input_labels(inputs: Sequence[Input], name: str = "INPUT") -> dict[str, Optional[str]]:
+    """The local inputs as atomic.plan's labels: no output may be one of them."""
+    if len(inputs) == 1:
+        return {name: inputs[0].path or None}
+    return {f"{name} {i}": item.path or None for i, item in enumerate(inputs, start=1)}
+
+
+def input_kind(args: argparse.Namespace, first: Input) -> Optional[str]:
+    """What the selection is, as far as the output's format cares (JSON and JSONL convert into
+    each other, Parquet does not): None for a remote file, known once it is copied."""
+    if args.records_key is not None:
+        return "json"  # the records under the key are written as a JSON list
+    if first.name == STDIN:
+        return "jsonl"
+    return sniff(first.path) if first.fetch is None else None
+
+
+def read_inputs(args: argparse.Namespace, inputs: Sequence[Input], threads: int) -> PoolFiles:
+    """The inputs' records as one pool, as the sample options say."""
+    # Partition values come from the folders below what each argument named, in the names the
+    # user gave (a URL's local copy has no folders).
+    partitions = ([hive_partitions(item.in_dataset) for item in inputs]
+                  if args.partitioning == "hive" else None)
+    return read_pools([item.path for item in inputs], format=args.format,
+                      text_field=args.text_field, column=args.column, template=args.template,
+                      records_key=args.records_key, threads=threads, partitions=partitions)
+
+
+def selection_file(outputs: dict[str, atomic.Output], source: PoolFiles,
+                   indices: np.ndarray, made: OutputFormat) -> tuple[atomic.Output, Any]:
+    """-o's output and its content: the records at ``indices``, in that order."""
+    return (outputs["--output"],
+            source.selection_chunks(indices, kind=made.kind, compression=made.compression))
