@@ -134,7 +134,7 @@ def no_reading(monkeypatch):
     """Reading the input is the first piece of work: here it fails the test."""
     def refuse(*args, **kwargs):
         raise AssertionError("the input was read before the output was checked")
-    monkeypatch.setattr("zipcore.cli.select.read_pools", refuse)
+    monkeypatch.setattr("zipcore.cli.pool_inputs.read_pools", refuse)
 
 
 @pytest.fixture

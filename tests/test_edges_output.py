@@ -327,7 +327,7 @@ def no_reading(monkeypatch):
     """Reading the input is the first piece of work: here it fails the test."""
     def refuse(*args, **kwargs):
         raise AssertionError("the input was read before the arguments were checked")
-    monkeypatch.setattr("zipcore.cli.select.read_pools", refuse)
+    monkeypatch.setattr("zipcore.cli.pool_inputs.read_pools", refuse)
 
 
 @pytest.mark.parametrize("flags, message", [
@@ -565,7 +565,7 @@ def test_the_ratio_of_no_samples_is_an_error():
 def test_a_bug_prints_its_traceback_and_exits_70(good, tmp_path, monkeypatch, capsys):
     def broken(*args, **kwargs):
         raise RuntimeError("simulated bug")
-    monkeypatch.setattr("zipcore.cli.select.read_pools", broken)
+    monkeypatch.setattr("zipcore.cli.pool_inputs.read_pools", broken)
     assert cli.main(_select(good, "-o", str(tmp_path / "o.json"))) == 70
     err = capsys.readouterr().err
     assert "Traceback" in err and "RuntimeError: simulated bug" in err
@@ -575,7 +575,7 @@ def test_a_bug_prints_its_traceback_and_exits_70(good, tmp_path, monkeypatch, ca
 def test_out_of_memory_is_one_line(good, tmp_path, monkeypatch, capsys):
     def exhausted(*args, **kwargs):
         raise MemoryError()
-    monkeypatch.setattr("zipcore.cli.select.read_pools", exhausted)
+    monkeypatch.setattr("zipcore.cli.pool_inputs.read_pools", exhausted)
     assert cli.main(_select(good, "-o", str(tmp_path / "o.json"))) == 2
     assert _one_error_line(capsys.readouterr().err) == "zipcore: error: out of memory"
 
