@@ -339,10 +339,11 @@ py::list group_sizes(const py::buffer& data, Offsets offsets, const py::object& 
   return out;
 }
 
-// ZIP-FIT's alignment of each source sample with the target samples (alignment.hpp).
-py::array_t<double> zipfit_alignment(const py::buffer& data, Offsets offsets, const py::buffer& target_data,
-                                     Offsets target_offsets, int level, int threads,
-                                     const py::object& progress) {
+// One alignment score for each source sample against the targets (alignment.hpp): `score` is
+// zipcore::zipfit_alignment or zipcore::dictionary_alignment.
+template <auto score>
+py::array_t<double> alignment(const py::buffer& data, Offsets offsets, const py::buffer& target_data,
+                              Offsets target_offsets, int level, int threads, const py::object& progress) {
   BoundPool sources(data, offsets);
   BoundPool targets(target_data, target_offsets);
   std::exception_ptr python_error;
@@ -352,27 +353,7 @@ py::array_t<double> zipfit_alignment(const py::buffer& data, Offsets offsets, co
   run_without_gil(python_error, [&] {
     zipcore::ParallelRunner runner(threads, hooks);
     zipcore::Progress done;
-    scores = zipcore::zipfit_alignment(sources.view, targets.view, level, runner, done);
-    total = done.total;
-  });
-  if (!progress.is_none()) progress(total, total);  // the end, whatever the polls saw
-  return to_numpy(scores);
-}
-
-// The dictionary alignment score of each source sample (alignment.hpp).
-py::array_t<double> dictionary_alignment(const py::buffer& data, Offsets offsets,
-                                         const py::buffer& target_data, Offsets target_offsets,
-                                         int level, int threads, const py::object& progress) {
-  BoundPool sources(data, offsets);
-  BoundPool targets(target_data, target_offsets);
-  std::exception_ptr python_error;
-  const zipcore::RunHooks hooks = python_hooks(progress, python_error, report_byte_progress);
-  std::vector<double> scores;
-  std::int64_t total = 0;
-  run_without_gil(python_error, [&] {
-    zipcore::ParallelRunner runner(threads, hooks);
-    zipcore::Progress done;
-    scores = zipcore::dictionary_alignment(sources.view, targets.view, level, runner, done);
+    scores = score(sources.view, targets.view, level, runner, done);
     total = done.total;
   });
   if (!progress.is_none()) progress(total, total);  // the end, whatever the polls saw
@@ -459,12 +440,12 @@ PYBIND11_MODULE(_core, m) {
         py::arg("level"), py::arg("chunk_sizes"), py::arg("threads"), py::arg("progress") = py::none());
   m.def("candidate_ratios", &candidate_ratios, py::arg("data"), py::arg("offsets"), py::arg("anchor"),
         py::arg("candidates"), py::arg("threads"), py::arg("codec"), py::arg("level"));
-  m.def("zipfit_alignment", &zipfit_alignment, py::arg("data"), py::arg("offsets"),
+  m.def("zipfit_alignment", &alignment<&zipcore::zipfit_alignment>, py::arg("data"), py::arg("offsets"),
         py::arg("target_data"), py::arg("target_offsets"), py::arg("level"), py::arg("threads"),
         py::arg("progress") = py::none(),
         "ZIP-FIT's alignment score of each source sample with the targets: the mean over targets "
         "of 1 - NCD with gzip sizes at `level` (see alignment.hpp).");
-  m.def("dictionary_alignment", &dictionary_alignment, py::arg("data"), py::arg("offsets"),
+  m.def("dictionary_alignment", &alignment<&zipcore::dictionary_alignment>, py::arg("data"), py::arg("offsets"),
         py::arg("target_data"), py::arg("target_offsets"), py::arg("level"), py::arg("threads"),
         py::arg("progress") = py::none(),
         "The dictionary alignment score of each source sample, 1 - C(x | targets) / C(x) with zstd "
