@@ -198,8 +198,11 @@ std::vector<double> dictionary_alignment(const PoolView& sources, const PoolView
     ZstdWorker& worker = *workers[ParallelRunner::worker()];
     const ByteSpan x = sources.sample(static_cast<std::size_t>(i));
     worker.output.resize(ZSTD_compressBound(x.size));
-    const std::size_t alone = checked_zstd(ZSTD_compressCCtx(
-        worker.context, worker.output.data(), worker.output.size(), x.data, x.size, level));
+    // Alone with the dictionary's own parameters: the score then measures the dictionary,
+    // not a difference of parameters (zstd tunes its own to the input's size).
+    const std::size_t alone = checked_zstd(ZSTD_compress_advanced(
+        worker.context, worker.output.data(), worker.output.size(), x.data, x.size, nullptr, 0,
+        ZSTD_parameters{params, ZSTD_frameParameters{1, 0, 0}}));
     const std::size_t explained = checked_zstd(ZSTD_compress_usingCDict(
         worker.context, worker.output.data(), worker.output.size(), x.data, x.size,
         dictionary.dictionary));

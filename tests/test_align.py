@@ -153,6 +153,16 @@ def test_diverse_runs_zip_over_the_best(real_pool):
         zipcore.compression_ratio([pool[i] for i in plain])
 
 
+def test_the_dictionary_score_is_zero_where_the_targets_do_not_help():
+    """Targets of bytes 128-255 share nothing with lowercase letters: whatever their size and
+    level, the score is about 0 (both sizes use the dictionary's own zstd parameters)."""
+    rng = np.random.default_rng(1)
+    sources = [bytes(rng.integers(97, 123, n, dtype=np.uint8)) for n in (50, 2000, 100000)]
+    targets = [bytes(rng.integers(128, 256, 1000, dtype=np.uint8)) for _ in range(100)]
+    for level in (1, 3, 5, 19):
+        assert np.abs(align_scores(sources, targets, method="dict", level=level)).max() < 0.01
+
+
 def test_the_dictionary_level_follows_the_target_sets_size():
     from zipcore.align import DICT_LARGE_BYTES, method_level
 
@@ -184,7 +194,7 @@ def test_errors_name_what_is_wrong():
         align_scores([b"a"], [b"b"], level=10)
     with pytest.raises(ValueError, match="level for dict must be 1..22"):
         align_scores([b"a"], [b"b"], method="dict", level=0)
-    with pytest.raises(ValueError, match="budget must be 1..2"):
+    with pytest.raises(ValueError, match=r"budget 3 is larger than the pool \(2 samples\)"):
         select_aligned([b"a", b"b"], [b"b"], 3)
 
 

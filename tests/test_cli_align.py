@@ -59,7 +59,7 @@ def test_align_reads_records_and_several_targets(files, tmp_path, capsys, real_p
 @pytest.mark.parametrize("flags, message", [
     (["--level", "10"], "level for zipfit must be 0..9, got 10"),
     (["--method", "dict", "--level", "0"], "level for dict must be 1..22, got 0"),
-    (["--budget", "81"], "budget must be 1..80"),
+    (["--budget", "81"], "pool.json: budget 81 is larger than the pool (80 samples)"),
 ])
 def test_align_errors_are_one_line(files, tmp_path, capsys, flags, message):
     pool_path, target_path, _, _ = files
@@ -75,3 +75,29 @@ def test_align_never_writes_over_a_target(files, capsys):
     assert cli.main(["align", str(pool_path), "--target", str(target_path), "-o", str(target_path),
                      "--budget", "5"]) == 2
     assert "--target" in capsys.readouterr().err
+
+
+def test_standard_input_is_not_both_the_pool_and_the_target(files, tmp_path, capsys):
+    pool_path, _, _, _ = files
+    assert cli.main(["align", "-", "--target", "-", "-o", str(tmp_path / "o.jsonl"),
+                     "--budget", "2"]) == 2
+    assert "standard input can be read once" in capsys.readouterr().err
+
+
+def test_an_empty_target_file_is_named(files, tmp_path, capsys):
+    pool_path, _, _, _ = files
+    empty = tmp_path / "empty.json"
+    empty.write_text("[]", encoding="utf-8")
+    assert cli.main(["align", str(pool_path), "--target", str(empty), "-o",
+                     str(tmp_path / "o.jsonl"), "--budget", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "empty.json" in err and err.count("\n") == 1
+
+
+def test_target_names_end_at_the_next_option(files, tmp_path, real_pool):
+    pool_path, target_path, _, _ = files
+    out = tmp_path / "o.jsonl"
+    assert cli.main(["align", "--target", str(target_path), "--budget", "3", str(pool_path),
+                     "-o", str(out), "-q"]) == 0
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 3
+

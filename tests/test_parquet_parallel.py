@@ -112,6 +112,8 @@ def test_the_format_is_the_first_files_for_every_file(tmp_path, workers_read):
         read_pools([first, then], threads=2)
     assert str(workers.value) == str(serial.value)
     assert "b.parquet: row 0 has 'conversations' as a JSON null" in str(serial.value)
+    # both files (the workers met b's row 0), then one by one: a, and b in a's format
+    assert workers_read == [False, True, False]
 
 
 def test_pairs_one_row_group_and_small_files_are_read_serially(tmp_path, monkeypatch,
@@ -136,3 +138,15 @@ def test_an_empty_first_file_is_read_serially(tmp_path, workers_read):
     _same(read_pools([empty, rest], threads=2), serial)
     assert workers_read == [True]  # the second file alone: its own format
     assert np.array_equal(np.asarray([f.records for f in serial.files]), [0, 20])
+
+
+def test_a_text_column_detected_from_the_first_row_is_copied_not_sent(tmp_path, workers_read):
+    """Format text found by auto: the serial reader copies the column of every file (faster
+    than rows through workers), so the workers are not started."""
+    rows = [{"text": f"sample {i} " * (i % 9), "n": i / 7} for i in range(60)]
+    schema = pa.Table.from_pylist(rows).schema
+    paths = [_write(tmp_path / f"t{i}.parquet", rows, schema=schema) for i in range(3)]
+    serial = read_pools(paths, threads=1)
+    _same(read_pools(paths, threads=2), serial)
+    assert serial.files[0].format == "text" and workers_read == []
+

@@ -46,6 +46,7 @@ def warn_if_zlib_inexact() -> None:
         f"zipcore: the engine runs zlib {info['zlib_linked']} but Python's zlib module runs zlib "
         f"{info['zlib_python']}: with codec='zlib', compressed sizes can differ from "
         "zlib.compress(data, 9), so ratios and selections may differ from the reference script's "
+        "(and align_scores' zipfit scores from the zip-fit package's) "
         "(codec='zstd' is not affected). For exact selections, build zipcore from source against "
         "the zlib this Python uses (from the source tree: bash dev/bootstrap.sh; from an index: "
         "pip install --no-binary zipcore zipcore); "

@@ -8,7 +8,8 @@ releasing the GIL:
 - ``method="zipfit"``: exactly ZIP-FIT's score (arXiv 2410.18194, the ``zip-fit`` package
   1.0.9): the mean over targets t of ``1 - NCD(x, t)``, ``NCD(x, t) = (C(x + t) - min(C(x),
   C(t))) / max(C(x), C(t))``, ``C(s) = len(gzip.compress(s, level))``, averaged as ``np.mean``
-  does, bit for bit. N x M gzip compressions: for a few hundred targets. The package's default
+  does, bit for bit (where ``build_info()["zlib_exact"]``: the engine runs Python's zlib).
+  N x M gzip compressions: for a few hundred targets. The package's default
   level is 0 (gzip's stored mode, where the score depends on lengths only); ours is 9, Python's
   gzip default: ``level=0`` reproduces the package's default.
 - ``method="dict"``: ``1 - C(x | T) / C(x)`` with zstd at ``level`` (3 by default): the share
@@ -18,7 +19,10 @@ releasing the GIL:
   where x is in them (a little below 0 where a dictionary costs a few header bytes); a short x
   stays further from 1, its frame header being a larger share. zstd's levels 1-4 read at most
   the last 16 MiB of a dictionary: over 16 MiB of targets the default level is 5
-  (:data:`DICT_LARGE_LEVEL`), which reads all of it.
+  (:data:`DICT_LARGE_LEVEL`), which reads all of it. For such target sets the engine widens
+  zstd's window and tables (up to 2^24 slots); a sample over zstd's attach cut-off (8-32 KB by
+  level) then copies those tables, milliseconds and up to 64 MiB a thread each. Building the
+  dictionary is not interruptible (seconds at high levels on large target sets).
 
 :func:`select_aligned` keeps the ``budget`` best, ties broken by index; ``diverse=True`` runs
 ZIP over the ``DIVERSE_FACTOR * budget`` best instead, for "like my target, without
@@ -34,7 +38,7 @@ import numpy as np
 
 from . import _core
 from ._log import log
-from .params import integer, thread_count
+from .params import check_budget_fits, integer, thread_count
 from .samples import as_pool
 
 Method = Literal["zipfit", "dict"]
@@ -96,20 +100,21 @@ def select_aligned(samples: Any, target: Any, budget: int, *, method: Method = "
     budget = checked_budget(budget, len(pool))
     scores = align_scores(pool, target if column is None else as_pool(target, column),
                           method=method, level=level, threads=threads, progress=progress)
-    return best_aligned(pool, scores, budget, diverse=diverse, threads=threads)
+    return best_aligned(pool, scores, budget, diverse=diverse, threads=threads,
+                        progress=progress is True)
 
 
 def checked_budget(budget: Any, size: int) -> int:
-    """``budget`` as an int in 1..``size`` (ValueError naming the range otherwise)."""
+    """``budget`` as a positive int that a pool of ``size`` samples holds (as ZIP's)."""
     count = integer("budget", budget)
-    if not 1 <= count <= size:
-        raise ValueError(f"budget must be 1..{size} (the pool's size), got {count}")
+    check_budget_fits(count, size)
     return count
 
 
 def best_aligned(pool: Any, scores: np.ndarray, budget: int, *, diverse: bool = False,
-                 threads: Optional[int] = None) -> np.ndarray:
-    """:func:`select_aligned` from scores already made (``pool``: an EncodedPool)."""
+                 threads: Optional[int] = None, progress: bool = False) -> np.ndarray:
+    """:func:`select_aligned` from scores already made (``pool``: an EncodedPool;
+    ``progress``: a bar for ZIP's run with ``diverse``)."""
     order = np.argsort(-scores, kind="stable")
     if not diverse:
         return np.asarray(order[:budget], dtype=np.int64)
@@ -118,7 +123,7 @@ def best_aligned(pool: Any, scores: np.ndarray, budget: int, *, diverse: bool = 
 
     shortlist: np.ndarray = order[:min(len(pool), math.ceil(DIVERSE_FACTOR * budget))]
     chosen = select(Pool.from_buffers(pool.data, pool.offsets).take(shortlist), budget,
-                    threads=threads)
+                    threads=threads, progress=progress)
     return np.asarray(shortlist[chosen], dtype=np.int64)
 
 

@@ -60,6 +60,14 @@ def thread_count(threads: Optional[int]) -> int:
     return count
 
 
+def check_budget_fits(budget: int, size: int) -> None:
+    """ValueError unless a pool of ``size`` samples holds ``budget`` of them."""
+    if size == 0:
+        raise ValueError("the pool is empty: there is nothing to select from")
+    if budget > size:
+        raise ValueError(f"budget {budget} is larger than the pool ({size} samples)")
+
+
 def codec_level(codec: Any, level: Optional[int]) -> tuple[Codec, int]:
     """The codec and its level: zlib is level 9 only, zstd 1..its maximum (22), default 3."""
     if codec not in CODECS:
@@ -105,10 +113,7 @@ class ZipParams:
         """These parameters for a pool of ``size`` samples: the budget must fit, and the k's are
         clamped to the pool (every round clamps them to what is left anyway; clamping here keeps
         huge values, a way to say "no limit", inside the engine's integer range)."""
-        if size == 0:
-            raise ValueError("the pool is empty: there is nothing to select from")
-        if self.budget > size:
-            raise ValueError(f"budget {self.budget} is larger than the pool ({size} samples)")
+        check_budget_fits(self.budget, size)
         return dataclasses.replace(self, k1=min(self.k1, size), k2=min(self.k2, size),
                                    k3=min(self.k3, size))
 

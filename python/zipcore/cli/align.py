@@ -18,7 +18,6 @@ from ..io.inputs import expand, local_inputs
 from ..io.jsonstream import sniff
 from ..io.outputs import output_format
 from ..params import thread_count
-from ..progress import ProgressBar
 from .arguments import UsageError, positive_int, require
 from .pool_inputs import (INPUT_HELP, add_pool_arguments, input_kind, input_labels,
                           read_inputs, selection_file)
@@ -27,9 +26,10 @@ from .pool_inputs import (INPUT_HELP, add_pool_arguments, input_kind, input_labe
 def add_command(commands: Any) -> None:
     align = commands.add_parser("align", help="keep the BUDGET records most like a target set")
     add_pool_arguments(align)
-    align.add_argument("--target", nargs="+", required=True, metavar="FILE",
+    align.add_argument("--target", action="extend", nargs="+", required=True, metavar="FILE",
                        help="the target records, read as INPUT is (" + INPUT_HELP + "), their "
-                            "samples made by the same options")
+                            "samples made by the same options; it takes the names up to the "
+                            "next option, so give INPUTs before it or another option between")
     align.add_argument("--budget", type=positive_int, required=True,
                        help="how many records to keep")
     align.add_argument("--method", choices=METHODS, default="zipfit",
@@ -57,6 +57,9 @@ def run(args: argparse.Namespace) -> int:
         method_level(args.method, args.level)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if "-" in args.inputs and "-" in args.target:
+        raise UsageError("standard input can be read once: give - as INPUT or as --target, "
+                         "not both")
     named = require(expand, args.inputs)
     named_targets = require(expand, args.target)
     outputs = atomic.plan({"--output": args.output, "--scores-out": args.scores_out},
@@ -69,22 +72,17 @@ def run(args: argparse.Namespace) -> int:
         made = output_format(args.output, args.output_format,
                              input_kind(args, inputs[0]) or sniff(inputs[0].path))
         source = read_inputs(args, inputs, threads)
-        target = read_inputs(args, targets, threads)
         try:
             budget = checked_budget(args.budget, len(source))
         except ValueError as exc:
             raise ValueError(f"{', '.join(item.name for item in inputs)}: {exc}") from None
-        bar = None if args.quiet else ProgressBar(label=f"align ({args.method})")
-        try:
-            scores = align_scores(source.pool, target.pool, method=args.method,
-                                  level=args.level, threads=threads,
-                                  progress=None if bar is None else
-                                  lambda done, total: bar(1, 0, done, total))
-        finally:
-            if bar is not None:
-                bar.close()
+        target = read_inputs(args, targets, threads)
+        if len(target) == 0:
+            raise ValueError(f"{', '.join(item.name for item in targets)}: no target records")
+        scores = align_scores(source.pool, target.pool, method=args.method, level=args.level,
+                              threads=threads, progress=not args.quiet)
         indices = best_aligned(source.pool, scores, budget, diverse=args.diverse,
-                               threads=threads)
+                               threads=threads, progress=not args.quiet)
         files: list[tuple[atomic.Output, atomic.Content]] = [
             selection_file(outputs, source, indices, made)]
         if args.scores_out is not None:

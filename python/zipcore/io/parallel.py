@@ -1,4 +1,5 @@
-"""Records into a pool, serially or, for a large JSONL file, in parallel worker processes.
+"""Records into a pool, serially or, for a large JSONL file, in parallel worker processes
+(which also read Parquet row groups: :func:`run_in_order`, :mod:`zipcore.io.parquet`).
 
 :func:`encode_records` is the serial reader: records in file order through one
 :class:`~zipcore.io.encoder.PoolEncoder`. :func:`read_jsonl` reads a JSONL file (plain or

@@ -1,6 +1,7 @@
 """Parquet pools (needs pyarrow): samples from a text column, a template, or rows as records.
 
-Read with ``iter_batches``, so memory holds one batch besides the pool: a text column (string or
+Read with ``iter_batches``, so memory holds one batch besides the pool (read by worker
+processes, :func:`read_parquet_files`, up to two row groups a worker): a text column (string or
 binary, dictionary-encoded too) is appended a batch at a time from Arrow's value buffer (no
 per-row Python objects; a binary value's bytes as they are); a template or
 rows-as-records make each batch's rows Python dicts, one batch at a time. Errors name the file
@@ -218,26 +219,36 @@ def read_parquet_files(paths: Sequence[str], format: str, text_field: str,
 
     None where the files are to be read serially instead: fewer than 2 threads, under
     ``PARALLEL_BYTES`` in all, one row group in all (a row group is read whole, so it is the
-    smallest task), a text column, preference pairs, an empty first file, or an error
-    anywhere (the serial reader then raises the first one, with its message)."""
+    smallest task), a text column (given, or format ``text`` detected from the first row),
+    preference pairs, an empty first file, or an error anywhere (the serial reader then
+    raises the first one, with its message)."""
     from . import parallel
 
     workers = thread_count(threads)
     if workers < 2 or sum(os.path.getsize(path) for path in paths) < parallel.PARALLEL_BYTES:
         return None
     pa, pq = _require_parquet()
+    plans: list[_Plan] = []
+    counts: list[int] = []
+    first_format: Optional[str] = None
     try:
-        files = [_open_parquet(pa, pq, path) for path in paths]
-        plans = [_plan(pa, path, file, format, text_field, template, pairs, more)
-                 for path, file, more in zip(paths, files, partitions)]
-        first_format = _first_format(pa, files[0], plans[0], partitions[0], format, template)
+        for index, path in enumerate(paths):  # one file open at a time (a folder of thousands)
+            with _open_parquet(pa, pq, path) as file:
+                plans.append(_plan(pa, path, file, format, text_field, template, pairs,
+                                   partitions[index]))
+                counts.append(file.metadata.num_row_groups)
+                if index == 0:
+                    first_format = _first_format(pa, file, plans[0], partitions[0], format,
+                                                 template)
     except (ZipcoreError, pa.ArrowException, OSError):
         return None
-    if first_format is None or plans[0].text is not None or any(plan.pairs for plan in plans):
-        return None  # (a text column is a buffer copy a batch: workers would only add work)
+    # A text column is a buffer copy a batch, workers would only add work: given (plans[0].text)
+    # or detected from the first row (the serial reader then reads the other files by column).
+    if (first_format in (None, "text") or plans[0].text is not None
+            or any(plan.pairs for plan in plans)):
+        return None
     format = first_format
-    groups = [(index, group) for index, file in enumerate(files)
-              for group in range(file.metadata.num_row_groups)]
+    groups = [(index, group) for index, count in enumerate(counts) for group in range(count)]
     if len(groups) < 2:
         return None
     builders = [PoolBuilder() for _ in paths]

@@ -217,8 +217,9 @@ def read_pool(path: PathLike, *, format: str = "auto", text_field: Optional[str]
             and ``label``; see :mod:`zipcore.io.encoder` for what a pair must be).
         records_key: JSON only: the records are the list under this key of the file's
             top-level object (``{"data": [...]}``); see the module docstring.
-        threads: worker processes that parse a large JSONL file (None: every core this
-            process may use; 1: no workers); the result is the same for any count (see
+        threads: worker processes that parse a JSONL file of 32 MiB or more, or the row groups
+            of a Parquet file of several (rows as records or a template) (None: every core
+            this process may use; 1: no workers); the result is the same for any count (see
             :mod:`zipcore.io.parallel`).
         partitions: Parquet only: columns added to every row, after the file's own (the
             file's hive partition values, :func:`zipcore.io.parquet.hive_partitions`).
