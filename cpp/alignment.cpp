@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <utility>
 
 #include <zstd.h>
 
@@ -153,15 +154,33 @@ struct ZstdDictionary {
   ~ZstdDictionary() { ZSTD_freeCDict(dictionary); }
 };
 
+// A thread's contexts: `alone` holds the dictionary's parameters as its own (set once, kept
+// across ZSTD_compress2 calls), `explained` compresses with the dictionary.
 struct ZstdWorker {
-  ZSTD_CCtx* context = ZSTD_createCCtx();
+  ZSTD_CCtx* alone = ZSTD_createCCtx();
+  ZSTD_CCtx* explained = ZSTD_createCCtx();
   std::vector<std::uint8_t> output;
-  ~ZstdWorker() { ZSTD_freeCCtx(context); }
+  ~ZstdWorker() {
+    ZSTD_freeCCtx(alone);
+    ZSTD_freeCCtx(explained);
+  }
 };
 
 std::size_t checked_zstd(std::size_t size) {
   if (ZSTD_isError(size)) throw DataError(std::string("zstd: ") + ZSTD_getErrorName(size));
   return size;
+}
+
+void set_parameters(ZSTD_CCtx* context, const ZSTD_compressionParameters& params) {
+  const std::pair<ZSTD_cParameter, int> values[] = {
+      {ZSTD_c_windowLog, static_cast<int>(params.windowLog)},
+      {ZSTD_c_chainLog, static_cast<int>(params.chainLog)},
+      {ZSTD_c_hashLog, static_cast<int>(params.hashLog)},
+      {ZSTD_c_searchLog, static_cast<int>(params.searchLog)},
+      {ZSTD_c_minMatch, static_cast<int>(params.minMatch)},
+      {ZSTD_c_targetLength, static_cast<int>(params.targetLength)},
+      {ZSTD_c_strategy, static_cast<int>(params.strategy)}};
+  for (const auto& [parameter, value] : values) checked_zstd(ZSTD_CCtx_setParameter(context, parameter, value));
 }
 
 }  // namespace
@@ -190,7 +209,10 @@ std::vector<double> dictionary_alignment(const PoolView& sources, const PoolView
       joined.data, joined.size, ZSTD_dlm_byRef, ZSTD_dct_rawContent, params, ZSTD_defaultCMem);
   if (dictionary.dictionary == nullptr) throw std::bad_alloc();
   std::vector<std::unique_ptr<ZstdWorker>> workers;
-  for (int t = 0; t < runner.threads(); ++t) workers.push_back(std::make_unique<ZstdWorker>());
+  for (int t = 0; t < runner.threads(); ++t) {
+    workers.push_back(std::make_unique<ZstdWorker>());
+    set_parameters(workers.back()->alone, params);
+  }
   const std::size_t n = sources.size();
   progress.total = static_cast<std::int64_t>(n);
   std::vector<double> scores(n);
@@ -200,11 +222,10 @@ std::vector<double> dictionary_alignment(const PoolView& sources, const PoolView
     worker.output.resize(ZSTD_compressBound(x.size));
     // Alone with the dictionary's own parameters: the score then measures the dictionary,
     // not a difference of parameters (zstd tunes its own to the input's size).
-    const std::size_t alone = checked_zstd(ZSTD_compress_advanced(
-        worker.context, worker.output.data(), worker.output.size(), x.data, x.size, nullptr, 0,
-        ZSTD_parameters{params, ZSTD_frameParameters{1, 0, 0}}));
+    const std::size_t alone = checked_zstd(ZSTD_compress2(
+        worker.alone, worker.output.data(), worker.output.size(), x.data, x.size));
     const std::size_t explained = checked_zstd(ZSTD_compress_usingCDict(
-        worker.context, worker.output.data(), worker.output.size(), x.data, x.size,
+        worker.explained, worker.output.data(), worker.output.size(), x.data, x.size,
         dictionary.dictionary));
     scores[static_cast<std::size_t>(i)] =
         1.0 - static_cast<double>(explained) / static_cast<double>(alone);
