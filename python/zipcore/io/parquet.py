@@ -30,6 +30,7 @@ import numpy as np
 from .._core import ZipcoreError
 from .._log import log
 from ..params import thread_count
+from . import parallel
 from .encoder import PoolEncoder
 from .formats import PairCutAtEnd, RecordError, UnpartneredAtEnd, detect_format
 from .templates import template_fields
@@ -222,8 +223,6 @@ def read_parquet_files(paths: Sequence[str], format: str, text_field: str,
     smallest task), a text column (given, or format ``text`` detected from the first row),
     preference pairs, an empty first file, or an error anywhere (the serial reader then
     raises the first one, with its message)."""
-    from . import parallel
-
     workers = thread_count(threads)
     if workers < 2 or sum(os.path.getsize(path) for path in paths) < parallel.PARALLEL_BYTES:
         return None
