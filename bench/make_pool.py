@@ -5,6 +5,12 @@ with a new id and a source tag naming the copy (``.../copy2``), which is enough 
 record's bytes unique while keeping the text real (near duplicates, as in real pools).
 
     python bench/make_pool.py --samples 300000 -o bench/out/pool_300k.jsonl
+
+On a machine without the shared data (a lent benchmark machine), the same pool, byte for byte,
+comes from the distinct records dumped once where the data is (about 20 MB with zstd -19):
+
+    python bench/make_pool.py --dump-records records.jsonl && zstd -19 --long=27 records.jsonl
+    python bench/make_pool.py --records records.jsonl.zst --samples 1000000 -o pool_1m.jsonl
 """
 
 from __future__ import annotations
@@ -44,8 +50,21 @@ def distinct_records(shared: Path) -> list[dict]:
     return out
 
 
-def build(samples: int, seed: int, shared: Path) -> list[dict]:
-    base = distinct_records(shared)
+def read_records(path: Path) -> list[dict]:
+    """Records dumped by ``--dump-records``, as JSONL, plain or zstd-compressed."""
+    if path.suffix == ".zst":
+        import io
+
+        import zstandard
+
+        raw = zstandard.ZstdDecompressor(max_window_size=1 << 31).stream_reader(open(path, "rb"))
+        return [json.loads(line) for line in io.TextIOWrapper(raw, encoding="utf-8")]
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
+
+
+def build(samples: int, seed: int, base: list[dict]) -> list[dict]:
+    base = list(base)
     rng = random.Random(seed)
     rng.shuffle(base)
     pool = []
@@ -62,9 +81,21 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=300_000)
     parser.add_argument("--seed", type=int, default=20240709)
     parser.add_argument("--shared", type=Path, default=SHARED)
-    parser.add_argument("-o", "--output", type=Path, required=True)
+    parser.add_argument("--records", type=Path, help="distinct records from --dump-records, "
+                        "instead of reading --shared")
+    parser.add_argument("--dump-records", type=Path, help="write the distinct records of "
+                        "--shared as JSONL to this file, and stop")
+    parser.add_argument("-o", "--output", type=Path)
     args = parser.parse_args()
-    pool = build(args.samples, args.seed, args.shared)
+    if args.dump_records:
+        with open(args.dump_records, "w", encoding="utf-8") as f:
+            for rec in distinct_records(args.shared):
+                f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        return
+    if args.output is None:
+        parser.error("-o/--output is required")
+    base = read_records(args.records) if args.records else distinct_records(args.shared)
+    pool = build(args.samples, args.seed, base)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     with open(args.output, "w", encoding="utf-8") as f:
         for rec in pool:
