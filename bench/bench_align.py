@@ -11,9 +11,9 @@ the last samples of ``gsm8k.json``. ``speed`` runs the package (``pip install zi
 lz4 brotli``) in a process of its own, timed around ``rank_sequences_by_alignment`` (its
 multiprocessing pool on every core), and zipcore on every core, on the same texts and level;
 CPU seconds include the package's workers. ``quality``: a pool of ``--per-source`` samples of
-each source, and for each source ``--held-out`` other samples of it as the target;
-precision@k is the share of the top k that come from the target's source (random: that
-source's share of the pool).
+each source, and for each source ``--held-out`` other samples of it as the target, scored by
+``zipfit``, ``dict`` and ``dict`` with ``contrast=True``; precision@k is the share of the top
+k that come from the target's source (random: that source's share of the pool).
 """
 
 from __future__ import annotations
@@ -129,12 +129,13 @@ def quality(args: argparse.Namespace) -> None:
     for name, target in held.items():
         row = {"target": name, "random": round(float(np.mean(label == name)), 3)}
         scores = {}
-        for method in ("zipfit", "dict"):
+        for method, contrast in (("zipfit", False), ("dict", False), ("dict", True)):
+            column = method + (", contrast" if contrast else "")
             start = time.perf_counter()
-            scores[method] = zipcore.align_scores(pool, target, method=method)
-            top = np.argsort(-scores[method], kind="stable")[:args.k]
-            row[method] = round(float(np.mean(label[top] == name)), 3)
-            row[f"{method} s"] = round(time.perf_counter() - start, 1)
+            scores[column] = zipcore.align_scores(pool, target, method=method, contrast=contrast)
+            top = np.argsort(-scores[column], kind="stable")[:args.k]
+            row[column] = round(float(np.mean(label[top] == name)), 3)
+            row[f"{column} s"] = round(time.perf_counter() - start, 1)
         diverse = zipcore.select_aligned(pool, target, args.k, method="dict", diverse=True)
         row["dict, diverse"] = round(float(np.mean(label[diverse] == name)), 3)
         row["spearman zipfit~dict"] = round(spearman(scores["zipfit"], scores["dict"]), 3)

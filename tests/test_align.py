@@ -15,7 +15,7 @@ from hypothesis import given, settings, strategies as st
 
 import zipcore
 from zipcore import _core
-from zipcore.align import DIVERSE_FACTOR, align_scores, select_aligned
+from zipcore.align import DIVERSE_FACTOR, align_scores, background_sets, select_aligned
 
 
 def oracle(sources: list[bytes], targets: list[bytes], level: int) -> np.ndarray:
@@ -113,8 +113,8 @@ def _dialogue(record: dict[str, Any]) -> str:
     return "\n".join(turn["value"] for turn in record["conversations"])
 
 
-@pytest.mark.parametrize("method", ["zipfit", "dict"])
-def test_select_aligned_finds_the_target_source(real_pool, method):
+@pytest.mark.parametrize("method, contrast", [("zipfit", False), ("dict", False), ("dict", True)])
+def test_select_aligned_finds_the_target_source(real_pool, method, contrast):
     """The example pool mixes GSM8K (1,200) and hh-rlhf dialogues (300); the target is 40
     other hh-rlhf dialogues, none of them in the pool."""
     records = real_pool("pool")
@@ -123,12 +123,45 @@ def test_select_aligned_finds_the_target_source(real_pool, method):
     target = [text for text in map(_dialogue, real_pool("hh", 0, 120)[::2]) if text not in pool]
     target = target[:40]
     assert len(target) == 40 and wanted.sum() == 300
-    chosen = select_aligned(pool, target, 100, method=method, threads=2)
+    chosen = select_aligned(pool, target, 100, method=method, contrast=contrast, threads=2)
     assert chosen.dtype == np.int64 and len(set(chosen.tolist())) == 100
     precision = wanted[chosen].mean()
     assert precision >= 0.9, precision
-    scores = align_scores(pool, target, method=method)
+    scores = align_scores(pool, target, method=method, contrast=contrast)
     assert np.array_equal(chosen, np.argsort(-scores, kind="stable")[:100])  # best first
+
+
+def test_contrast_is_the_target_score_less_the_pools(real_pool):
+    pool = _texts(real_pool("pool", 0, 300))
+    target = _texts(real_pool("hh", 0, 12))
+    sizes = np.array([len(s) for s in pool])
+    first, second = background_sets(sizes, sum(map(len, target)))
+    assert not set(first.tolist()) & set(second.tolist())
+    assert sizes[first].sum() >= sum(map(len, target)) <= sizes[second].sum()
+    # the shortest such sets: one sample less would fall short
+    assert sizes[first].sum() - sizes[first].max() < sum(map(len, target))
+
+    def on(samples: list[bytes], dictionary: list[bytes]) -> np.ndarray:
+        return align_scores(samples, dictionary, method="dict")
+
+    background = on(pool, [pool[i] for i in first])
+    background[first] = on([pool[i] for i in first], [pool[i] for i in second])
+    expected = on(pool, target) - background
+    for threads in (1, 3):
+        scores = align_scores(pool, target, method="dict", contrast=True, threads=threads)
+        assert np.array_equal(scores, expected)
+    assert ((-1 <= expected) & (expected <= 1)).all()
+    # a copy of a target sample stays near the top; the background does not explain it away
+    with_copy = align_scores(pool + [target[0]], target, method="dict", contrast=True)
+    assert with_copy[-1] > np.quantile(with_copy[:-1], 0.99)
+
+
+def test_contrast_needs_a_pool_of_twice_the_targets_bytes():
+    with pytest.raises(ValueError, match=r"twice the target set's bytes \(20\), this one "
+                                         r"holds 19"):
+        align_scores([b"a" * 9, b"b" * 10], [b"t" * 10], method="dict", contrast=True)
+    scores = align_scores([b"a" * 10, b"b" * 10], [b"t" * 10], method="dict", contrast=True)
+    assert scores.shape == (2,) and np.isfinite(scores).all()
 
 
 def test_ties_keep_index_order():
@@ -194,6 +227,10 @@ def test_errors_name_what_is_wrong():
         align_scores([b"a"], [b"b"], level=10)
     with pytest.raises(ValueError, match="level for dict must be 1..22"):
         align_scores([b"a"], [b"b"], method="dict", level=0)
+    with pytest.raises(ValueError, match="contrast=True is a score of method='dict'"):
+        align_scores([b"a"], [b"b"], contrast=True)
+    with pytest.raises(TypeError, match="contrast must be True or False, got int"):
+        align_scores([b"a"], [b"b"], method="dict", contrast=1)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"budget 3 is larger than the pool \(2 samples\)"):
         select_aligned([b"a", b"b"], [b"b"], 3)
 
@@ -203,3 +240,10 @@ def test_progress_is_reported(real_pool):
     align_scores(_texts(real_pool("pool", 0, 30)), [b"x" * 50] * 4, threads=2,
                  progress=lambda done, total: seen.append((done, total)))
     assert seen and seen[-1][0] <= seen[-1][1] == 30 + 4 + 30
+    seen.clear()
+    pool = _texts(real_pool("pool", 0, 30))
+    align_scores(pool, [b"x" * 50] * 4, method="dict", contrast=True,
+                 progress=lambda done, total: seen.append((done, total)))
+    members = len(background_sets(np.array([len(s) for s in pool]), 200)[0])
+    assert seen[-1] == (2 * 30 + members, 2 * 30 + members)
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)

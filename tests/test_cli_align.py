@@ -23,22 +23,25 @@ def files(tmp_path, real_pool) -> tuple[Path, Path, list[dict], list[dict]]:
     return pool_path, target_path, pool, target
 
 
-@pytest.mark.parametrize("method", ["zipfit", "dict"])
+@pytest.mark.parametrize("method, contrast", [("zipfit", False), ("dict", False), ("dict", True)])
 @pytest.mark.parametrize("diverse", [False, True])
-def test_align_keeps_what_select_aligned_keeps(files, tmp_path, method, diverse):
+def test_align_keeps_what_select_aligned_keeps(files, tmp_path, method, contrast, diverse):
     pool_path, target_path, pool, target = files
     out, scores_out = tmp_path / "kept.jsonl", tmp_path / "scores.txt"
     argv = ["align", str(pool_path), "--target", str(target_path), "-o", str(out), "--budget", "10",
             "--method", method, "--scores-out", str(scores_out), "-q", "--template",
-            "{conversations}"] + (["--diverse"] if diverse else [])
+            "{conversations}"] + (["--diverse"] if diverse else []) + (
+            ["--contrast"] if contrast else [])
     assert cli.main(argv) == 0
     samples = zipcore.read_pool(pool_path, template="{conversations}").pool
     targets = zipcore.read_pool(target_path, template="{conversations}").pool
-    expected = zipcore.select_aligned(samples, targets, 10, method=method, diverse=diverse)
+    expected = zipcore.select_aligned(samples, targets, 10, method=method, contrast=contrast,
+                                      diverse=diverse)
     kept = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert kept == [pool[i] for i in expected]
     scores = [float(line) for line in scores_out.read_text().splitlines()]
-    assert np.array_equal(scores, zipcore.align_scores(samples, targets, method=method))
+    assert np.array_equal(scores, zipcore.align_scores(samples, targets, method=method,
+                                                       contrast=contrast))
 
 
 def test_align_reads_records_and_several_targets(files, tmp_path, capsys, real_pool):
@@ -60,6 +63,7 @@ def test_align_reads_records_and_several_targets(files, tmp_path, capsys, real_p
     (["--level", "10"], "level for zipfit must be 0..9, got 10"),
     (["--method", "dict", "--level", "0"], "level for dict must be 1..22, got 0"),
     (["--budget", "81"], "pool.json: budget 81 is larger than the pool (80 samples)"),
+    (["--contrast"], "contrast=True is a score of method='dict'"),
 ])
 def test_align_errors_are_one_line(files, tmp_path, capsys, flags, message):
     pool_path, target_path, _, _ = files

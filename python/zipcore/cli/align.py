@@ -1,6 +1,7 @@
 """``zipcore align INPUT... --target FILE... -o OUTPUT --budget N``: keep the records most like
-a target set (:mod:`zipcore.align`: ZIP-FIT's score, or the dictionary score), optionally
-without near-duplicates (``--diverse``). INPUTs, targets and the sample options are read as
+a target set (:mod:`zipcore.align`: ZIP-FIT's score, or the dictionary score, optionally
+against the pool's own data: ``--contrast``), optionally without near-duplicates
+(``--diverse``). INPUTs, targets and the sample options are read as
 ``select`` reads its INPUTs (:mod:`.pool_inputs`); every check runs before any work."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..align import (DICT_LEVEL, DIVERSE_FACTOR, METHODS, ZIPFIT_LEVEL, align_scores,
-                     best_aligned, checked_budget, method_level)
+                     best_aligned, check_method, checked_budget, method_level)
 from ..io import atomic
 from ..io.inputs import expand, local_inputs
 from ..io.jsonstream import sniff
@@ -36,6 +37,10 @@ def add_command(commands: Any) -> None:
                        help="zipfit (default): ZIP-FIT's score exactly, N x M gzip pairs, for "
                             "a few hundred targets; dict: one zstd dictionary of the targets, N "
                             "compressions, for large target sets and pools")
+    align.add_argument("--contrast", action="store_true",
+                       help="dict only: score each sample against the pool's own data too and "
+                            "keep the difference, what is particular to the target (for a "
+                            "target in the pool's general style)")
     align.add_argument("--level", type=int, default=None, metavar="N",
                        help=f"zipfit: gzip level 0..9 ({ZIPFIT_LEVEL}; the zip-fit package's "
                             f"default is 0); dict: zstd level 1..22 ({DICT_LEVEL}; over 16 MiB "
@@ -53,7 +58,8 @@ def add_command(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:  # the level's range is the method's: checked before anything is read
+    try:  # the level's range and --contrast are the method's: checked before anything is read
+        check_method(args.method, args.contrast)
         method_level(args.method, args.level)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
@@ -79,8 +85,9 @@ def run(args: argparse.Namespace) -> int:
         target = read_inputs(args, targets, threads)
         if len(target) == 0:
             raise ValueError(f"{', '.join(item.name for item in targets)}: no target records")
-        scores = align_scores(source.pool, target.pool, method=args.method, level=args.level,
-                              threads=threads, progress=not args.quiet)
+        scores = align_scores(source.pool, target.pool, method=args.method,
+                              contrast=args.contrast, level=args.level, threads=threads,
+                              progress=not args.quiet)
         indices = best_aligned(source.pool, scores, budget, diverse=args.diverse,
                                threads=threads, progress=not args.quiet)
         files: list[tuple[atomic.Output, atomic.Content]] = [
@@ -90,7 +97,8 @@ def run(args: argparse.Namespace) -> int:
         atomic.write_files(files)
     unit = "pairs" if source.pairs else "records"
     print(f"zipcore: kept {len(indices)} of {len(source)} {unit} most like {len(target)} "
-          f"target samples ({args.method}{', diverse' if args.diverse else ''}), best score "
+          f"target samples ({args.method}{', contrast' if args.contrast else ''}"
+          f"{', diverse' if args.diverse else ''}), best score "
           f"{scores[indices[0]]:.4f}, wrote {args.output}", file=sys.stderr)
     return 0
 
