@@ -80,7 +80,7 @@ print(json.dumps([[text, float(score)] for text, score in ranked]))
 """
 
 
-@pytest.mark.parametrize("level", [0, 9])
+@pytest.mark.parametrize("level", [0, pytest.param(9, marks=pytest.mark.slow)])
 def test_zipfit_scores_are_the_packages(real_pool, level):
     """The package itself, in a process of its own (it forks a multiprocessing pool). Its mean
     comes from results gathered out of order (imap_unordered), so it may differ in the last bit."""

@@ -43,6 +43,7 @@ def simple(value: Any) -> bool:
     return True
 
 
+@pytest.mark.slow  # 400 generated records; the cases below run in the fast tier
 @settings(max_examples=400, deadline=None)
 @given(RECORDS, st.booleans(), st.sampled_from([None, 0, 2]),
        st.sampled_from([(", ", ": "), (",", ":"), (" ,\t", " :\r\n")]))

@@ -164,7 +164,7 @@ def _zstd_reference(group: bytes, level: int) -> int:
     return len(zstandard.ZstdCompressor(compression_params=params).compress(group))
 
 
-@pytest.mark.parametrize("level", [1, 3, 9, 19])
+@pytest.mark.parametrize("level", [1, 3, 9, pytest.param(19, marks=pytest.mark.slow)])
 def test_zstd_near_python_zstandard_and_thread_independent(example_samples, level):
     group = framed(example_samples)
     sizes = {threads: measure(example_samples, codec="zstd", level=level, threads=threads)

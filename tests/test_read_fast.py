@@ -84,6 +84,7 @@ json_values = st.recursive(
     max_leaves=20)
 
 
+@pytest.mark.slow  # generated records; the fixed cases above run in the fast tier
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(st.dictionaries(st.text(max_size=5), json_values, max_size=5), st.booleans(),
        st.sampled_from(["", " ", "\t", "\r"]))
@@ -96,6 +97,7 @@ _NUMBER = st.from_regex(re.compile(r"-?(0|[1-9][0-9]{0,40})(\.[0-9]{1,40})?([eE]
                         fullmatch=True)
 
 
+@pytest.mark.slow  # 500 generated numbers
 @settings(max_examples=500, deadline=None)
 @given(_NUMBER)
 @example("1e309")

@@ -70,6 +70,7 @@ def expected(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [records[i] for i in zipcore.select([r["text"] for r in records], BUDGET)]
 
 
+@pytest.mark.slow  # a third-party library's own reader
 def test_hugging_face(in_folder: Path, pool_records: list[dict[str, Any]],
                       monkeypatch: pytest.MonkeyPatch) -> None:
     import datasets
@@ -90,6 +91,7 @@ def test_ray_data(in_folder: Path, pool_records: list[dict[str, Any]]) -> None:
                                                       BUDGET)]
 
 
+@pytest.mark.slow  # a third-party library's own reader
 def test_datatrove(in_folder: Path, pool_records: list[dict[str, Any]]) -> None:
     namespace = run_recipe("datatrove")
     chosen = {r["id"] for r in expected(pool_records)}
@@ -111,6 +113,7 @@ def test_data_juicer(in_folder: Path, pool_records: list[dict[str, Any]]) -> Non
     assert namespace["selected"]["id"] == [r["id"] for r in expected(pool_records)]
 
 
+@pytest.mark.slow  # a third-party library's own reader
 def test_duckdb_and_polars(in_folder: Path, pool_records: list[dict[str, Any]]) -> None:
     import pyarrow.parquet as pq
 
