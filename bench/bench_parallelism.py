@@ -18,6 +18,7 @@ drifts over a long run (:func:`flatness`). ``--json`` keeps every round's number
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 import time
@@ -103,6 +104,12 @@ def measure(pool, args, threads: int) -> dict:
     }
 
 
+def selection_digest(indices: np.ndarray) -> str:
+    """SHA-256 of the selected indices (int64, in order): runs kept in separate files, on other
+    machines or thread counts, compare by it."""
+    return hashlib.sha256(np.asarray(indices, dtype=np.int64).tobytes()).hexdigest()
+
+
 def main() -> None:
     args = thread_sweep_args(__doc__.splitlines()[0])
     pool = load_pool(args.pool)
@@ -136,7 +143,8 @@ def main() -> None:
                   "params": {"budget": args.budget, "k1": args.k1, "k2": args.k2, "k3": args.k3,
                              "codec": args.codec, "level": args.level},
                   "same_selection_for_all_thread_counts": same,
-                  "runs": [{k: v for k, v in r.items() if k != "indices"} for r in runs]}
+                  "runs": [{**{k: v for k, v in r.items() if k != "indices"},
+                            "selection_sha256": selection_digest(r["indices"])} for r in runs]}
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=1))
 
