@@ -57,8 +57,9 @@ def read_records(path: Path) -> list[dict]:
 
         import zstandard
 
-        raw = zstandard.ZstdDecompressor(max_window_size=1 << 31).stream_reader(open(path, "rb"))
-        return [json.loads(line) for line in io.TextIOWrapper(raw, encoding="utf-8")]
+        with open(path, "rb") as f:
+            raw = zstandard.ZstdDecompressor(max_window_size=1 << 31).stream_reader(f)
+            return [json.loads(line) for line in io.TextIOWrapper(raw, encoding="utf-8")]
     with open(path, encoding="utf-8") as f:
         return [json.loads(line) for line in f]
 
@@ -88,6 +89,8 @@ def main() -> None:
     parser.add_argument("-o", "--output", type=Path)
     args = parser.parse_args()
     if args.dump_records:
+        if args.records or args.output:
+            parser.error("--dump-records writes the records and stops: no --records or -o")
         with open(args.dump_records, "w", encoding="utf-8") as f:
             for rec in distinct_records(args.shared):
                 f.write(json.dumps(rec, ensure_ascii=False) + "\n")

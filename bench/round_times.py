@@ -3,9 +3,10 @@ still shows how a round's cost grows with the selection.
 
     timeout 60 python bench/round_times.py bench/out/pool_1m.jsonl --budget 100000 --codec zstd
 
-A line per round is printed when the next round's stage 2 starts. The progress callback is
-rate-limited (about ten calls a second), so a fast round may be seen together with the next
-ones: such a line covers several rounds and gives their mean.
+A line is printed when a new round's stage 2 is seen, and one for the last round at the end.
+The progress callback is rate-limited (about ten calls a second), so a fast round may be seen
+together with the next ones: such a line covers several rounds and gives their mean, and the
+first line may start after round 1. Ctrl-C stops the run and keeps what was printed.
 """
 
 from __future__ import annotations
@@ -43,9 +44,16 @@ def main() -> None:
                   f"(at {now - start:.1f} s)", flush=True)
         seen["round"], seen["since"] = round_, now
 
-    zipcore.select_with_stats(pool, args.budget, k1=args.k1, k2=args.k2, k3=args.k3,
-                              threads=args.threads, codec=args.codec, level=args.level,
-                              progress=progress)
+    try:
+        zipcore.select_with_stats(pool, args.budget, k1=args.k1, k2=args.k2, k3=args.k3,
+                                  threads=args.threads, codec=args.codec, level=args.level,
+                                  progress=progress)
+    except KeyboardInterrupt:
+        print(f"stopped in round {seen['round']}", flush=True)
+        return
+    if seen["round"]:
+        print(f"round {seen['round']}: {time.perf_counter() - seen['since']:.3f} s (the last)",
+              flush=True)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import subprocess
 import sys
 from typing import Any
@@ -15,7 +16,9 @@ from hypothesis import given, settings, strategies as st
 
 import zipcore
 from zipcore import _core
-from zipcore.align import DIVERSE_FACTOR, align_scores, background_sets, select_aligned
+from zipcore.align import (CONTRAST_DRAWS, DIVERSE_FACTOR, align_scores, background_sets,
+                           own_sets, select_aligned)
+from zipcore.pool import Pool
 
 
 def oracle(sources: list[bytes], targets: list[bytes], level: int) -> np.ndarray:
@@ -134,19 +137,23 @@ def test_select_aligned_finds_the_target_source(real_pool, method, contrast):
 def test_contrast_is_the_target_score_less_the_pools(real_pool):
     pool = _texts(real_pool("pool", 0, 300))
     target = _texts(real_pool("hh", 0, 12))
+    target_bytes = sum(map(len, target))
     sizes = np.array([len(s) for s in pool])
-    first, second = background_sets(sizes, sum(map(len, target)))
-    assert not set(first.tolist()) & set(second.tolist())
-    assert sizes[first].sum() >= sum(map(len, target)) <= sizes[second].sum()
-    # the shortest such sets: one sample less would fall short
-    assert sizes[first].sum() - sizes[first].max() < sum(map(len, target))
+    sets = background_sets(sizes, target_bytes)
+    assert len(sets) == CONTRAST_DRAWS
+    members = np.concatenate(sets)
+    assert len(set(members.tolist())) == len(members)  # disjoint
+    for chosen in sets:  # each holds the target's bytes, and would not without its last sample
+        assert sizes[chosen].sum() >= target_bytes > sizes[chosen].sum() - sizes[chosen].max()
 
     def on(samples: list[bytes], dictionary: list[bytes]) -> np.ndarray:
         return align_scores(samples, dictionary, method="dict")
 
-    background = on(pool, [pool[i] for i in first])
-    background[first] = on([pool[i] for i in first], [pool[i] for i in second])
-    expected = on(pool, target) - background
+    backgrounds = np.stack([on(pool, [pool[i] for i in chosen]) for chosen in sets])
+    counted = np.ones_like(backgrounds, dtype=bool)
+    for k, chosen in enumerate(sets):
+        counted[k, chosen] = False  # a sample is not scored against a set that holds it
+    expected = on(pool, target) - (backgrounds * counted).sum(axis=0) / counted.sum(axis=0)
     for threads in (1, 3):
         scores = align_scores(pool, target, method="dict", contrast=True, threads=threads)
         assert np.array_equal(scores, expected)
@@ -156,12 +163,41 @@ def test_contrast_is_the_target_score_less_the_pools(real_pool):
     assert with_copy[-1] > np.quantile(with_copy[:-1], 0.99)
 
 
-def test_contrast_needs_a_pool_of_twice_the_targets_bytes():
-    with pytest.raises(ValueError, match=r"twice the target set's bytes \(20\), this one "
-                                         r"holds 19"):
-        align_scores([b"a" * 9, b"b" * 10], [b"t" * 10], method="dict", contrast=True)
-    scores = align_scores([b"a" * 10, b"b" * 10], [b"t" * 10], method="dict", contrast=True)
-    assert scores.shape == (2,) and np.isfinite(scores).all()
+def test_an_exact_copy_in_a_background_set_does_not_count_against_a_sample(real_pool):
+    texts = _texts(real_pool("pool", 0, 150))
+    pool = texts + texts  # every sample twice
+    target = _texts(real_pool("hh", 0, 6))
+    sets = background_sets(np.array([len(s) for s in pool]), sum(map(len, target)))
+    own = own_sets(Pool.from_samples(pool), sets)
+    for k, chosen in enumerate(sets):  # the set's samples and their twins, nothing else
+        twins = (chosen + len(texts)) % len(pool)
+        assert np.array_equal(np.flatnonzero(own[k]), np.union1d(chosen, twins))
+    scores = align_scores(pool, target, method="dict", contrast=True)
+    twins = (np.concatenate(sets) + len(texts)) % len(pool)
+    # the twin of a background sample is scored as the sample is, not pushed down by its copy
+    assert np.array_equal(scores[twins], scores[np.concatenate(sets)])
+    assert scores[twins].mean() > np.median(scores) - 0.1
+
+
+@pytest.mark.parametrize("sizes, target, message", [
+    ([9, 10], 10, "splits into 3 random sets of at least the target set's 10 bytes each; "
+                  "this one (2 samples, 19 bytes) does not"),
+    ([1000], 10, "(1 samples, 1,000 bytes) does not"),  # one sample cannot be two sets
+])
+def test_contrast_needs_a_pool_that_splits_into_background_sets(sizes, target, message):
+    pool = [b"p" * size for size in sizes]
+    with pytest.raises(ValueError, match=re.escape(message)):
+        align_scores(pool, [b"t" * target], method="dict", contrast=True)
+
+
+def test_contrast_on_small_and_empty_inputs():
+    scores = align_scores([b"a" * 10, b"b" * 10, b"c" * 10], [b"t" * 10], method="dict",
+                          contrast=True)
+    assert scores.shape == (3,) and np.isfinite(scores).all()
+    empty_targets = align_scores([b"a" * 10, b"b" * 10, b"c" * 10], [b""], method="dict",
+                                 contrast=True)  # each set holds one sample
+    assert empty_targets.shape == (3,) and np.isfinite(empty_targets).all()
+    assert align_scores([], [b"t"], method="dict", contrast=True).shape == (0,)
 
 
 def test_ties_keep_index_order():
@@ -229,8 +265,9 @@ def test_errors_name_what_is_wrong():
         align_scores([b"a"], [b"b"], method="dict", level=0)
     with pytest.raises(ValueError, match="contrast=True is a score of method='dict'"):
         align_scores([b"a"], [b"b"], contrast=True)
-    with pytest.raises(TypeError, match="contrast must be True or False, got int"):
+    with pytest.raises(TypeError, match="contrast must be True or False, got 1"):
         align_scores([b"a"], [b"b"], method="dict", contrast=1)  # type: ignore[arg-type]
+    assert align_scores([b"a"] * 4, [b"b"], method="dict", contrast=np.True_).shape == (4,)
     with pytest.raises(ValueError, match=r"budget 3 is larger than the pool \(2 samples\)"):
         select_aligned([b"a", b"b"], [b"b"], 3)
 
@@ -244,6 +281,6 @@ def test_progress_is_reported(real_pool):
     pool = _texts(real_pool("pool", 0, 30))
     align_scores(pool, [b"x" * 50] * 4, method="dict", contrast=True,
                  progress=lambda done, total: seen.append((done, total)))
-    members = len(background_sets(np.array([len(s) for s in pool]), 200)[0])
-    assert seen[-1] == (2 * 30 + members, 2 * 30 + members)
+    total = (1 + CONTRAST_DRAWS) * 30
+    assert seen[-1] == (total, total)
     assert [done for done, _ in seen] == sorted(done for done, _ in seen)

@@ -63,7 +63,7 @@ def test_align_reads_records_and_several_targets(files, tmp_path, capsys, real_p
     (["--level", "10"], "level for zipfit must be 0..9, got 10"),
     (["--method", "dict", "--level", "0"], "level for dict must be 1..22, got 0"),
     (["--budget", "81"], "pool.json: budget 81 is larger than the pool (80 samples)"),
-    (["--contrast"], "contrast=True is a score of method='dict'"),
+    (["--contrast"], "--contrast needs --method dict"),
 ])
 def test_align_errors_are_one_line(files, tmp_path, capsys, flags, message):
     pool_path, target_path, _, _ = files
@@ -72,6 +72,16 @@ def test_align_errors_are_one_line(files, tmp_path, capsys, flags, message):
     assert cli.main(argv + flags) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and not out.exists()
+
+
+def test_a_pool_too_small_for_contrast_is_named(files, tmp_path, capsys):
+    pool_path, target_path, _, _ = files
+    out = tmp_path / "kept.json"
+    assert cli.main(["align", str(pool_path), "--target", str(pool_path), "-o", str(out),
+                     "--budget", "5", "--method", "dict", "--contrast", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "pool.json: contrast needs a pool that splits into 3 random sets" in err
+    assert err.count("\n") == 1 and not out.exists()
 
 
 def test_align_never_writes_over_a_target(files, capsys):

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from ..align import (DICT_LEVEL, DIVERSE_FACTOR, METHODS, ZIPFIT_LEVEL, align_scores,
-                     best_aligned, check_method, checked_budget, method_level)
+from ..align import (CONTRAST_DRAWS, DICT_LEVEL, DIVERSE_FACTOR, METHODS, ZIPFIT_LEVEL,
+                     align_scores, background_sets, best_aligned, checked_budget, method_level)
 from ..io import atomic
 from ..io.inputs import expand, local_inputs
 from ..io.jsonstream import sniff
@@ -38,9 +38,11 @@ def add_command(commands: Any) -> None:
                             "a few hundred targets; dict: one zstd dictionary of the targets, N "
                             "compressions, for large target sets and pools")
     align.add_argument("--contrast", action="store_true",
-                       help="dict only: score each sample against the pool's own data too and "
-                            "keep the difference, what is particular to the target (for a "
-                            "target in the pool's general style)")
+                       help="dict only: score each sample against random sets of the pool's "
+                            "own samples too and keep the difference, what is particular to "
+                            "the target (for a target in the pool's general style); costs "
+                            f"{1 + CONTRAST_DRAWS} x dict and needs a pool of {CONTRAST_DRAWS} "
+                            "x the targets' bytes; deduplicate the pool first")
     align.add_argument("--level", type=int, default=None, metavar="N",
                        help=f"zipfit: gzip level 0..9 ({ZIPFIT_LEVEL}; the zip-fit package's "
                             f"default is 0); dict: zstd level 1..22 ({DICT_LEVEL}; over 16 MiB "
@@ -58,8 +60,9 @@ def add_command(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:  # the level's range and --contrast are the method's: checked before anything is read
-        check_method(args.method, args.contrast)
+    if args.contrast and args.method != "dict":
+        raise UsageError("--contrast needs --method dict")
+    try:  # the level's range is the method's: checked before anything is read
         method_level(args.method, args.level)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
@@ -85,6 +88,11 @@ def run(args: argparse.Namespace) -> int:
         target = read_inputs(args, targets, threads)
         if len(target) == 0:
             raise ValueError(f"{', '.join(item.name for item in targets)}: no target records")
+        if args.contrast:  # the pool must hold the background sets: said before any scoring
+            try:
+                background_sets(np.diff(source.pool.offsets), int(target.pool.offsets[-1]))
+            except ValueError as exc:
+                raise ValueError(f"{', '.join(item.name for item in inputs)}: {exc}") from None
         scores = align_scores(source.pool, target.pool, method=args.method,
                               contrast=args.contrast, level=args.level, threads=threads,
                               progress=not args.quiet)
