@@ -143,8 +143,13 @@ def test_contrast_is_the_target_score_less_the_pools(real_pool):
     assert len(sets) == CONTRAST_DRAWS
     members = np.concatenate(sets)
     assert len(set(members.tolist())) == len(members)  # disjoint
-    for chosen in sets:  # each holds the target's bytes, and would not without its last sample
-        assert sizes[chosen].sum() >= target_bytes > sizes[chosen].sum() - sizes[chosen].max()
+    order = np.random.default_rng(0).permutation(len(pool))  # BACKGROUND_SEED's order
+    start = 0
+    for chosen in sets:  # consecutive runs of it, each the shortest that holds the target's bytes
+        run = order[start:start + len(chosen)]
+        assert np.array_equal(np.sort(run), chosen)
+        assert sizes[run].sum() >= target_bytes > sizes[run[:-1]].sum()
+        start += len(chosen)
 
     def on(samples: list[bytes], dictionary: list[bytes]) -> np.ndarray:
         return align_scores(samples, dictionary, method="dict")
@@ -180,9 +185,10 @@ def test_an_exact_copy_in_a_background_set_does_not_count_against_a_sample(real_
 
 
 @pytest.mark.parametrize("sizes, target, message", [
-    ([9, 10], 10, "splits into 3 random sets of at least the target set's 10 bytes each; "
+    ([9, 10], 10, "splits into 3 random sets of at least 10 bytes each (the target set's size); "
                   "this one (2 samples, 19 bytes) does not"),
-    ([1000], 10, "(1 samples, 1,000 bytes) does not"),  # one sample cannot be two sets
+    ([1000], 10, "(1 samples, 1,000 bytes) does not"),  # one sample cannot be three sets
+    ([6] * 5, 10, "(5 samples, 30 bytes) does not"),  # three times the bytes: sets go over
 ])
 def test_contrast_needs_a_pool_that_splits_into_background_sets(sizes, target, message):
     pool = [b"p" * size for size in sizes]
@@ -198,6 +204,13 @@ def test_contrast_on_small_and_empty_inputs():
                                  contrast=True)  # each set holds one sample
     assert empty_targets.shape == (3,) and np.isfinite(empty_targets).all()
     assert align_scores([], [b"t"], method="dict", contrast=True).shape == (0,)
+    with pytest.raises(ValueError, match="level for dict must be 1..22"):
+        align_scores([], [b"t"], method="dict", contrast=True, level=0)  # checked all the same
+    # a text in every background set: all sets count, and its copies explain it whole
+    repeated = b"the same sentence, over and over in the pool " * 3
+    scores = align_scores([repeated] * 10, [repeated], method="dict", contrast=True)
+    plain = align_scores([repeated] * 10, [repeated], method="dict")
+    assert (plain > 0.5).all() and np.allclose(scores, 0.0)  # the sets explain it as T does
 
 
 def test_ties_keep_index_order():

@@ -27,16 +27,19 @@ releasing the GIL:
 ``contrast=True`` (``dict`` only) scores x against the pool's own data too, and keeps the
 difference: x's dict score against the targets less its mean dict score against
 :data:`CONTRAST_DRAWS` background sets B, disjoint random sets of pool samples, each with at
-least as many bytes as the target set (by less than one sample more), the same on every run.
+least as many bytes as the target set (by less than one sample more), the same on every run
+(of one numpy version: its random generator may change between versions).
 About ``(C(x | B) - C(x | T)) / C(x)``; each term's C(x) is sized with its own dictionary's zstd
 parameters. A set that holds x, or an exact copy of x, is left out of x's mean, since x would
-explain itself there; a near-copy is not recognised and lowers x's score: deduplicate the pool
-first. Where the pool and the target share a general style (instructions, chat), much of what T
+explain itself there (where every set does, as for a text repeated all over the pool, all sets
+count: such a text is the pool's general data); a near-copy is not recognised and lowers x's
+score: deduplicate the pool first. Where the pool and the target share a general style (instructions, chat), much of what T
 explains in x, B explains as well; the difference keeps what is particular to the target: the
 importance weighting of DSIR (arXiv 2302.03169) and Moore-Lewis, with compression in place of
 n-gram models. About -1 to 1 (each dict score is about 0 to 1): above 0 where T explains x
-better than the pool does. Costs ``1 + CONTRAST_DRAWS`` times ``dict``, and needs a pool of
-``CONTRAST_DRAWS`` times the target set's bytes. Measured on five mixed sources
+better than the pool does. Costs ``1 + CONTRAST_DRAWS`` times ``dict``, and needs a pool of a
+little more than ``CONTRAST_DRAWS`` times the target set's bytes (each set may go over by up to
+one sample) in at least as many samples. Measured on five mixed sources
 (``bench/RESULTS.md`` section 10), precision@500 rises from 0.84 to 0.95 on average.
 
 :func:`select_aligned` keeps the ``budget`` best, ties broken by index; ``diverse=True`` runs
@@ -101,11 +104,11 @@ def align_scores(samples: Any, target: Any, *, method: Method = "zipfit",
     pool, targets = as_pool(samples, column), as_pool(target, column)
     if len(targets) == 0:
         raise ValueError("the target set is empty")
-    if len(pool) == 0:
-        return np.zeros(0, dtype=np.float64)
     target_bytes = int(targets.offsets[-1])
     level = method_level(method, level, target_bytes=target_bytes)
     count = thread_count(threads)
+    if len(pool) == 0:
+        return np.zeros(0, dtype=np.float64)
     callback, bar = _progress(progress, method)
     engine = _core.zipfit_alignment if method == "zipfit" else _core.dictionary_alignment
     try:
@@ -177,7 +180,7 @@ def background_sets(sizes: np.ndarray, target_bytes: int,
                     count: int = CONTRAST_DRAWS) -> list[np.ndarray]:
     """``count`` disjoint sets of sample indices (each sorted) for ``contrast=True``:
     consecutive runs of one random order of the pool (:data:`BACKGROUND_SEED`), each the
-    shortest that holds at least ``target_bytes`` bytes and one sample. ``sizes``: the samples'
+    shortest that holds at least ``target_bytes`` bytes (at least 1). ``sizes``: the samples'
     byte counts. ValueError where the pool runs out first."""
     need = max(int(target_bytes), 1)
     order = np.random.default_rng(BACKGROUND_SEED).permutation(len(sizes))
@@ -188,8 +191,8 @@ def background_sets(sizes: np.ndarray, target_bytes: int,
         end = int(np.searchsorted(reached, base + need)) + 1
         if end > len(sizes):
             raise ValueError(f"contrast needs a pool that splits into {count} random sets "
-                             f"of at least the target set's {need:,} bytes each; this one "
-                             f"({len(sizes):,} samples, {int(sizes.sum()):,} bytes) does not")
+                             f"of at least {need:,} bytes each (the target set's size); this "
+                             f"one ({len(sizes):,} samples, {int(sizes.sum()):,} bytes) does not")
         sets.append(np.sort(order[start:end]))
         start, base = end, int(reached[end - 1])
     return sets

@@ -41,8 +41,8 @@ def add_command(commands: Any) -> None:
                        help="dict only: score each sample against random sets of the pool's "
                             "own samples too and keep the difference, what is particular to "
                             "the target (for a target in the pool's general style); costs "
-                            f"{1 + CONTRAST_DRAWS} x dict and needs a pool of {CONTRAST_DRAWS} "
-                            "x the targets' bytes; deduplicate the pool first")
+                            f"{1 + CONTRAST_DRAWS} x dict and needs a pool of a little more than "
+                            f"{CONTRAST_DRAWS} x the targets' bytes; deduplicate the pool first")
     align.add_argument("--level", type=int, default=None, metavar="N",
                        help=f"zipfit: gzip level 0..9 ({ZIPFIT_LEVEL}; the zip-fit package's "
                             f"default is 0); dict: zstd level 1..22 ({DICT_LEVEL}; over 16 MiB "
