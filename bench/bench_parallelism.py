@@ -46,12 +46,17 @@ def _stage_totals(result: zipcore.SelectionResult, stage: str) -> dict[str, floa
 def flatness(rounds: list[dict]) -> dict:
     """Whether late rounds cost more than early ones: the mean over the last tenth of the rounds
     against the mean over the first tenth, of (a) a round's work W over the candidate bytes its
-    stages 2 and 3 evaluated (the issue's measure: candidates grow as the pool is used up, and
-    an evaluation's cost grows with its candidate's bytes; the fixed part of an evaluation is
-    in it, so larger candidates make it smaller), and (b) a round's serial seconds, which do not
-    depend on the candidates. Rounds that evaluated nothing against the selection (the first)
-    are left out."""
-    used = [r for r in rounds if r["stage2"]["evaluated_bytes"] + r["stage3"]["evaluated_bytes"]]
+    stages 2 and 3 evaluated (the issue's measure: candidates' sizes drift as the pool is used
+    up, and an evaluation's cost grows with its candidate's bytes); (b) the same without the
+    round's serial seconds, i.e. the evaluations' own cost per byte; (c) the round's serial
+    seconds, which do not depend on the candidates: where (a) drifts but (b) does not, a fixed
+    cost per round is being divided by a varying number of bytes. Round 1 is left out (its
+    stage 2 reuses stage 1's scores), as are rounds that evaluated nothing. `rounds` are in the
+    form ``measure`` keeps (and ``--json`` writes), so a saved run can be reread."""
+    def evaluated(r: dict) -> int:
+        return r["stage2_evaluated_bytes"] + r["stage3_evaluated_bytes"]
+
+    used = [r for r in rounds if r["round"] > 1 and evaluated(r)]
     if len(used) < 2:
         return {}
     tenth = max(1, len(used) // 10)
@@ -61,13 +66,16 @@ def flatness(rounds: list[dict]) -> dict:
         last = sum(map(value, used[-tenth:])) / tenth
         return first, last, last / first if first > 0 else float("inf")
 
-    per_byte = ratio(lambda r: r["work_seconds"] / (r["stage2"]["evaluated_bytes"]
-                                                    + r["stage3"]["evaluated_bytes"]))
+    per_byte = ratio(lambda r: r["work_seconds"] / evaluated(r))
+    evaluations = ratio(lambda r: (r["work_seconds"] - r["serial_seconds"]) / evaluated(r))
     serial = ratio(lambda r: r["serial_seconds"])
     return {"rounds_per_tenth": tenth,
             "first_tenth_ns_per_byte": 1e9 * per_byte[0],
             "last_tenth_ns_per_byte": 1e9 * per_byte[1],
             "last_over_first": per_byte[2],
+            "first_tenth_evaluation_ns_per_byte": 1e9 * evaluations[0],
+            "last_tenth_evaluation_ns_per_byte": 1e9 * evaluations[1],
+            "evaluation_last_over_first": evaluations[2],
             "first_tenth_serial_seconds": serial[0],
             "last_tenth_serial_seconds": serial[1],
             "serial_last_over_first": serial[2]}
@@ -82,6 +90,10 @@ def measure(pool, args, threads: int) -> dict:
               "stage2": _stage_totals(result, "stage2"),
               "stage3": _stage_totals(result, "stage3")}
     w, s = result.work_seconds, result.span_seconds
+    rounds = [{"round": r["round"], **{key: r[key] for key in KEYS},
+               **{f"{stage}_{key}": r[stage][key] for stage in ("stage2", "stage3")
+                  for key in ("seconds", "evaluated_bytes")}}
+              for r in result.rounds]
     return {
         "threads": threads,
         "wall_seconds": result.wall_seconds,
@@ -95,11 +107,8 @@ def measure(pool, args, threads: int) -> dict:
         "stages": stages,
         "projections": {p: {"seconds": w / p + s, "efficiency": w / (p * (w / p + s))}
                         for p in PROJECTED_CORES},
-        "rounds": [{"round": r["round"], **{key: r[key] for key in KEYS},
-                    **{f"{stage}_{key}": r[stage][key] for stage in ("stage2", "stage3")
-                       for key in ("seconds", "evaluated_bytes")}}
-                   for r in result.rounds],
-        "flatness": flatness(result.rounds),
+        "rounds": rounds,
+        "flatness": flatness(rounds),
         "indices": result.indices,
     }
 
@@ -132,7 +141,9 @@ def main() -> None:
             print(f"  round work per evaluated byte: first tenth "
                   f"{flat['first_tenth_ns_per_byte']:.1f} ns, last tenth "
                   f"{flat['last_tenth_ns_per_byte']:.1f} ns ({flat['last_over_first']:.2f}x); "
-                  f"round serial time {flat['first_tenth_serial_seconds']:.3f} s, "
+                  f"without serial time {flat['first_tenth_evaluation_ns_per_byte']:.1f} ns, "
+                  f"{flat['last_tenth_evaluation_ns_per_byte']:.1f} ns "
+                  f"({flat['evaluation_last_over_first']:.2f}x); round serial time {flat['first_tenth_serial_seconds']:.3f} s, "
                   f"{flat['last_tenth_serial_seconds']:.3f} s "
                   f"({flat['serial_last_over_first']:.2f}x)", file=sys.stderr)
     same = all(np.array_equal(runs[0]["indices"], r["indices"]) for r in runs)

@@ -19,7 +19,8 @@ data=../shared/data
 # Where a zstd evaluation's time goes (the scorer's zstd calls, outside the engine).
 "$py" -c "import json; [print(repr(r)) for r in json.load(open('$data/pool_real_5k.json'))]" \
   > $out/samples_5k.txt
-g++ -O2 -g bench/zstd_eval_cost.cpp /usr/lib/x86_64-linux-gnu/libzstd.a -o $out/zstd_eval_cost
+g++ -O2 -g -Icpp bench/zstd_eval_cost.cpp cpp/zstd_group_dictionary.cpp \
+  /usr/lib/x86_64-linux-gnu/libzstd.a -o $out/zstd_eval_cost
 $out/zstd_eval_cost $out/samples_5k.txt 50 100 500 | tee $out/zstd_eval_cost.txt
 # Work, span and parallelism W/S (section 7), both codecs.
 for codec in zlib zstd; do
@@ -41,3 +42,14 @@ done
   --json $out/memory_1m_zstd.json 2> $out/memory_1m_zstd.time
 /usr/bin/time -v "$py" bench/bench_memory.py $out/pool_1m.jsonl --budget 10000 --threads 2 --codec zlib \
   --json $out/memory_1m_zlib.json 2> $out/memory_1m_zlib.time
+# Large budgets (section 7): 1M -> 100K, both codecs (about 45 min for zlib on 2 cores), and how
+# much of a large selection zstd's dictionary reaches at each level.
+for codec in zlib zstd; do
+  "$py" bench/bench_parallelism.py $out/pool_1m.jsonl --budget 100000 --threads 2 --codec $codec \
+    --json $out/par_1m_100k_$codec.json
+done
+g++ -O2 -Icpp bench/zstd_dictionary_reach.cpp cpp/zstd_group_dictionary.cpp -lzstd \
+  -o $out/zstd_dictionary_reach
+for level in 1 3 4 5 9; do
+  $out/zstd_dictionary_reach $out/pool_1m.jsonl 100000 500000 1000 $level 8 15.99 16 32 64
+done | tee $out/zstd_dictionary_reach.txt

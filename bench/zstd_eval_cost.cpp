@@ -2,16 +2,17 @@
 // libzstd's functions (the system's libzstd.so is stripped; libzstd.a is not).
 //
 //   python -c "import json; [print(repr(r)) for r in json.load(open('../shared/data/pool_real_5k.json'))]" > bench/out/samples_5k.txt
-//   g++ -O2 -g bench/zstd_eval_cost.cpp /usr/lib/x86_64-linux-gnu/libzstd.a -o bench/out/zstd_eval_cost
+//   g++ -O2 -g -Icpp bench/zstd_eval_cost.cpp cpp/zstd_group_dictionary.cpp /usr/lib/x86_64-linux-gnu/libzstd.a -o bench/out/zstd_eval_cost
 //   bench/out/zstd_eval_cost bench/out/samples_5k.txt 100 500
 //   perf record -o bench/out/zstd.perf bench/out/zstd_eval_cost bench/out/samples_5k.txt 100
 //   perf report -i bench/out/zstd.perf --no-children --sort symbol
 //
 // For each group size G it takes the first G samples as the group, the others as candidates,
 // and times what the zstd scorer does (cpp/zstd_scorer.cpp, level 3): build the group's
-// raw-content dictionary with the same table sizes, compress the group in one shot, and compress
-// each candidate with the dictionary attached; also each sample alone (stage 1). One sample per
-// line of the input (repr() output has no raw newlines).
+// dictionary (the scorer's own, cpp/zstd_group_dictionary.cpp; the window sized to the group),
+// compress the group in one shot, and compress each candidate with the dictionary attached; also
+// each sample alone (stage 1). One sample per line of the input (repr() output has no raw
+// newlines).
 #define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 
@@ -23,22 +24,16 @@
 #include <string>
 #include <vector>
 
+#include "zstd_group_dictionary.hpp"
+
 namespace {
 
 constexpr int kLevel = 3;
-constexpr int kMinWindowLog = 20;
-constexpr int kMaxTableLog = 24;
 
 using Clock = std::chrono::steady_clock;
 
 double micros_since(Clock::time_point start) {
   return std::chrono::duration<double, std::micro>(Clock::now() - start).count();
-}
-
-int ceil_log2(std::size_t n) {
-  int log = 0;
-  while ((std::size_t{1} << log) < n) ++log;
-  return log;
 }
 
 std::size_t checked(std::size_t rc) {
@@ -47,22 +42,6 @@ std::size_t checked(std::size_t rc) {
     std::exit(1);
   }
   return rc;
-}
-
-// The scorer's dictionary: raw content, by reference, hash and chain tables covering the group.
-ZSTD_CDict* build_dictionary(const std::string& content) {
-  const ZSTD_compressionParameters base = ZSTD_getCParams(kLevel, 0, content.size());
-  const int content_log = std::min(ceil_log2(content.size()), kMaxTableLog);
-  ZSTD_CCtx_params* params = ZSTD_createCCtxParams();
-  ZSTD_CCtxParams_init(params, kLevel);
-  // The scorer sizes the window to the largest possible group; here, to this one.
-  ZSTD_CCtxParams_setParameter(params, ZSTD_c_windowLog, std::max(kMinWindowLog, content_log + 1));
-  ZSTD_CCtxParams_setParameter(params, ZSTD_c_hashLog, std::max<int>(base.hashLog, content_log));
-  ZSTD_CCtxParams_setParameter(params, ZSTD_c_chainLog, std::max<int>(base.chainLog, content_log));
-  ZSTD_CDict* dictionary = ZSTD_createCDict_advanced2(content.data(), content.size(), ZSTD_dlm_byRef,
-                                                      ZSTD_dct_rawContent, params, ZSTD_defaultCMem);
-  ZSTD_freeCCtxParams(params);
-  return dictionary;
 }
 
 void measure(const std::vector<std::string>& samples, std::size_t group_size) {
@@ -74,7 +53,9 @@ void measure(const std::vector<std::string>& samples, std::size_t group_size) {
   auto start = Clock::now();
   for (int b = 0; b < kBuilds; ++b) {
     ZSTD_freeCDict(dictionary);
-    dictionary = build_dictionary(content);
+    dictionary = zipcore::build_group_dictionary(reinterpret_cast<const std::uint8_t*>(content.data()),
+                                                 content.size(), kLevel,
+                                                 zipcore::group_window_log(content.size()));
   }
   const double build_us = micros_since(start) / kBuilds;
 

@@ -1,32 +1,24 @@
-#define ZSTD_STATIC_LINKING_ONLY  // ZSTD_createCDict_advanced2, ZSTD_c_forceAttachDict
+#define ZSTD_STATIC_LINKING_ONLY  // ZSTD_c_forceAttachDict
 #include "zstd_scorer.hpp"
 
 #include <zstd.h>
 
-#include <algorithm>
 #include <cmath>
 #include <string>
 
 #include "errors.hpp"
 #include "group_framing.hpp"
 #include "parallel.hpp"
+#include "zstd_group_dictionary.hpp"
 
 namespace zipcore {
 namespace {
 
-constexpr int kMinWindowLog = 20;
-constexpr int kMaxTableLog = 24;  // hash tables of 64 MiB at most, whatever the group size
 constexpr std::size_t kOneShotBytes = std::size_t{1} << 20;  // smaller groups: exact one-shot size
 
 std::size_t check(std::size_t rc, const char* what) {
   if (ZSTD_isError(rc)) throw DataError(std::string(what) + " failed: " + ZSTD_getErrorName(rc));
   return rc;
-}
-
-int ceil_log2(std::size_t n) {
-  int log = 0;
-  while ((std::size_t{1} << log) < n && log < 62) ++log;
-  return log;
 }
 
 // Per-thread compression contexts and buffers, kept for the thread's lifetime.
@@ -71,8 +63,7 @@ int ZstdGroupScorer::max_level() { return ZSTD_maxCLevel(); }
 ZstdGroupScorer::ZstdGroupScorer(const CodecOptions& options)
     : level_(options.level),
       threads_(options.threads),
-      window_log_(std::clamp(ceil_log2(options.max_group_bytes + 1), kMinWindowLog,
-                             static_cast<int>(ZSTD_WINDOWLOG_MAX))) {
+      window_log_(group_window_log(options.max_group_bytes)) {
   if (level_ < 1 || level_ > ZSTD_maxCLevel()) {
     throw InvalidArgument("zstd level must be 1.." + std::to_string(ZSTD_maxCLevel()) + ", got " +
                           std::to_string(level_));
@@ -153,21 +144,8 @@ void ZstdGroupScorer::compress_new_content() {
 
 void ZstdGroupScorer::rebuild_dictionary() {
   ZSTD_freeCDict(dictionary_);
-  dictionary_ = nullptr;
-  ZSTD_CCtx_params* params = ZSTD_createCCtxParams();
-  if (!params) throw std::bad_alloc();
-  const int content_log = std::min(ceil_log2(content_.size()), kMaxTableLog);
-  const ZSTD_compressionParameters base = ZSTD_getCParams(level_, 0, content_.size());
-  ZSTD_CCtxParams_init(params, level_);
-  ZSTD_CCtxParams_setParameter(params, ZSTD_c_windowLog, window_log_);
-  ZSTD_CCtxParams_setParameter(params, ZSTD_c_hashLog, std::max<int>(base.hashLog, content_log));
-  if (base.strategy != ZSTD_fast) {
-    ZSTD_CCtxParams_setParameter(params, ZSTD_c_chainLog, std::max<int>(base.chainLog, content_log));
-  }
   // By reference: content_ does not change until the next prepare(), which rebuilds this.
-  dictionary_ = ZSTD_createCDict_advanced2(content_.data(), content_.size(), ZSTD_dlm_byRef,
-                                           ZSTD_dct_rawContent, params, ZSTD_defaultCMem);
-  ZSTD_freeCCtxParams(params);
+  dictionary_ = build_group_dictionary(content_.data(), content_.size(), level_, window_log_);
   if (!dictionary_) throw DataError("ZSTD_createCDict_advanced2 failed");
 
   ZstdThreadState& state = zstd_thread_state();

@@ -1,4 +1,5 @@
-// The zstd scorer: sees redundancy across the whole selection, not just zlib's last 32 KB.
+// The zstd scorer: sees redundancy across the selection's last 16 MiB (levels 1-4) or all of it
+// (levels 5 and up), not just zlib's last 32 KB.
 //
 // A candidate's score is (raw bytes of group + candidate) / (compressed size of the group +
 // compressed size of the candidate given the group):
@@ -11,7 +12,10 @@
 //     block, measured once per dictionary) is subtracted, since a one-shot compression of the
 //     whole group would not pay it per member.
 // The window and the dictionary's hash tables are sized to cover the largest possible group, up
-// to zstd's 2 GiB window (window log 31); content older than the window is not matched.
+// to zstd's 2 GiB window (window log 31); content older than the window is not matched. Of a
+// larger group, libzstd loads only the last 16 MiB into the dictionary at levels 1-4
+// (zstd_group_dictionary.hpp says why): there a round costs the same however large the
+// selection, while at higher levels each change pays a build that grows with the group.
 #pragma once
 
 #include <cstdint>

@@ -216,7 +216,8 @@ def select(
             ``progress(stage, round, done, total)``, see ``ProgressCallback``; ``None`` or
             ``False`` for none.
         codec: ``"zlib"`` (default; exact, the reference's scores) or ``"zstd"`` (sees
-            redundancy across the whole selection instead of zlib's last 32 KB, and is faster;
+            redundancy across the selection's last 16 MiB at levels 1-4, all of it from level
+            5, instead of zlib's last 32 KB, and is faster;
             see the README's "Choosing a codec").
         level: compression level; zlib is always 9, zstd defaults to 3 (1..22).
         checkpoint: a file path. The run's state is written there atomically after every round;
