@@ -49,10 +49,10 @@ def flatness(rounds: list[dict]) -> dict:
     stages 2 and 3 evaluated (the issue's measure: candidates' sizes drift as the pool is used
     up, and an evaluation's cost grows with its candidate's bytes); (b) the same without the
     round's serial seconds, i.e. the evaluations' own cost per byte; (c) the round's serial
-    seconds, which do not depend on the candidates: where (a) drifts but (b) does not, a fixed
-    cost per round is being divided by a varying number of bytes. Round 1 is left out (its
-    stage 2 reuses stage 1's scores), as are rounds that evaluated nothing. `rounds` are in the
-    form ``measure`` keeps (and ``--json`` writes), so a saved run can be reread."""
+    seconds, which depend far less on the candidates: where (a) drifts but (b) does not, a
+    nearly fixed cost per round is being divided by a varying number of bytes. Round 1 is left
+    out (its stage 2 reuses stage 1's scores), as are rounds that evaluated nothing. `rounds`
+    are in the form ``measure`` keeps (and ``--json`` writes), so a saved run can be reread."""
     def evaluated(r: dict) -> int:
         return r["stage2_evaluated_bytes"] + r["stage3_evaluated_bytes"]
 

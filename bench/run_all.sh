@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the benchmarks of sections 1-4 of bench/RESULTS.md in sequence on an otherwise idle machine;
-# results in bench/out/. About 35 minutes on 2 cores. Sections 5 (Ray) and 6 (dataset R) give
+# Runs the benchmarks of sections 1-4 and 7 of bench/RESULTS.md in sequence on an otherwise idle
+# machine; results in bench/out/. About 90 minutes on 2 cores (55 of them 1M -> 100K). Sections 5 (Ray) and 6 (dataset R) give
 # their commands in docs/distributed.md and docs/entropy_law.md. Numbers are copied into bench/RESULTS.md by hand, with the date.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,8 +48,8 @@ for codec in zlib zstd; do
   "$py" bench/bench_parallelism.py $out/pool_1m.jsonl --budget 100000 --threads 2 --codec $codec \
     --json $out/par_1m_100k_$codec.json
 done
-g++ -O2 -Icpp bench/zstd_dictionary_reach.cpp cpp/zstd_group_dictionary.cpp -lzstd \
-  -o $out/zstd_dictionary_reach
+g++ -O2 -Icpp bench/zstd_dictionary_reach.cpp cpp/zstd_group_dictionary.cpp \
+  /usr/lib/x86_64-linux-gnu/libzstd.a -o $out/zstd_dictionary_reach
 for level in 1 3 4 5 9; do
   $out/zstd_dictionary_reach $out/pool_1m.jsonl 100000 500000 1000 $level 8 15.99 16 32 64
 done | tee $out/zstd_dictionary_reach.txt

@@ -4,14 +4,15 @@
 // mean that the older content was not used.
 //
 //   g++ -O2 -Icpp bench/zstd_dictionary_reach.cpp cpp/zstd_group_dictionary.cpp -lzstd -o bench/out/zstd_dictionary_reach
-//   bench/out/zstd_dictionary_reach bench/out/pool_1m.jsonl 100000 500000 2000 3 8 16 32 64
+//   bench/out/zstd_dictionary_reach bench/out/pool_1m.jsonl 100000 500000 1000 3 8 15.99 16 32 64
 //
 // Arguments: a file of one sample per line (JSONL records as they are), the number of leading
 // lines that form the group, the line where the candidates start, how many candidates, the zstd
 // level, then the suffix sizes D in MiB. The group is framed as the engine frames it
 // ("[" + r_1 + ", " + r_2 ...), a candidate as ", " + r + "]", and the dictionary is the
-// engine's own (cpp/zstd_group_dictionary.cpp). In bench/out/pool_1m.jsonl every conversation
-// appears about 8.8 times, so many candidates have a copy somewhere in the group.
+// engine's own (cpp/zstd_group_dictionary.cpp), which at levels 1-4 keeps only the group's last
+// 2^24 - 2 bytes, as libzstd 1.5.4 does itself. In bench/out/pool_1m.jsonl every conversation
+// appears about 8.8 times, so the candidates have copies somewhere in the group.
 #define ZSTD_STATIC_LINKING_ONLY  // ZSTD_c_forceAttachDict
 #include <zstd.h>
 
@@ -85,7 +86,7 @@ void report(const char* label, const Pass& pass, const Pass& whole) {
   double change = 0;
   for (std::size_t i = 0; i < pass.sizes.size(); ++i) {
     same += pass.sizes[i] == whole.sizes[i];
-    change += static_cast<double>(pass.sizes[i]) / static_cast<double>(whole.sizes[i]) - 1;
+    change += static_cast<double>(pass.sizes[i]) / static_cast<double>(std::max(whole.sizes[i], 1L)) - 1;
   }
   const double n = static_cast<double>(pass.sizes.size());
   std::printf("%-22s build %6.3f s, %6.1f us a candidate, sizes equal to the whole group's %5.1f %%, "
@@ -109,7 +110,23 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "the group needs lines, and the candidates must come after it\n");
     return 2;
   }
+  if (level < 1 || level > ZSTD_maxCLevel()) {
+    std::fprintf(stderr, "level must be 1..%d\n", ZSTD_maxCLevel());
+    return 2;
+  }
+  std::vector<double> suffixes;
+  for (int a = 6; a < argc; ++a) {
+    suffixes.push_back(std::atof(argv[a]));
+    if (!(suffixes.back() > 0)) {
+      std::fprintf(stderr, "a suffix size must be a positive number of MiB, got %s\n", argv[a]);
+      return 2;
+    }
+  }
   std::ifstream file(argv[1]);
+  if (!file) {
+    std::fprintf(stderr, "%s: cannot open\n", argv[1]);
+    return 2;
+  }
   std::string group = "[";
   std::vector<std::string> candidates;
   std::size_t line_number = 0;
@@ -128,10 +145,10 @@ int main(int argc, char** argv) {
               static_cast<double>(group.size()) / (1 << 20), candidates.size());
   const Pass whole = compress_candidates(group, group.size(), candidates, level);
   report("whole group", whole, whole);
-  for (int a = 6; a < argc; ++a) {
-    const auto suffix = std::min(group.size(), static_cast<std::size_t>(std::atof(argv[a]) * (1 << 20)));
-    const std::string label = "last " + std::string(argv[a]) + " MiB";
-    report(label.c_str(), compress_candidates(group, suffix, candidates, level), whole);
+  for (std::size_t k = 0; k < suffixes.size(); ++k) {
+    const double bytes = std::min(static_cast<double>(group.size()), suffixes[k] * (1 << 20));
+    const std::string label = "last " + std::string(argv[6 + k]) + " MiB";
+    report(label.c_str(), compress_candidates(group, static_cast<std::size_t>(bytes), candidates, level), whole);
   }
   return 0;
 }

@@ -11,6 +11,7 @@
 #include "errors.hpp"
 #include "eval_scratch.hpp"
 #include "zlib_stream.hpp"
+#include "zstd_group_dictionary.hpp"
 
 namespace zipcore {
 namespace {
@@ -194,8 +195,9 @@ std::vector<double> dictionary_alignment(const PoolView& sources, const PoolView
   const ByteSpan joined{targets.sample(0).data, targets.total_bytes()};  // the pool's one buffer
   // Above level 4 a sample matches only within zstd's window, and its tables hold one position
   // per slot: both are widened to reach the whole target set (up to 128 MiB, tables up to 2^24
-  // slots); levels 1-4 read the dictionary's last 16 MiB whatever the window (zstd's "short
-  // cache"), hence a higher default level for large target sets (zipcore.align).
+  // slots); levels 1-4 hold only the targets' last 16 MiB whatever the window (libzstd 1.5.4's
+  // "short cache"; cut here for every version, see zstd_group_dictionary.hpp), hence a higher
+  // default level for large target sets (zipcore.align).
   ZSTD_compressionParameters params = ZSTD_getCParams(level, 0, joined.size);
   if ((std::size_t{1} << params.windowLog) < joined.size + kSampleRoom) {  // else zstd's own
     while (params.windowLog < kMaxWindowLog &&
@@ -204,9 +206,10 @@ std::vector<double> dictionary_alignment(const PoolView& sources, const PoolView
     params.hashLog = std::max(params.hashLog, std::min(params.windowLog, kMaxTableLog));
     params.chainLog = std::max(params.chainLog, std::min(params.windowLog, kMaxTableLog));
   }
+  const std::size_t kept = group_dictionary_bytes(joined.size, level);
   ZstdDictionary dictionary;
-  dictionary.dictionary = ZSTD_createCDict_advanced(
-      joined.data, joined.size, ZSTD_dlm_byRef, ZSTD_dct_rawContent, params, ZSTD_defaultCMem);
+  dictionary.dictionary = ZSTD_createCDict_advanced(joined.data + joined.size - kept, kept, ZSTD_dlm_byRef,
+                                                    ZSTD_dct_rawContent, params, ZSTD_defaultCMem);
   if (dictionary.dictionary == nullptr) throw std::bad_alloc();
   std::vector<std::unique_ptr<ZstdWorker>> workers;
   for (int t = 0; t < runner.threads(); ++t) {

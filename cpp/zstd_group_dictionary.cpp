@@ -4,12 +4,16 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <new>
 
 namespace zipcore {
 namespace {
 
 constexpr int kMinWindowLog = 20;
 constexpr int kMaxTableLog = 24;  // hash tables of 64 MiB at most, whatever the group size
+// What libzstd 1.5.4 keeps of a dictionary at the fast and dfast strategies: 24 bits of position,
+// less its first valid index (ZSTD_WINDOW_START_INDEX).
+constexpr std::size_t kShortCacheDictionaryBytes = (std::size_t{1} << 24) - 2;
 
 int ceil_log2(std::size_t n) {
   int log = 0;
@@ -23,10 +27,19 @@ int group_window_log(std::size_t max_group_bytes) {
   return std::clamp(ceil_log2(max_group_bytes + 1), kMinWindowLog, static_cast<int>(ZSTD_WINDOWLOG_MAX));
 }
 
+std::size_t group_dictionary_bytes(std::size_t size, int level) {
+  const ZSTD_strategy strategy = ZSTD_getCParams(level, 0, size).strategy;
+  const bool short_cache = strategy == ZSTD_fast || strategy == ZSTD_dfast;
+  return short_cache ? std::min(size, kShortCacheDictionaryBytes) : size;
+}
+
 ZSTD_CDict_s* build_group_dictionary(const std::uint8_t* content, std::size_t size, int level,
                                      int window_log) {
+  const std::size_t kept = group_dictionary_bytes(size, level);
+  content += size - kept;
+  size = kept;
   ZSTD_CCtx_params* params = ZSTD_createCCtxParams();
-  if (!params) return nullptr;
+  if (!params) throw std::bad_alloc();
   const int content_log = std::min(ceil_log2(size), kMaxTableLog);
   const ZSTD_compressionParameters base = ZSTD_getCParams(level, 0, size);
   ZSTD_CCtxParams_init(params, level);

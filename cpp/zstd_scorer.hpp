@@ -12,10 +12,10 @@
 //     block, measured once per dictionary) is subtracted, since a one-shot compression of the
 //     whole group would not pay it per member.
 // The window and the dictionary's hash tables are sized to cover the largest possible group, up
-// to zstd's 2 GiB window (window log 31); content older than the window is not matched. Of a
-// larger group, libzstd loads only the last 16 MiB into the dictionary at levels 1-4
-// (zstd_group_dictionary.hpp says why): there a round costs the same however large the
-// selection, while at higher levels each change pays a build that grows with the group.
+// to zstd's 2 GiB window (window log 31); content older than the window is not matched. At
+// levels 1-4 the dictionary holds only the group's last 16 MiB (zstd_group_dictionary.hpp says
+// why): there a build costs the same however large the selection, while at higher levels each
+// change pays a build that grows with the group.
 #pragma once
 
 #include <cstdint>

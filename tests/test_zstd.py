@@ -1,4 +1,4 @@
-"""The zstd engine: sees redundancy across the whole selection, stays honest about R, and keeps
+"""The zstd engine: sees redundancy far beyond zlib's 32 KB, stays honest about R, and keeps
 the loop's guarantees (exact budget, no duplicates, thread-count independence)."""
 
 from __future__ import annotations
