@@ -6,8 +6,8 @@
 // to cover the group (up to 2^24 slots). At levels whose strategy is fast or dfast (1-4), only
 // the group's last 16 MiB (2^24 - 2 bytes) go into the dictionary: libzstd 1.5.4 keeps no more of
 // a dictionary at these strategies (their "short cache" tags 8 bits of each table entry, leaving
-// 24 bits for positions), older versions keep all of it, and we cut it here so that scores do
-// not depend on the version linked. So at levels 1-4 older content is not matched and a build
+// 24 bits for positions), older versions keep all of it, and we cut it here so that the reach
+// does not depend on the version linked. So at levels 1-4 older content is not matched and a build
 // costs the same however large the group; higher levels load all of it, at a cost that grows
 // with the group. bench/zstd_dictionary_reach.cpp measures both.
 #pragma once
