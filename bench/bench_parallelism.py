@@ -143,7 +143,8 @@ def main() -> None:
                   f"{flat['last_tenth_ns_per_byte']:.1f} ns ({flat['last_over_first']:.2f}x); "
                   f"without serial time {flat['first_tenth_evaluation_ns_per_byte']:.1f} ns, "
                   f"{flat['last_tenth_evaluation_ns_per_byte']:.1f} ns "
-                  f"({flat['evaluation_last_over_first']:.2f}x); round serial time {flat['first_tenth_serial_seconds']:.3f} s, "
+                  f"({flat['evaluation_last_over_first']:.2f}x); "
+                  f"round serial time {flat['first_tenth_serial_seconds']:.3f} s, "
                   f"{flat['last_tenth_serial_seconds']:.3f} s "
                   f"({flat['serial_last_over_first']:.2f}x)", file=sys.stderr)
     same = all(np.array_equal(runs[0]["indices"], r["indices"]) for r in runs)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the benchmarks of sections 1-4 and 7 of bench/RESULTS.md in sequence on an otherwise idle
-# machine; results in bench/out/. About 90 minutes on 2 cores (55 of them 1M -> 100K). Sections 5 (Ray) and 6 (dataset R) give
-# their commands in docs/distributed.md and docs/entropy_law.md. Numbers are copied into bench/RESULTS.md by hand, with the date.
+# machine; results in bench/out/. About 90 minutes on 2 cores (55 of them 1M -> 100K). Sections 5
+# (Ray) and 6 (dataset R) give their commands in docs/distributed.md and docs/entropy_law.md.
+# Numbers are copied into bench/RESULTS.md by hand, with the date.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 py=${PYTHON:-.venv/bin/python}

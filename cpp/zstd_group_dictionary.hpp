@@ -23,12 +23,13 @@ namespace zipcore {
 // largest window (2 GiB on 64-bit builds).
 int group_window_log(std::size_t max_group_bytes);
 
-// Returns nullptr when libzstd cannot build it; throws std::bad_alloc when its parameters cannot
-// be allocated. `content` must outlive the dictionary.
 // The bytes of a group of `size` bytes that its dictionary holds at `level` (a suffix); the
 // alignment's target dictionary (alignment.cpp) is cut by the same rule.
 std::size_t group_dictionary_bytes(std::size_t size, int level);
 
+// The dictionary of the group's last group_dictionary_bytes(size, level) bytes. Returns nullptr
+// when libzstd cannot build it; throws std::bad_alloc when its parameters cannot be allocated.
+// `content` must outlive the dictionary.
 ZSTD_CDict_s* build_group_dictionary(const std::uint8_t* content, std::size_t size, int level,
                                      int window_log);
 
