@@ -12,8 +12,8 @@ lz4 brotli``) in a process of its own, timed around ``rank_sequences_by_alignmen
 multiprocessing pool on every core), and zipcore on every core, on the same texts and level;
 CPU seconds include the package's workers. ``quality``: a pool of ``--per-source`` samples of
 each source, and for each source ``--held-out`` other samples of it as the target, scored by
-``zipfit``, ``dict`` and ``dict`` with ``contrast=True`` (also with the background sets drawn
-from ``--other-seeds``); precision@k is the share of the top k that come from the target's
+``zipfit`` and ``dict``, each plain and with ``contrast=True`` (``dict``'s also with the
+background sets drawn from ``--other-seeds``); precision@k is the share of the top k that come from the target's
 source (random: that source's share of the pool).
 """
 
@@ -130,7 +130,8 @@ def quality(args: argparse.Namespace) -> None:
     for name, target in held.items():
         row = {"target": name, "random": round(float(np.mean(label == name)), 3)}
         scores = {}
-        for method, contrast in (("zipfit", False), ("dict", False), ("dict", True)):
+        for method, contrast in (("zipfit", False), ("dict", False), ("dict", True),
+                                 ("zipfit", True)):
             column = method + (", contrast" if contrast else "")
             start = time.perf_counter()
             scores[column] = zipcore.align_scores(pool, target, method=method, contrast=contrast)

@@ -116,7 +116,8 @@ def _dialogue(record: dict[str, Any]) -> str:
     return "\n".join(turn["value"] for turn in record["conversations"])
 
 
-@pytest.mark.parametrize("method, contrast", [("zipfit", False), ("dict", False), ("dict", True)])
+@pytest.mark.parametrize("method, contrast", [("zipfit", False), ("dict", False), ("dict", True),
+                                             ("zipfit", True)])
 def test_select_aligned_finds_the_target_source(real_pool, method, contrast):
     """The example pool mixes GSM8K (1,200) and hh-rlhf dialogues (300); the target is 40
     other hh-rlhf dialogues, none of them in the pool."""
@@ -134,7 +135,8 @@ def test_select_aligned_finds_the_target_source(real_pool, method, contrast):
     assert np.array_equal(chosen, np.argsort(-scores, kind="stable")[:100])  # best first
 
 
-def test_contrast_is_the_target_score_less_the_pools(real_pool):
+@pytest.mark.parametrize("method", ["dict", "zipfit"])
+def test_contrast_is_the_target_score_less_the_pools(real_pool, method):
     pool = _texts(real_pool("pool", 0, 300))
     target = _texts(real_pool("hh", 0, 12))
     target_bytes = sum(map(len, target))
@@ -152,7 +154,7 @@ def test_contrast_is_the_target_score_less_the_pools(real_pool):
         start += len(chosen)
 
     def on(samples: list[bytes], dictionary: list[bytes]) -> np.ndarray:
-        return align_scores(samples, dictionary, method="dict")
+        return align_scores(samples, dictionary, method=method)
 
     backgrounds = np.stack([on(pool, [pool[i] for i in chosen]) for chosen in sets])
     counted = np.ones_like(backgrounds, dtype=bool)
@@ -160,11 +162,11 @@ def test_contrast_is_the_target_score_less_the_pools(real_pool):
         counted[k, chosen] = False  # a sample is not scored against a set that holds it
     expected = on(pool, target) - (backgrounds * counted).sum(axis=0) / counted.sum(axis=0)
     for threads in (1, 3):
-        scores = align_scores(pool, target, method="dict", contrast=True, threads=threads)
+        scores = align_scores(pool, target, method=method, contrast=True, threads=threads)
         assert np.array_equal(scores, expected)
     assert ((-1 <= expected) & (expected <= 1)).all()
     # a copy of a target sample stays near the top; the background does not explain it away
-    with_copy = align_scores(pool + [target[0]], target, method="dict", contrast=True)
+    with_copy = align_scores(pool + [target[0]], target, method=method, contrast=True)
     assert with_copy[-1] > np.quantile(with_copy[:-1], 0.99)
 
 
@@ -196,20 +198,21 @@ def test_contrast_needs_a_pool_that_splits_into_background_sets(sizes, target, m
         align_scores(pool, [b"t" * target], method="dict", contrast=True)
 
 
-def test_contrast_on_small_and_empty_inputs():
-    scores = align_scores([b"a" * 10, b"b" * 10, b"c" * 10], [b"t" * 10], method="dict",
+@pytest.mark.parametrize("method", ["dict", "zipfit"])
+def test_contrast_on_small_and_empty_inputs(method):
+    scores = align_scores([b"a" * 10, b"b" * 10, b"c" * 10], [b"t" * 10], method=method,
                           contrast=True)
     assert scores.shape == (3,) and np.isfinite(scores).all()
-    empty_targets = align_scores([b"a" * 10, b"b" * 10, b"c" * 10], [b""], method="dict",
+    empty_targets = align_scores([b"a" * 10, b"b" * 10, b"c" * 10], [b""], method=method,
                                  contrast=True)  # each set holds one sample
     assert empty_targets.shape == (3,) and np.isfinite(empty_targets).all()
-    assert align_scores([], [b"t"], method="dict", contrast=True).shape == (0,)
-    with pytest.raises(ValueError, match="level for dict must be 1..22"):
-        align_scores([], [b"t"], method="dict", contrast=True, level=0)  # checked all the same
+    assert align_scores([], [b"t"], method=method, contrast=True).shape == (0,)
+    with pytest.raises(ValueError, match=f"level for {method} must be"):
+        align_scores([], [b"t"], method=method, contrast=True, level=23)  # checked all the same
     # a text in every background set: all sets count, and its copies explain it whole
     repeated = b"the same sentence, over and over in the pool " * 3
-    scores = align_scores([repeated] * 10, [repeated], method="dict", contrast=True)
-    plain = align_scores([repeated] * 10, [repeated], method="dict")
+    scores = align_scores([repeated] * 10, [repeated], method=method, contrast=True)
+    plain = align_scores([repeated] * 10, [repeated], method=method)
     assert (plain > 0.5).all() and np.allclose(scores, 0.0)  # the sets explain it as T does
 
 
@@ -276,11 +279,12 @@ def test_errors_name_what_is_wrong():
         align_scores([b"a"], [b"b"], level=10)
     with pytest.raises(ValueError, match="level for dict must be 1..22"):
         align_scores([b"a"], [b"b"], method="dict", level=0)
-    with pytest.raises(ValueError, match="contrast=True is a score of method='dict'"):
-        align_scores([b"a"], [b"b"], contrast=True)
     with pytest.raises(TypeError, match="contrast must be True or False, got 1"):
         align_scores([b"a"], [b"b"], method="dict", contrast=1)  # type: ignore[arg-type]
     assert align_scores([b"a"] * 4, [b"b"], method="dict", contrast=np.True_).shape == (4,)
+    assert align_scores([b"a"] * 4, [b"b"], contrast=True).shape == (4,)  # zipfit's too
+    with pytest.raises(TypeError, match="diverse must be True or False, got 'no'"):
+        select_aligned([b"a", b"b"], [b"b"], 1, diverse="no")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"budget 3 is larger than the pool \(2 samples\)"):
         select_aligned([b"a", b"b"], [b"b"], 3)
 
@@ -290,10 +294,11 @@ def test_progress_is_reported(real_pool):
     align_scores(_texts(real_pool("pool", 0, 30)), [b"x" * 50] * 4, threads=2,
                  progress=lambda done, total: seen.append((done, total)))
     assert seen and seen[-1][0] <= seen[-1][1] == 30 + 4 + 30
-    seen.clear()
     pool = _texts(real_pool("pool", 0, 30))
-    align_scores(pool, [b"x" * 50] * 4, method="dict", contrast=True,
-                 progress=lambda done, total: seen.append((done, total)))
-    total = (1 + CONTRAST_DRAWS) * 30
-    assert seen[-1] == (total, total)
-    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+    for method in ("dict", "zipfit"):  # each engine call a share of the whole, in its own steps
+        seen.clear()
+        align_scores(pool, [b"x" * 50] * 4, method=method, contrast=True,
+                     progress=lambda done, total: seen.append((done, total)))
+        total = (1 + CONTRAST_DRAWS) * 30
+        assert seen[-1] == (total, total) and {t for _, t in seen} == {total}
+        assert [done for done, _ in seen] == sorted(done for done, _ in seen)

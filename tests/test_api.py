@@ -229,9 +229,45 @@ def test_too_many_threads_are_capped_with_a_warning():
         assert zipcore.select_with_stats(POOL, 2, k1=4, k2=3, k3=2, threads=cap).threads == cap
 
 
-def test_progress_must_be_callable():
-    with pytest.raises(TypeError):
-        zipcore.select(POOL, 2, k1=4, k2=3, k3=2, progress=5)
+@pytest.mark.parametrize("progress", [5, "yes"])
+def test_progress_must_be_callable_and_is_checked_before_any_work(progress, monkeypatch):
+    def no_work(*args, **kwargs):
+        raise AssertionError("the run started")
+
+    monkeypatch.setattr(zipcore.selection, "as_pool", no_work)
+    with pytest.raises(TypeError, match="progress must be True, False, None or a callable, got"):
+        zipcore.select(POOL, 2, k1=4, k2=3, k3=2, progress=progress)
+    monkeypatch.setattr(zipcore.align, "as_pool", no_work)
+    with pytest.raises(TypeError, match="progress must be True, False, None or a callable"):
+        zipcore.align_scores(POOL, ["t"], progress=progress)
+    with pytest.raises(TypeError, match="progress must be True, False, None or a callable"):
+        zipcore.select_aligned(POOL, ["t"], 2, progress=progress)
+
+
+def test_candidate_ratios_of_a_window_of_a_larger_buffer():
+    """A pool may view the start of a buffer (offsets ending before it does): the candidates
+    are scored against its samples, not against the bytes after them."""
+    texts = [f"question {i}: what is {i} plus {i}?".encode() for i in range(10)]
+    offsets = np.cumsum([0] + [len(t) for t in texts])
+    window = zipcore.Pool.from_buffers(b"".join(texts), offsets[:4])
+    candidates = [b"completely different text " * 20, texts[5]]
+    expected = [len(b) / len(zlib.compress(b, 9)) for b in
+                (b"[" + b", ".join(texts[:3] + [c]) + b"]" for c in candidates)]
+    assert np.array_equal(zipcore.candidate_ratios(window, candidates), expected)
+    tail = zipcore.Pool.from_buffers(b"".join(texts), offsets[4:])  # a window not at 0 either
+    assert np.array_equal(zipcore.candidate_ratios(texts[:3], tail),
+                          zipcore.candidate_ratios(texts[:3], texts[4:]))
+
+
+def test_odd_buffers_and_paths_are_clear_errors_or_work(tmp_path):
+    with pytest.raises(TypeError, match="contiguous bytes-like object, got memoryview"):
+        zipcore.Pool.from_buffers(memoryview(b"abcdef")[::2], [0, 1, 3])
+    with pytest.raises(TypeError, match="Pool.concat takes pools, got list"):
+        zipcore.Pool.concat([["a", "b"]])  # type: ignore[list-item]
+    checkpoint = os.fsencode(str(tmp_path / "run.npz"))  # bytes paths, as read_pool takes
+    assert np.array_equal(zipcore.select(POOL, 2, k1=4, k2=3, k3=2, checkpoint=checkpoint),
+                          zipcore.select(POOL, 2, k1=4, k2=3, k3=2))
+    assert os.path.exists(checkpoint)
 
 
 def test_candidate_ratios_input_errors():

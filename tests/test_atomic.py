@@ -66,6 +66,21 @@ def test_jsonl_selection_round_trip(tmp_path, raw_items):
     assert load_records(tmp_path / "out.jsonl") == [json.loads(raw_items[i]) for i in chosen]
 
 
+@pytest.mark.parametrize("suffix", ["", ".gz", ".zst"])
+def test_a_row_chosen_twice_is_written_twice_whatever_the_compression(tmp_path, raw_items,
+                                                                      suffix):
+    """A compressed input is read forward only: a repeated row is fetched once, written twice
+    (it used to read as 'the file changed')."""
+    import zstandard
+
+    text = "".join(item + "\n" for item in raw_items).encode("utf-8")
+    packed = {"": text, ".gz": gzip.compress(text), ".zst": zstandard.compress(text)}[suffix]
+    source = read_pool(_write(tmp_path / f"in.jsonl{suffix}", packed), format="record")
+    source.write_selection(tmp_path / "out.jsonl", [4, 2, 4, 0, 4])
+    assert (tmp_path / "out.jsonl").read_text(encoding="utf-8") == "".join(
+        raw_items[i] + "\n" for i in (4, 2, 4, 0, 4))
+
+
 def test_gz_output_is_compressed_and_reproducible(tmp_path, raw_items):
     source = read_pool(_write(tmp_path / "in.json", "[" + ", ".join(raw_items) + "]"),
                        format="record")

@@ -137,6 +137,47 @@ def test_a_file_named_twice_is_refused(tmp_path, records, capsys):
     assert "this file is named twice" in _error(capsys)
 
 
+def test_a_hard_link_is_the_same_file_named_twice(tmp_path, records, capsys):
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(_lines(records))
+    os.link(path, tmp_path / "b.jsonl")
+    assert cli.main(["select", str(path), str(tmp_path / "b.jsonl"), "-o",
+                     str(tmp_path / "s.json"), *FLAGS]) == 2
+    assert f"{tmp_path / 'b.jsonl'}: this file is named twice" in _error(capsys)
+
+
+def test_a_folder_follows_symlinked_folders_once(tmp_path, records, whole):
+    """As a glob of the folder does; a link back up (a loop) is read once, not forever."""
+    (tmp_path / "ds").mkdir()
+    (tmp_path / "ext").mkdir()
+    (tmp_path / "ds" / "a.jsonl").write_bytes(_lines(records[:100]))
+    (tmp_path / "ext" / "b.jsonl").write_bytes(_lines(records[100:]))
+    (tmp_path / "ds" / "more").symlink_to(tmp_path / "ext")
+    (tmp_path / "ext" / "up").symlink_to(tmp_path / "ext")  # a loop
+    assert _select([str(tmp_path / "ds")], tmp_path / "s.jsonl") == whole
+
+
+def test_a_folder_that_cannot_be_listed_is_an_error_naming_it(tmp_path, records, capsys,
+                                                              monkeypatch):
+    """Permission bits do not stop root, so the listing itself is made to fail."""
+    (tmp_path / "ds" / "sub").mkdir(parents=True)
+    (tmp_path / "ds" / "a.jsonl").write_bytes(_lines(records[:100]))
+    (tmp_path / "ds" / "sub" / "b.jsonl").write_bytes(_lines(records[100:]))
+    listing = os.scandir
+    locked = str(tmp_path / "ds" / "sub")
+
+    def scandir(path="."):
+        if os.fspath(path) == locked:
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return listing(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    out = tmp_path / "s.jsonl"
+    assert cli.main(["select", str(tmp_path / "ds"), "-o", str(out), *FLAGS]) == 2
+    assert _error(capsys) == f"zipcore: error: {locked}: Permission denied"
+    assert not out.exists()
+
+
 def test_a_file_named_twice_names_the_arguments_that_named_it(tmp_path, records, capsys):
     (tmp_path / "d").mkdir()
     part = tmp_path / "d" / "part-0.jsonl"
@@ -395,14 +436,20 @@ class _UnreadableStdin:
         raise AssertionError("standard input was read before the output was checked")
 
 
-@pytest.mark.parametrize("output, message", [
-    ("s.parquet", "s.parquet: a selection of JSONL records cannot be written as Parquet"),
-    ("nodir/s.jsonl", "nodir/s.jsonl: cannot write output"),
+@pytest.mark.parametrize("output, extra, message", [
+    ("s.parquet", [], "s.parquet: a selection of JSONL records cannot be written as Parquet"),
+    ("nodir/s.jsonl", [], "nodir/s.jsonl: cannot write output"),
+    ("s.jsonl", ["--text-field", "text", "--template", "{text}"],
+     "give a text field or a template, not both"),
+    ("s.jsonl", ["--format", "sharegpt", "--template", "{text}"],
+     "a template chooses the sample bytes itself: leave the format at 'auto'"),
+    ("s.jsonl", ["--format", "sharegpt", "--column", "x"],
+     "a column chooses the sample bytes itself"),
 ])
-def test_outputs_are_checked_before_standard_input_is_read(tmp_path, monkeypatch, capsys,
-                                                           output, message):
+def test_outputs_and_options_are_checked_before_standard_input_is_read(
+        tmp_path, monkeypatch, capsys, output, extra, message):
     monkeypatch.setattr(sys, "stdin", _UnreadableStdin())
-    assert cli.main(["select", "-", "-o", str(tmp_path / output), *FLAGS]) == 2
+    assert cli.main(["select", "-", "-o", str(tmp_path / output), *extra, *FLAGS]) == 2
     assert message in _error(capsys)
     assert list(tmp_path.iterdir()) == []
 

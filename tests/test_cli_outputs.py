@@ -160,6 +160,15 @@ def parquet(tmp_path, records) -> Path:
                                                        "drop the .zst"),
     ("lines", "-", ["--json"], "-o - and --json both write to standard output"),
     ("lines", "-", ["--indices-out", "-"], "--output and --indices-out are both '-'"),
+    ("lines", "o.jsonl", ["--report", "-", "--json"],
+     "--report - and --json both write to standard output"),
+    ("lines", "o.jsonl.bz2", [], "o.jsonl.bz2: zipcore writes .gz and .zst, not .bz2"),
+    ("lines", "o.jsonl", ["--indices-out", "i.txt.xz"], "i.txt.xz: zipcore writes .gz and .zst, "
+                                                        "not .xz"),
+    ("indented", "o.parquet", ["--records-key", "data"],
+     "a selection of JSON records cannot be written as Parquet"),
+    ("parquet", "o.jsonl", ["--records-key", "data"],  # the input is Parquet, key or not
+     "o.jsonl: a selection of Parquet records cannot be written as JSONL"),
 ])
 def test_an_output_that_cannot_be_written_is_refused_before_any_work(
         request, tmp_path, capsys, no_reading, source, output, extra, message):
@@ -189,6 +198,75 @@ def test_dash_in_a_pipe(lines, tmp_path):
                           capture_output=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout == out.read_bytes()
+
+
+@pytest.mark.parametrize("suffix, unpack", [(".gz", gzip.decompress), (".zst", _unzstd)])
+def test_an_indices_file_is_compressed_as_its_name_says(lines, tmp_path, chosen, suffix, unpack):
+    indices = tmp_path / f"i.txt{suffix}"
+    assert cli.main(["select", str(lines), "-o", str(tmp_path / "s.jsonl"), "--indices-out",
+                     str(indices), *FLAGS]) == 0
+    assert unpack(indices.read_bytes()) == "".join(f"{i}\n" for i in chosen).encode()
+
+
+def test_a_parquet_input_with_records_key_names_the_key(parquet, tmp_path, capsys):
+    assert cli.main(["select", str(parquet), "-o", str(tmp_path / "o.parquet"), "--column",
+                     "text", "--records-key", "data", *FLAGS]) == 2
+    assert "records_key is for JSON files" in _error(capsys)
+
+
+def _zipcore(*args: str, shell: str = "", **run: object) -> subprocess.CompletedProcess:
+    """``python -m zipcore ARGS`` with ``shell`` redirections (``<&-``, ``>> FILE``) after it."""
+    command = " ".join([sys.executable, "-m", "zipcore", *map(str, args)]) + " " + shell
+    return subprocess.run(["bash", "-c", command], capture_output=True, timeout=120, **run)
+
+
+def test_standard_streams_that_are_inputs_or_closed_are_refused_before_any_work(lines,
+                                                                                 tmp_path):
+    before = lines.read_bytes()
+    # `-` read from the very file -o names, and -o - appended to the input: never overwritten
+    done = _zipcore("select", "-", "-o", lines, *FLAGS, shell=f"< {lines}")
+    assert done.returncode == 2 and lines.read_bytes() == before
+    assert (f"--output {lines} is the same file as the input INPUT - (standard input)"
+            in done.stderr.decode())
+    done = _zipcore("select", lines, "-o", "-", *FLAGS, shell=f">> {lines}")
+    assert done.returncode == 2 and lines.read_bytes() == before
+    assert (f"--output - (standard output) is the same file as the input INPUT {lines}"
+            in done.stderr.decode())
+    done = _zipcore("select", lines, "-o", tmp_path / "s.jsonl", "--json", *FLAGS,
+                    shell=f">> {lines}")
+    assert done.returncode == 2 and lines.read_bytes() == before
+    assert (f"--json - (standard output) is the same file as the input INPUT {lines}"
+            in done.stderr.decode())
+    target = tmp_path / "target.jsonl"
+    target.write_bytes(before[:2000].rpartition(b"\n")[0] + b"\n")
+    kept = target.read_bytes()
+    done = _zipcore("align", lines, "--target", "-", "-o", target, "--budget", "3", "-q",
+                    shell=f"< {target}")
+    assert done.returncode == 2 and target.read_bytes() == kept
+    assert (f"--output {target} is the same file as the input --target - (standard input)"
+            in done.stderr.decode())
+    # closed streams: one line each, no traceback, no output
+    out = tmp_path / "s.jsonl"
+    for args, shell, message in [
+        (["-", "-o", out], "<&-", "standard input: closed, so there is nothing to read"),
+        ([lines, "-o", "-"], ">&-", "standard output: closed, so there is nothing to write to"),
+        ([lines, "-o", out, "--json"], ">&-", "--json writes to standard output, which is "
+                                              "closed"),
+    ]:
+        done = _zipcore("select", *args, *FLAGS, shell=shell)
+        assert (done.returncode, done.stderr.decode()) == (2, f"zipcore: error: {message}\n")
+        assert not out.exists()
+    # a pipe or a file elsewhere is fine
+    done = _zipcore("select", "-", "-o", out, *FLAGS, shell=f"< {lines}")
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_summary_that_cannot_be_printed_names_standard_output(lines, tmp_path):
+    done = _zipcore("select", lines, "-o", tmp_path / "s.jsonl", "--json", *FLAGS,
+                    shell="> /dev/full")
+    assert done.returncode == 2
+    assert done.stderr.decode().endswith(
+        "zipcore: error: standard output: No space left on device\n")
 
 
 def test_indices_on_stdout(lines, tmp_path, capsys, chosen):

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import zipcore
@@ -362,14 +363,23 @@ def test_ratio_command_by_source_reads_parquet(tmp_path, pq, capsys):
 
 
 @pytest.mark.parametrize("limit, error, message", [
-    (-5, ValueError, "exact_limit must be a non-negative number of bytes, got -5"),
-    ("32M", TypeError, "exact_limit must be an integer number of bytes, got '32M'"),
-    (True, TypeError, "exact_limit must be an integer number of bytes, got True"),
-    (1.5, TypeError, "exact_limit must be an integer number of bytes, got 1.5"),
+    (-5, ValueError, "exact_limit must be at least 0, got -5"),
+    ("32M", TypeError, "exact_limit must be an integer, got str"),
+    (True, TypeError, "exact_limit must be an integer, got a bool"),
+    (1.5, TypeError, "exact_limit must be an integer, got float"),
 ])
 def test_exact_limit_is_checked(limit, error, message):
     with pytest.raises(error, match=message):
         measure.dataset_ratio(["a", "b"], exact_limit=limit)
+
+
+def test_dataset_ratio_takes_numpy_integers_as_every_count_does():
+    samples = [f"text {i}" for i in range(30)]
+    assert (measure.dataset_ratio(samples, chunk_size=np.int64(1 << 20),
+                                  exact_limit=np.int64(10), threads=np.int32(1))
+            == measure.dataset_ratio(samples, chunk_size=1 << 20, exact_limit=10, threads=1))
+    with pytest.raises(TypeError, match="chunk_size must be an integer, got str"):
+        measure.dataset_ratio(samples, chunk_size="1")
 
 
 def test_dataset_ratio_takes_any_iterable():

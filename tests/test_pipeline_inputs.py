@@ -237,7 +237,18 @@ def test_a_series_with_nulls_names_the_row():
 
 def test_column_must_be_a_name(texts):
     with pytest.raises(TypeError, match="column must be a column name"):
-        zipcore.select(pd.DataFrame({"text": texts}), 1, column=0)  # type: ignore[arg-type]
+        zipcore.select(pa.table({"text": texts}), 1, column=0)  # type: ignore[arg-type]
+
+
+def test_a_dataframes_column_label_need_not_be_a_string(texts):
+    """read_csv(header=None) labels its columns 0, 1, ...: the label the error lists works."""
+    frame = pd.DataFrame({0: texts, 1: range(len(texts))})
+    with pytest.raises(TypeError, match=r"has columns \[0, 1\]: pass column=NAME"):
+        zipcore.select(frame, 3)
+    assert np.array_equal(zipcore.select(frame, 3, column=0),  # type: ignore[arg-type]
+                          zipcore.select(texts, 3))
+    with pytest.raises(ValueError, match=r"has no column '0'; its columns: \[0, 1\]"):
+        zipcore.select(frame, 3, column="0")
 
 
 def test_a_dataset_dict_asks_for_a_split(texts):

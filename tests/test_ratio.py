@@ -161,7 +161,7 @@ def test_the_engines_r_after_each_round_is_the_selections_r(real_pool, codec):
 @pytest.mark.parametrize("kwargs, error", [
     ({"codec": "gzip"}, "codec must be 'zlib' or 'zstd', got 'gzip'"),
     ({"threads": 0}, "threads must be positive, got 0"),
-    ({"chunk_size": 1000}, "chunk_size must be an integer of at least 262144"),
+    ({"chunk_size": 1000}, "chunk_size must be at least 262144, got 1000"),
     ({"codec": "zstd", "level": 0}, "zstd level must be in 1..22, got 0"),
     ({"level": 6}, "the zlib codec is exact at level 9 only"),
 ])

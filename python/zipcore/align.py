@@ -24,23 +24,28 @@ releasing the GIL:
   level) then copies those tables, milliseconds and up to 64 MiB a thread each. Building the
   dictionary is not interruptible (seconds at high levels on large target sets).
 
-``contrast=True`` (``dict`` only) scores x against the pool's own data too, and keeps the
-difference: x's dict score against the targets less its mean dict score against
-:data:`CONTRAST_DRAWS` background sets B, disjoint random sets of pool samples, each with at
-least as many bytes as the target set (by less than one sample more), the same on every run
-(of one numpy version: its random generator may change between versions).
-About ``(C(x | B) - C(x | T)) / C(x)``; each term's C(x) is sized with its own dictionary's zstd
-parameters. A set that holds x, or an exact copy of x, is left out of x's mean, since x would
-explain itself there (where every set does, as for a text repeated all over the pool, all sets
-count: such a text is the pool's general data); a near-copy is not recognised and lowers x's
-score: deduplicate the pool first. Where the pool and the target share a general style (instructions, chat), much of what T
+``contrast=True`` (either method) scores x against the pool's own data too, and keeps the
+difference: x's score against the targets less its mean score, by the same method and level,
+against :data:`CONTRAST_DRAWS` background sets B, disjoint random sets of pool samples, each
+with at least as many bytes as the target set (by less than one sample more), the same on every
+run (of one numpy version: its random generator may change between versions). For ``dict``
+that is about ``(C(x | B) - C(x | T)) / C(x)``, each term's C(x) sized with its own
+dictionary's zstd parameters; for ``zipfit``, x's mean similarity to T less its mean similarity
+to B's samples. A set that holds x,
+or an exact copy of x, is left out of x's mean, since x would explain itself there (where every
+set does, as for a text repeated all over the pool, all sets count: such a text is the pool's
+general data); a near-copy is not recognised and lowers x's score: deduplicate the pool first.
+Where the pool and the target share a general style (instructions, chat), much of what T
 explains in x, B explains as well; the difference keeps what is particular to the target: the
 importance weighting of DSIR (arXiv 2302.03169) and Moore-Lewis, with compression in place of
-n-gram models. About -1 to 1 (each dict score is about 0 to 1): above 0 where T explains x
-better than the pool does. Costs ``1 + CONTRAST_DRAWS`` times ``dict``, and needs a pool of a
-little more than ``CONTRAST_DRAWS`` times the target set's bytes (each set may go over by up to
-one sample) in at least as many samples. Measured on five mixed sources
-(``bench/RESULTS.md`` section 10), precision@500 rises from 0.84 to 0.95 on average.
+n-gram models. About -1 to 1: above 0 where T explains x better than the pool does. Costs
+``1 + CONTRAST_DRAWS`` times the plain ``dict`` score; ``zipfit``'s cost grows with its pairs,
+so it costs more where a set holds more samples than the target set does (100 long AlpacaEval
+targets against sets of 197-257 pool samples: 8.4 times), and needs a pool of a little more than
+``CONTRAST_DRAWS`` times the target set's bytes (each set may go over by up to one sample) in at
+least as many samples. Measured on five mixed sources (``bench/RESULTS.md`` section 10),
+precision@500 rises on average from 0.80 to 0.97 for ``zipfit`` and from 0.84 to 0.95 for
+``dict``.
 
 :func:`select_aligned` keeps the ``budget`` best, ties broken by index; ``diverse=True`` runs
 ZIP over the ``DIVERSE_FACTOR * budget`` best instead, for "like my target, without
@@ -56,7 +61,7 @@ import numpy as np
 
 from . import _core
 from ._log import log
-from .params import check_budget_fits, integer, thread_count
+from .params import check_budget_fits, check_progress, integer, thread_count
 from ._pool import EncodedPool
 from .samples import as_pool
 
@@ -101,6 +106,7 @@ def align_scores(samples: Any, target: Any, *, method: Method = "zipfit",
     both. See the module docstring for the two methods, ``contrast`` and the levels. The result
     does not depend on ``threads``."""
     contrast = check_method(method, contrast)
+    check_progress(progress)
     pool, targets = as_pool(samples, column), as_pool(target, column)
     if len(targets) == 0:
         raise ValueError("the target set is empty")
@@ -116,7 +122,7 @@ def align_scores(samples: Any, target: Any, *, method: Method = "zipfit",
             scores = engine(pool.data, pool.offsets, targets.data, targets.offsets, level, count,
                             callback)
         else:
-            scores = _contrasted(pool, targets, level, count, callback)
+            scores = _contrasted(engine, pool, targets, level, count, callback)
     finally:
         if bar is not None:
             bar.close()
@@ -132,6 +138,9 @@ def select_aligned(samples: Any, target: Any, budget: int, *, method: Method = "
     """The ``budget`` samples most aligned with ``target`` (int64 indices, best first; ties
     by index). ``diverse=True``: ZIP's selection (zlib, paper k's clamped) over the best
     ``DIVERSE_FACTOR * budget``, in ZIP's order. Other arguments as :func:`align_scores`."""
+    diverse = flag("diverse", diverse)
+    check_method(method, contrast)
+    check_progress(progress)
     pool = as_pool(samples, column)
     budget = checked_budget(budget, len(pool))
     scores = align_scores(pool, target if column is None else as_pool(target, column),
@@ -165,15 +174,18 @@ def best_aligned(pool: Any, scores: np.ndarray, budget: int, *, diverse: bool = 
 
 
 def check_method(method: Any, contrast: Any) -> bool:
-    """``contrast`` as a bool, checked with ``method``: ValueError unless ``method`` is one of
-    :data:`METHODS` and takes ``contrast``."""
+    """``contrast`` as a bool (TypeError otherwise), and ValueError unless ``method`` is one of
+    :data:`METHODS`."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
-    if not isinstance(contrast, (bool, np.bool_)):
-        raise TypeError(f"contrast must be True or False, got {contrast!r}")
-    if contrast and method != "dict":
-        raise ValueError("contrast=True is a score of method='dict'")
-    return bool(contrast)
+    return flag("contrast", contrast)
+
+
+def flag(name: str, value: Any) -> bool:
+    """``value`` as a bool: Python's or numpy's only (a string such as "no" would be true)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
 
 
 def background_sets(sizes: np.ndarray, target_bytes: int,
@@ -215,9 +227,10 @@ def own_sets(pool: "Pool", sets: list[np.ndarray]) -> np.ndarray:
     return own
 
 
-def _contrasted(pool: EncodedPool, targets: EncodedPool, level: int, threads: int,
+def _contrasted(engine: Callable[..., np.ndarray], pool: EncodedPool, targets: EncodedPool,
+                level: int, threads: int,
                 callback: Optional[Callable[[int, int], Any]]) -> np.ndarray:
-    """``contrast=True``: the dict score against the targets less the mean dict score against
+    """``contrast=True``: ``engine``'s score against the targets less its mean score against
     the background sets that neither hold the sample nor a copy of it (all of them where each
     does)."""
     from .pool import Pool
@@ -226,10 +239,10 @@ def _contrasted(pool: EncodedPool, targets: EncodedPool, level: int, threads: in
     sets = background_sets(np.diff(pool.offsets), int(targets.offsets[-1]))
     total = (1 + len(sets)) * len(pool)
 
-    def against(dictionary: EncodedPool, call: int) -> np.ndarray:
-        step = None if callback is None else _offset(callback, call * len(pool), total)
-        return _core.dictionary_alignment(pool.data, pool.offsets, dictionary.data,
-                                          dictionary.offsets, level, threads, step)
+    def against(reference: EncodedPool, call: int) -> np.ndarray:
+        step = None if callback is None else _part(callback, call, len(pool), total)
+        return engine(pool.data, pool.offsets, reference.data, reference.offsets, level,
+                      threads, step)
 
     on_target = against(targets, 0)
     backgrounds = np.stack([against(whole.take(members), 1 + k)
@@ -240,10 +253,11 @@ def _contrasted(pool: EncodedPool, targets: EncodedPool, level: int, threads: in
     return np.asarray(on_target - background, dtype=np.float64)
 
 
-def _offset(callback: Callable[[int, int], Any], before: int,
-            total: int) -> Callable[[int, int], Any]:
-    """One engine call's ``(done, total)`` as part of a run of several."""
-    return lambda done, _: callback(before + done, total)
+def _part(callback: Callable[[int, int], Any], call: int, share: int,
+          total: int) -> Callable[[int, int], Any]:
+    """One engine call's ``(done, of)`` as the ``call``-th ``share`` of a run of ``total``
+    (a ``zipfit`` call counts its own steps: sizes, then pairs)."""
+    return lambda done, of: callback(call * share + done * share // max(of, 1), total)
 
 
 def method_level(method: str, level: Optional[int], target_bytes: int = 0) -> int:

@@ -35,7 +35,7 @@ from . import _core
 from ._core import ZipcoreError
 from ._log import log
 from ._pool import EncodedPool, checked_indices
-from .params import codec_level, thread_count
+from .params import codec_level, integer, thread_count
 from .samples import Samples, as_pool
 
 EXACT_LIMIT = 32 << 20
@@ -148,11 +148,8 @@ def pool_ratios(
     :func:`dataset_ratio`. ZipcoreError for an empty group: R (bytes / compressed bytes) of no
     samples is undefined, and the 2-byte group ``[]`` would give a made-up 0.2."""
     codec, level = codec_level(codec, level)  # select's rules: zlib 9 only, zstd 1..22
-    chunk_size = _check_chunk(chunk_size)
-    if isinstance(exact_limit, bool) or not isinstance(exact_limit, int):
-        raise TypeError(f"exact_limit must be an integer number of bytes, got {exact_limit!r}")
-    if exact_limit < 0:
-        raise ValueError(f"exact_limit must be a non-negative number of bytes, got {exact_limit}")
+    chunk_size = integer("chunk_size", chunk_size, minimum=MIN_CHUNK_SIZE)
+    exact_limit = integer("exact_limit", exact_limit, minimum=0)
     if exact is not None and not isinstance(exact, bool):
         raise TypeError(f"exact must be True, False or None, got {exact!r}")
     members = (None if groups is None
@@ -179,11 +176,3 @@ def pool_ratios(
 
 def _framed_size(sample_bytes: int, samples: int) -> int:
     return sample_bytes + _FRAMING + len(_core.GROUP_SEPARATOR) * max(samples - 1, 0)
-
-
-def _check_chunk(chunk_size: int) -> int:
-    if (isinstance(chunk_size, bool) or not isinstance(chunk_size, int)
-            or chunk_size < MIN_CHUNK_SIZE):
-        raise ValueError(f"chunk_size must be an integer of at least {MIN_CHUNK_SIZE} bytes, "
-                         f"got {chunk_size!r}")
-    return chunk_size

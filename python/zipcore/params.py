@@ -45,6 +45,15 @@ def integer(name: str, value: Any, *, minimum: Optional[int] = 1) -> int:
     return number
 
 
+def check_progress(progress: Any) -> None:
+    """TypeError, before any work, for a ``progress=`` that is neither True, False, None nor
+    a callable (the engine would find out at its first report, or only at its last)."""
+    if progress is None or isinstance(progress, bool) or callable(progress):
+        return
+    raise TypeError(f"progress must be True, False, None or a callable, got "
+                    f"{type(progress).__name__}")
+
+
 def thread_count(threads: Optional[int]) -> int:
     """The threads a run uses: ``None`` = every core this process may use (its CPU affinity).
     More than ``THREADS_PER_CORE`` per core is capped there, with a ``UserWarning``."""

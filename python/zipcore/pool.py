@@ -44,7 +44,7 @@ def _as_byte_buffer(data: Any) -> np.ndarray:
         return data.view(np.uint8)
     try:
         return np.frombuffer(data, dtype=np.uint8)  # bytes, bytearray, memoryview, mmap, ...
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, BufferError) as exc:
         raise TypeError(f"pool data must be a uint8 numpy array or a contiguous bytes-like "
                         f"object, got {type(data).__name__} ({exc})") from None
 
@@ -189,6 +189,10 @@ class Pool(EncodedPool):
         except for a single pool, returned as a Pool without copying; none gives an empty
         pool. Pools may view windows of larger buffers (offsets not starting at 0)."""
         parts = list(pools)
+        for part in parts:
+            if not isinstance(part, EncodedPool):
+                raise TypeError(f"Pool.concat takes pools, got {type(part).__name__}: make one "
+                                "with zipcore.Pool.from_samples")
         if len(parts) == 1:
             only = parts[0]
             return only if type(only) is cls else cls(only.data, only.offsets)

@@ -85,17 +85,18 @@ def describe(obj: Any) -> str:
 
 def as_pool(samples: Any, column: Optional[str] = None) -> EncodedPool:
     """``samples`` (see :data:`Samples` and the module docstring) as the engine's pool: a pool
-    as it is; Arrow text viewed in place; anything else encoded once."""
+    as it is; Arrow text viewed in place; anything else encoded once. ``column`` is a name
+    (str), or for a pandas DataFrame any of its column labels (``0`` of ``read_csv(header=None)``)."""
+    library = library_of(samples)
+    if library == "pandas":
+        return _pandas(samples, column)
     if column is not None and not isinstance(column, str):
         raise TypeError(f"column must be a column name (str), got {type(column).__name__}")
     if isinstance(samples, EncodedPool):
         _no_columns(column, "a Pool")
         return samples
-    library = library_of(samples)
     if library == "pyarrow":
         return _pyarrow(samples, column)
-    if library == "pandas":
-        return _pandas(samples, column)
     if library == "polars":
         return _polars(samples, column)
     if library == "datasets":

@@ -12,8 +12,9 @@ import numpy as np
 from . import _core, checkpoint as _checkpoint
 from ._log import log
 from .io import atomic
-from .params import Codec, ZipParams, codec_level, thread_count
+from .params import Codec, ZipParams, check_progress, codec_level, thread_count
 from .samples import Samples, as_pool, describe, library_of, row_taker
+from .pool import Pool
 
 __all__ = ["Progress", "ProgressCallback", "SelectionResult", "candidate_ratios", "select",
            "select_rows", "select_with_stats"]
@@ -111,6 +112,7 @@ def select_with_stats(
     """
     params = ZipParams.build(budget, k1=k1, k2=k2, k3=k3, codec=codec, level=level,
                              threads=threads)
+    check_progress(progress)
     if report is not None:  # fail before the run, not after it
         from .entropy.plotting import require_matplotlib
 
@@ -138,7 +140,7 @@ def select_with_stats(
 
         callback = bar = ProgressBar()
     elif progress is not False and progress is not None:
-        callback = progress  # the engine refuses what it cannot call (TypeError)
+        callback = progress
     try:
         raw = _core.select(pool.data, pool.offsets, params.budget, params.k1, params.k2,
                            params.k3, params.threads, params.codec, params.level, callback,
@@ -303,13 +305,12 @@ def candidate_ratios(
     codec, level = codec_level(codec, level)
     selected_pool = as_pool(selected, column)
     candidate_pool = as_pool(candidates, column)
-    data = np.concatenate([selected_pool.data, candidate_pool.data])
-    offsets = np.concatenate([selected_pool.offsets,
-                              candidate_pool.offsets[1:] + selected_pool.offsets[-1]])
+    joined = Pool.concat([selected_pool, candidate_pool])  # windows of larger buffers too
     n_sel = len(selected_pool)
     anchor = np.arange(n_sel, dtype=np.int64)
     cands = np.arange(n_sel, n_sel + len(candidate_pool), dtype=np.int64)
     count = thread_count(threads)
     log.debug("candidate ratios of %d candidates against %d selected by %s-%d on %d threads",
               len(candidate_pool), n_sel, codec, level, count)
-    return _core.candidate_ratios(data, offsets, anchor, cands, count, codec, level)
+    return _core.candidate_ratios(joined.data, joined.offsets, anchor, cands, count, codec,
+                                  level)

@@ -17,11 +17,11 @@ from ..align import (CONTRAST_DRAWS, DICT_LEVEL, DIVERSE_FACTOR, METHODS, ZIPFIT
 from ..io import atomic
 from ..io.inputs import expand, local_inputs
 from ..io.jsonstream import sniff
-from ..io.outputs import output_format
+from ..io.outputs import compressed_as_named, compression_for, output_format
 from ..params import thread_count
 from .arguments import UsageError, positive_int, require
-from .pool_inputs import (INPUT_HELP, add_pool_arguments, input_kind, input_labels,
-                          read_inputs, selection_file)
+from .pool_inputs import (INPUT_HELP, add_pool_arguments, check_sample_options, input_kind,
+                          input_labels, read_inputs, selection_file)
 
 
 def add_command(commands: Any) -> None:
@@ -38,10 +38,11 @@ def add_command(commands: Any) -> None:
                             "a few hundred targets; dict: one zstd dictionary of the targets, N "
                             "compressions, for large target sets and pools")
     align.add_argument("--contrast", action="store_true",
-                       help="dict only: score each sample against random sets of the pool's "
-                            "own samples too and keep the difference, what is particular to "
-                            "the target (for a target in the pool's general style); costs "
-                            f"{1 + CONTRAST_DRAWS} x dict and needs a pool of a little more than "
+                       help="score each sample against random sets of the pool's own "
+                            "samples too and keep the difference, what is particular to the "
+                            "target (for a target in the pool's general style); costs "
+                            f"{1 + CONTRAST_DRAWS} x dict (zipfit: more where the sets hold "
+                            "more samples than the targets) and needs a pool of a little more than "
                             f"{CONTRAST_DRAWS} x the targets' bytes; deduplicate the pool first")
     align.add_argument("--level", type=int, default=None, metavar="N",
                        help=f"zipfit: gzip level 0..9 ({ZIPFIT_LEVEL}; the zip-fit package's "
@@ -60,8 +61,7 @@ def add_command(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.contrast and args.method != "dict":
-        raise UsageError("--contrast needs --method dict")
+    check_sample_options(args)
     try:  # the level's range is the method's: checked before anything is read
         method_level(args.method, args.level)
     except ValueError as exc:
@@ -76,6 +76,8 @@ def run(args: argparse.Namespace) -> int:
     kind = input_kind(args, named[0])
     if kind is not None:
         output_format(args.output, args.output_format, kind)
+    if args.scores_out is not None:
+        compression_for(args.scores_out)
     threads = thread_count(args.threads)
     with local_inputs(named) as inputs, local_inputs(named_targets) as targets:
         made = output_format(args.output, args.output_format,
@@ -101,13 +103,14 @@ def run(args: argparse.Namespace) -> int:
         files: list[tuple[atomic.Output, atomic.Content]] = [
             selection_file(outputs, source, indices, made)]
         if args.scores_out is not None:
-            files.append((outputs["--scores-out"], _score_lines(scores)))
+            files.append((outputs["--scores-out"],
+                          compressed_as_named(args.scores_out, [_score_lines(scores)])))
         atomic.write_files(files)
     unit = "pairs" if source.pairs else "records"
     print(f"zipcore: kept {len(indices)} of {len(source)} {unit} most like {len(target)} "
           f"target samples ({args.method}{', contrast' if args.contrast else ''}"
-          f"{', diverse' if args.diverse else ''}), best score "
-          f"{scores[indices[0]]:.4f}, wrote {args.output}", file=sys.stderr)
+          f"{', diverse' if args.diverse else ''}), best score kept "
+          f"{scores[indices].max():.4f}, wrote {args.output}", file=sys.stderr)
     return 0
 
 

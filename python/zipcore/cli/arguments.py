@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 from typing import Any, Callable, TypeVar
 
 T = TypeVar("T")
@@ -18,6 +19,13 @@ class Parser(argparse.ArgumentParser):
     # argparse prints the whole usage block and exits; we want one line and a return value.
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def require_stdout(what: str) -> None:
+    """UsageError where standard output is closed (``>&-``): ``what`` writes there, and
+    Python would drop its text without a word."""
+    if sys.stdout is None:
+        raise UsageError(f"{what} writes to standard output, which is closed")
 
 
 def require(check: Callable[..., T], *args: Any) -> T:

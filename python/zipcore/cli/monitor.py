@@ -10,7 +10,7 @@ from typing import Any
 from ..entropy import monitor
 from ..entropy.plotting import INSTALL as PLOT_INSTALL, require_matplotlib
 from ..io import atomic
-from .arguments import percentage, require
+from .arguments import percentage, require, require_stdout
 from .ratio import add_ratio_options, ratio_options
 
 
@@ -41,6 +41,7 @@ def add_command(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    require_stdout("zipcore monitor")
     options = ratio_options(args)
     if args.plot is not None:
         require(require_matplotlib, "--plot")

@@ -13,13 +13,13 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from ..io import atomic
-from ..io.formats import FORMATS
+from ..io.formats import FORMATS, resolve_format
 from ..io.inputs import STDIN, Input
 from ..io.jsonstream import sniff
 from ..io.outputs import KINDS, OutputFormat
 from ..io.parquet import hive_partitions
 from ..io.readers import PoolFiles, read_pools
-from .arguments import add_records_key, template
+from .arguments import UsageError, add_records_key, template
 
 INPUT_HELP = ("JSON list or JSONL of records (.gz and .zst read), or Parquet; a folder "
               "(recursive, sorted by path), a quoted glob, - (JSONL on standard input) or a URL "
@@ -50,7 +50,8 @@ def add_pool_arguments(command: argparse.ArgumentParser) -> None:
                               "format")
     sample = command.add_mutually_exclusive_group()
     sample.add_argument("--column", metavar="NAME",
-                        help="Parquet: samples are this text column's values")
+                        help="samples are this text column's values (Parquet; for JSON "
+                             "records the same as --text-field)")
     sample.add_argument("--template", type=template, metavar="TEMPLATE",
                         help="samples are each record (or Parquet row) rendered by TEMPLATE, "
                              "e.g. '{instruction}\\n{output}' (\\n and \\t are decoded)")
@@ -64,19 +65,34 @@ def add_pool_arguments(command: argparse.ArgumentParser) -> None:
 
 def input_labels(inputs: Sequence[Input], name: str = "INPUT") -> dict[str, Optional[str]]:
     """The local inputs as atomic.plan's labels: no output may be one of them."""
+    def path(item: Input) -> Optional[str]:  # standard input's file, if any, is atomic's to find
+        return STDIN if item.name == STDIN else item.path or None
+
     if len(inputs) == 1:
-        return {name: inputs[0].path or None}
-    return {f"{name} {i}": item.path or None for i, item in enumerate(inputs, start=1)}
+        return {name: path(inputs[0])}
+    return {f"{name} {i}": path(item) for i, item in enumerate(inputs, start=1)}
 
 
 def input_kind(args: argparse.Namespace, first: Input) -> Optional[str]:
     """What the selection is, as far as the output's format cares (JSON and JSONL convert into
     each other, Parquet does not): None for a remote file, known once it is copied."""
-    if args.records_key is not None:
-        return "json"  # the records under the key are written as a JSON list
     if first.name == STDIN:
-        return "jsonl"
-    return sniff(first.path) if first.fetch is None else None
+        kind: Optional[str] = "jsonl"
+    else:
+        kind = sniff(first.path) if first.fetch is None else None
+    if args.records_key is not None and kind != "parquet":  # Parquet: the reader refuses the key
+        return "json"  # the records under the key are written as a JSON list
+    return kind
+
+
+def check_sample_options(args: argparse.Namespace) -> None:
+    """The sample options checked together before any input is read (standard input may be a
+    long stream): UsageError where they contradict each other."""
+    try:
+        resolve_format(args.format, text_field=args.text_field, column=args.column,
+                       template=args.template)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def read_inputs(args: argparse.Namespace, inputs: Sequence[Input], threads: int) -> PoolFiles:

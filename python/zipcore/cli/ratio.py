@@ -12,7 +12,7 @@ from ..io.inputs import expand, local_inputs
 from ..io.jsonstream import require_regular_file
 from ..measure import EXACT_LIMIT
 from ..params import CODECS, ZSTD_LEVEL
-from .arguments import UsageError, add_records_key, positive_int, require, size
+from .arguments import UsageError, add_records_key, positive_int, require, require_stdout, size
 
 
 def add_ratio_options(parser: argparse.ArgumentParser) -> None:
@@ -120,6 +120,7 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    require_stdout("zipcore ratio")
     rows = _rows(args)  # all or nothing: no partial table
     if args.json:
         print(json.dumps(rows, indent=2))

@@ -17,15 +17,15 @@ from typing import Any
 from ..entropy.plotting import INSTALL as PLOT_INSTALL, require_matplotlib
 from ..io import atomic
 from ..io.inputs import Input, expand, local_inputs
-from ..io.outputs import OutputFormat, output_format
+from ..io.outputs import OutputFormat, compressed_as_named, compression_for, output_format
 from ..io.jsonstream import sniff
 from ..io.readers import PoolFiles, indices_bytes
 from ..measure import compression_ratio, dataset_ratio
 from ..params import ZipParams
 from ..selection import select_with_stats
-from .arguments import UsageError, positive_int, require
-from .pool_inputs import (add_pool_arguments, input_kind, input_labels, read_inputs,
-                          selection_file)
+from .arguments import UsageError, positive_int, require, require_stdout
+from .pool_inputs import (add_pool_arguments, check_sample_options, input_kind, input_labels,
+                          read_inputs, selection_file)
 from ..progress import ProgressBar
 
 
@@ -38,9 +38,9 @@ def add_command(commands: Any) -> None:
     sel.add_argument("--k2", type=positive_int, default=200, help="stage 2 size (200)")
     sel.add_argument("--k3", type=positive_int, default=100, help="stage 3 size (100)")
     sel.add_argument("--threads", type=positive_int, default=None,
-                     help="worker threads of the selection, and worker processes that parse "
-                          "JSONL inputs of 32 MiB or more in all (default: every core this "
-                          "process may use)")
+                     help="worker threads of the selection, and worker processes that read "
+                          "inputs of 32 MiB or more in all: JSONL cut at newlines, Parquet a "
+                          "row group a task (default: every core this process may use)")
     sel.add_argument("--indices-out", metavar="FILE",
                      help="also write the selected records' indices, one per line: positions "
                           "in the INPUTs' records concatenated in order (a preference pair: "
@@ -61,7 +61,7 @@ def add_command(commands: Any) -> None:
     sel.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     sel.add_argument("--json", action="store_true",
                      help="print a summary of the run as one JSON object on standard output "
-                          "(not with -o -)")
+                          "(not with another output to -)")
     sel.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS|local",
                      help="select on a Ray cluster in shards, then merge (zipcore[ray]): no "
                           "value joins RAY_ADDRESS or the cluster 'ray start' began here, else "
@@ -80,13 +80,18 @@ def _params(args: argparse.Namespace) -> ZipParams:
 
 
 def _check_streams(args: argparse.Namespace) -> None:
-    for flag, path in (("-o", args.output), ("--indices-out", args.indices_out)):
-        if path == "-" and args.json:
+    if not args.json:
+        return
+    require_stdout("--json")
+    for flag, path in (("-o", args.output), ("--indices-out", args.indices_out),
+                       ("--report", args.report)):
+        if path == "-":
             raise UsageError(f"{flag} - and --json both write to standard output: choose one")
 
 
 def run(args: argparse.Namespace) -> int:
     params = _params(args)
+    check_sample_options(args)
     _check_streams(args)
     if args.report is not None:
         require(require_matplotlib, "--report")
@@ -97,11 +102,14 @@ def run(args: argparse.Namespace) -> int:
         select_ray.check(args)
     named = require(expand, args.inputs)  # fsspec, for a URL
     outputs = atomic.plan({"--output": args.output, "--indices-out": args.indices_out,
-                           "--report": args.report, "--checkpoint": args.checkpoint},
+                           "--report": args.report, "--checkpoint": args.checkpoint,
+                           "--json": "-" if args.json else None},  # stdout, an input's file?
                           input_labels(named), regular_only=["--checkpoint"])
     kind = input_kind(args, named[0])
     if kind is not None:  # before standard input is read or a remote file copied
         output_format(args.output, args.output_format, kind)
+    if args.indices_out is not None:
+        compression_for(args.indices_out)
     with local_inputs(named) as inputs:  # errors name what the user gave, not a copy
         return _run_inputs(args, params, outputs, inputs)
 
@@ -144,8 +152,8 @@ def _run_here(args: argparse.Namespace, params: ZipParams, outputs: dict[str, at
     files: list[tuple[atomic.Output, atomic.Content]] = [
         selection_file(outputs, source, indices, made)]
     if args.indices_out is not None:  # record indices: a pair's members, one line each
-        files.append((outputs["--indices-out"],
-                      indices_bytes(source.record_indices(indices))))
+        files.append((outputs["--indices-out"], compressed_as_named(
+            args.indices_out, [indices_bytes(source.record_indices(indices))])))
     if args.report is not None:  # imported only for a picture
         from ..entropy.report import file_sources, report_png, selection_report
 

@@ -14,7 +14,7 @@ from .._core import ZipcoreError
 from ..distributed import connect, require_ray, select_with_stats, selection_output
 from ..io import atomic
 from ..io.jsonstream import sniff
-from ..io.outputs import OutputFormat
+from ..io.outputs import OutputFormat, compressed_as_named
 from ..io.readers import indices_bytes
 from ..params import ZipParams
 from .arguments import UsageError, require
@@ -64,7 +64,8 @@ def run(args: argparse.Namespace, params: ZipParams, outputs: dict[str, atomic.O
                            **options)
     files: list[tuple[atomic.Output, atomic.Content]] = [(outputs["--output"], out["data"])]
     if args.indices_out is not None:  # record indices: a pair's members, one line each
-        files.append((outputs["--indices-out"], indices_bytes(out["records"])))
+        files.append((outputs["--indices-out"],
+                      compressed_as_named(args.indices_out, [indices_bytes(out["records"])])))
     atomic.write_files(files)
     unit = "pairs" if out["pairs"] else "records"
     print(f"zipcore: selected {len(result.indices)} of {out['samples']} {unit} on Ray "

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Iterable, Mapping, Optional, Sequence, Tuple, Union
 
+from .inputs import STDIN
+
 PathLike = Union[str, "os.PathLike[str]"]
 Content = Union[bytes, bytearray, memoryview, Iterable[Union[bytes, memoryview]]]
 """A file's contents: one bytes-like object, or an iterable of chunks written as they come
@@ -74,7 +76,7 @@ def output(path: PathLike, *, regular_only: bool = False) -> Output:
     ``regular_only`` refuses devices and FIFOs (a checkpoint is read back, so it must be a file).
     Raises OSError naming ``path``.
     """
-    name = os.fspath(path)
+    name = os.fsdecode(path)  # bytes paths too, as read_pool takes them
     if not name:
         raise _error("''", errno.ENOENT, "cannot write output: the path is empty")
     if name == STDOUT:
@@ -145,6 +147,26 @@ def _identity(path: PathLike) -> tuple[Any, ...]:
     return ("inode", info.st_dev, info.st_ino)
 
 
+def _stream_identity(stdin: bool) -> Optional[tuple[Any, ...]]:
+    """The file behind standard input or output when it is a regular one, which a shell's
+    ``< file`` or ``>> file`` can make an input or an output of this very run; None for a pipe
+    or a terminal. OSError naming the stream when it is closed (``<&-``, ``>&-``)."""
+    stream = sys.stdin if stdin else sys.stdout
+    closed = _error("standard input" if stdin else "standard output", errno.EBADF,
+                    "closed, so there is nothing to " + ("read" if stdin else "write to"))
+    if stream is None:  # Python started with it closed
+        raise closed
+    try:
+        descriptor = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return None  # replaced by an object with no file (a test's capture): nothing to compare
+    try:
+        info = os.fstat(descriptor)
+    except OSError:
+        raise closed from None
+    return ("inode", info.st_dev, info.st_ino) if stat.S_ISREG(info.st_mode) else None
+
+
 def plan(outputs: Mapping[str, Optional[PathLike]],
          inputs: Mapping[str, Optional[PathLike]] = {},
          *, regular_only: Sequence[str] = ()) -> dict[str, Output]:
@@ -153,7 +175,9 @@ def plan(outputs: Mapping[str, Optional[PathLike]],
     ``outputs`` and ``inputs`` map a label the user knows (``--report``, ``checkpoint=``) to a
     path or None (not given). Raises ValueError when two outputs, or an output and an input, are
     the same file (a character device such as ``/dev/null`` may take several outputs), and
-    OSError for an output that cannot be written. Labels in ``regular_only`` must be regular
+    OSError for an output that cannot be written. An input ``-`` is standard input and an
+    output ``-`` standard output: a regular file behind either (``< file``, ``>> file``) counts
+    as that file, and a closed one is an OSError. Labels in ``regular_only`` must be regular
     files.
     """
     given = {label: path for label, path in outputs.items() if path is not None}
@@ -161,8 +185,14 @@ def plan(outputs: Mapping[str, Optional[PathLike]],
                for label, path in given.items()}
     seen: dict[tuple[Any, ...], tuple[str, str]] = {}
     for label, path in inputs.items():
-        if path is not None:
-            seen.setdefault(_identity(path), (label, os.fspath(path)))
+        if path is None:
+            continue
+        if path == STDIN:
+            key, shown = _stream_identity(stdin=True), "- (standard input)"
+        else:
+            key, shown = _identity(path), os.fspath(path)
+        if key is not None:
+            seen.setdefault(key, (label, shown))
     stdout = [label for label, out in planned.items() if out.path == STDOUT]
     if len(stdout) > 1:
         raise ValueError(f"{' and '.join(stdout)} are both '-' (standard output): name a file "
@@ -170,14 +200,17 @@ def plan(outputs: Mapping[str, Optional[PathLike]],
     for label, path in given.items():
         out = planned[label]
         if out.path == STDOUT:
+            key, shown = _stream_identity(stdin=False), "- (standard output)"
+        else:
+            key, shown = _identity(out.path if out.stream else out.target), os.fspath(path)
+        if key is None:
             continue
-        key = _identity(out.path if out.stream else out.target)
-        if key in seen and not _is_device(out.path):
+        if key in seen and (out.path == STDOUT or not _is_device(out.path)):
             other_label, other_path = seen[key]
             kind = "the input" if other_label in inputs else "the output"
-            raise ValueError(f"{label} {os.fspath(path)} is the same file as {kind} "
+            raise ValueError(f"{label} {shown} is the same file as {kind} "
                              f"{other_label} {other_path}: choose another path")
-        seen[key] = (label, os.fspath(path))
+        seen[key] = (label, shown)
     return planned
 
 

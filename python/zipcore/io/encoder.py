@@ -28,8 +28,8 @@ import numpy as np
 
 from .. import _core
 from ..pool import Pool, PoolBuilder
-from .formats import (FORMATS, Record, RecordError, RecordFormat, UnpartneredAtEnd,
-                      detect_format, json_text, json_type, record_format)
+from .formats import (Record, RecordError, RecordFormat, UnpartneredAtEnd, detect_format,
+                      json_text, json_type, record_format, resolve_format)
 from .templates import template_format
 
 PAIR_SEPARATOR = _core.GROUP_SEPARATOR
@@ -63,11 +63,7 @@ class PoolEncoder:
 
     def __init__(self, format: str = "auto", *, text_field: str = "text",
                  template: Optional[str] = None, pairs: Optional[bool] = None) -> None:
-        if format not in FORMATS:
-            raise ValueError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
-        if template is not None and format != "auto":
-            raise ValueError("a template chooses the sample bytes itself: leave the format "
-                             f"at 'auto' (got {format!r})")
+        resolve_format(format, template=template)  # the arguments' rules, raised as ValueError
         self._requested = format
         self._text_field = text_field
         self._format: Optional[RecordFormat] = (

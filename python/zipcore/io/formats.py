@@ -194,4 +194,7 @@ def resolve_format(format: str = "auto", *, text_field: Optional[str] = None,
             raise ValueError(f"a text field is for format 'text': drop it, or the format "
                              f"(got {format!r})")
         return "text", text_field
+    if template is not None and format != "auto":
+        raise ValueError("a template chooses the sample bytes itself: leave the format at "
+                         f"'auto' (got {format!r})")
     return format, "text"

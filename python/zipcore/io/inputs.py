@@ -4,7 +4,8 @@ One answer for ``zipcore select`` and ``zipcore ratio``. Each argument, in the o
 
 - ``-``: standard input, JSONL (plain), at most once;
 - an existing file: itself (a name with ``*`` or ``[`` in it is a file first, a glob second);
-- an existing folder: every data file below it, recursively, sorted by path; data files are
+- an existing folder: every data file below it, recursively (through symlinked folders, each
+  once), sorted by path; a folder that cannot be listed is an error; data files are
   ``*.json``, ``*.jsonl`` (each also ``.gz`` or ``.zst``) and ``*.parquet``, and names starting
   with ``.`` or ``_`` are skipped (files and folders, as pyarrow.dataset skips ``_SUCCESS``
   and ``.crc`` files), so a Parquet dataset folder, partitioned ``key=value/`` folders
@@ -30,6 +31,7 @@ or interrupted included (:func:`local_inputs`).
 
 from __future__ import annotations
 
+import errno
 import glob
 import os
 import shutil
@@ -91,9 +93,19 @@ def _skipped(match: str, pattern: str) -> bool:
                for part in match.replace(os.sep, "/").split("/")[literal:])
 
 
+def _raise(exc: OSError) -> None:
+    raise exc  # a folder that cannot be listed would lose its records without a word
+
+
 def _local_folder(folder: str) -> list[str]:
     found: list[str] = []
-    for root, dirs, files in os.walk(folder):
+    visited: set[tuple[int, int]] = set()  # symlinked folders are followed, each once (no loops)
+    for root, dirs, files in os.walk(folder, onerror=_raise, followlinks=True):
+        info = os.stat(root)
+        if (info.st_dev, info.st_ino) in visited:
+            dirs[:] = []
+            continue
+        visited.add((info.st_dev, info.st_ino))
         dirs[:] = [d for d in dirs if not d.startswith((".", "_"))]
         found.extend(os.path.join(root, f) for f in files if is_data_name(f))
     if not found:
@@ -193,6 +205,8 @@ def expand(arguments: Sequence[str]) -> list[Input]:
     inputs: list[Input] = []
     by: list[str] = []  # the argument that named each input
     for argument in arguments:
+        if not argument:
+            raise ValueError("an INPUT is an empty name ('')")
         if argument == STDIN:
             if any(item.name == STDIN for item in inputs):
                 raise ValueError("'-' (standard input) can be read only once")
@@ -215,6 +229,8 @@ def expand(arguments: Sequence[str]) -> list[Input]:
 
 
 def _copy_stdin(local: str) -> None:
+    if sys.stdin is None:  # started with <&-
+        raise OSError(errno.EBADF, "closed, so there is nothing to read", "standard input")
     with open(local, "wb") as out:
         shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
 
@@ -233,10 +249,22 @@ def localize(inputs: Sequence[Input], stack: ExitStack) -> list[Input]:
     return local
 
 
+def _same_file_key(item: Input) -> object:
+    """What makes two inputs one file: a local file's inode (symlinks and hard links alike),
+    else its resolved path (a missing file fails when it is read); a URL's name."""
+    if item.fetch is not None:
+        return item.name
+    try:
+        info = os.stat(item.path)
+    except OSError:
+        return os.path.realpath(item.path)
+    return (info.st_dev, info.st_ino)
+
+
 def _refuse_twice(inputs: list[Input], by: list[str]) -> None:
-    seen: dict[str, tuple[str, str]] = {}
+    seen: dict[object, tuple[str, str]] = {}
     for item, argument in zip(inputs, by):
-        key = item.name if item.fetch is not None else os.path.realpath(item.path)
+        key = _same_file_key(item)
         if key in seen:
             name, first = seen[key]
             also = "" if name in (item.name, first) else f" as {name}"

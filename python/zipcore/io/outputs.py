@@ -3,7 +3,9 @@
 The one rule, for ``zipcore select -o`` and :meth:`PoolFile.write_selection` alike: the format
 is the one asked for (``--output-format``), else the one the name ends in (``.json``,
 ``.jsonl``, ``.parquet``, JSON and JSONL with ``.gz`` or ``.zst`` after it), else the input's.
-The compression follows the name (``-``, standard output, is never compressed).
+The compression follows the name (``-``, standard output, is never compressed), for the
+``--indices-out`` and ``--scores-out`` text files too; a name in another compression's suffix
+(``.bz2``, ``.xz``, ...) is refused.
 
 Each record keeps its bytes. JSON list and JSONL convert into each other: a JSONL record is one
 line already; a record of a JSON list that spans several lines becomes one line by dropping its
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator, Optional, Union
 
 from .. import _core
-from .compressed import compression_of, strip_compression
+from .compressed import compressed_chunks, compression_of, strip_compression
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -39,12 +41,36 @@ class OutputFormat:
     compression: Optional[str]  # "gzip", "zstd" or None
 
 
+_NOT_WRITTEN = (".bz2", ".xz", ".lzma", ".lz4", ".zip", ".br", ".7z", ".z")
+"""Suffixes of compressions zipcore does not write (nor read)."""
+
+
+def compression_for(path: PathLike) -> Optional[str]:
+    """The compression an output named ``path`` is written with: ``gzip`` for ``.gz``, ``zstd``
+    for ``.zst``, None otherwise and for ``-``. ValueError naming ``path`` where the name ends
+    in another compression's suffix: plain bytes under it would fool every reader."""
+    name = os.fspath(path)
+    if name == "-":
+        return None
+    suffix = os.path.splitext(name)[1]
+    if suffix.lower() in _NOT_WRITTEN:
+        raise ValueError(f"{name}: zipcore writes .gz and .zst, not {suffix}: rename it, or "
+                         f"write to - and pipe that into the compressor")
+    return compression_of(name)
+
+
+def compressed_as_named(path: PathLike, chunks: Iterable[Union[bytes, memoryview]]
+                        ) -> Iterator[Union[bytes, memoryview]]:
+    """A text output's ``chunks`` compressed as its name says (:func:`compression_for`)."""
+    return compressed_chunks(chunks, compression_for(path))
+
+
 def output_format(path: PathLike, requested: Optional[str], input_kind: str) -> OutputFormat:
     """The format a selection of ``input_kind`` records is written in at ``path`` (see the
     module docstring). ValueError naming ``path`` for what cannot be written."""
     name = os.fspath(path)
     stdout = name == "-"
-    compression = None if stdout else compression_of(name)
+    compression = compression_for(name)
     named = None if stdout else _NAMED.get(os.path.splitext(strip_compression(name))[1].lower())
     if requested is not None and requested not in KINDS:
         raise ValueError(f"unknown output format {requested!r}; choose one of {', '.join(KINDS)}")

@@ -145,17 +145,20 @@ class PoolFile:
                     handle.seek(start)
                     yield self._checked(handle.read(end - start), row)
             return
-        # gzip and zstd read forward only: fetch in file order, hand out in selection order.
+        # gzip and zstd read forward only: fetch in file order, hand out in selection order (a
+        # row asked for twice is read once).
         fetched: dict[int, bytes] = {}
         with open_decompressed(self.path) as handle:
             at = 0
             for j in np.argsort(spans[:, 0], kind="stable").tolist():
                 start, end = spans[j].tolist()
+                if start in fetched:
+                    continue
                 skip(handle, start - at)
-                fetched[j] = self._checked(handle.read(end - start), int(rows[j]))
+                fetched[start] = self._checked(handle.read(end - start), int(rows[j]))
                 at = end
-        for j in range(len(rows)):
-            yield fetched.pop(j)
+        for start in spans[:, 0].tolist():
+            yield fetched[start]
 
     def _checked(self, raw: bytes, row: int) -> bytes:
         if not (raw.startswith(b"{") and raw.endswith(b"}")):
