@@ -244,6 +244,15 @@ def test_progress_must_be_callable_and_is_checked_before_any_work(progress, monk
         zipcore.select_aligned(POOL, ["t"], 2, progress=progress)
 
 
+def test_a_set_of_samples_is_refused_for_its_order():
+    for call in (zipcore.compression_ratio, zipcore.Pool.from_samples,
+                 lambda s: zipcore.select(s, 1)):
+        with pytest.raises(TypeError, match="samples must be in an order, not a set"):
+            call({"ab", "cd"})
+    with pytest.raises(TypeError, match="not a frozenset"):
+        zipcore.select(frozenset(["a", "b"]), 1, column="t")
+
+
 def test_candidate_ratios_of_a_window_of_a_larger_buffer():
     """A pool may view the start of a buffer (offsets ending before it does): the candidates
     are scored against its samples, not against the bytes after them."""

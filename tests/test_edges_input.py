@@ -333,20 +333,23 @@ def test_file_ratios_by_source_stream_every_kind(tmp_path, suffix):
         _write(path, json.dumps(records))
     else:
         _write(path, "".join(json.dumps(r) + "\n" for r in records))
-    for by, prefix in (("source", False), ("prefix", True)):
-        whole, groups = ratio.file_ratios(path, by=by, threads=2)
+    for by, prefix in (("source", False), ("prefix", True)):  # each record's repr
+        whole, groups = ratio.file_ratios(path, by=by, threads=2, format="record")
         assert (whole.samples, whole.ratio) == (60, measure.dataset_ratio(records).ratio)
         assert _by(groups) == _by(ratio.ratio_by_source(records, prefix=prefix))
         assert [g.source for g in groups] == [
             g.source for g in ratio.ratio_by_source(records, prefix=prefix)]
+    # By default the samples select compresses: these records' text fields.
     whole, groups = ratio.file_ratios(path)
     assert groups is None and whole.samples == 60
+    assert whole.ratio == measure.dataset_ratio([r["text"] for r in records]).ratio
+    assert whole.ratio == zipcore.compression_ratio(zipcore.read_pool(path).pool)
 
 
 def test_file_ratios_read_records_key_wrappers(tmp_path):
     records = _sourced(12)
     path = _write(tmp_path / "w.json", json.dumps({"data": records}, indent=2))
-    whole, groups = ratio.file_ratios(path, by="source", records_key="data")
+    whole, groups = ratio.file_ratios(path, by="source", records_key="data", format="record")
     assert whole.ratio == measure.dataset_ratio(records).ratio
     assert _by(groups) == _by(ratio.ratio_by_source(records))
 
@@ -371,6 +374,16 @@ def test_ratio_command_by_source_reads_parquet(tmp_path, pq, capsys):
 def test_exact_limit_is_checked(limit, error, message):
     with pytest.raises(error, match=message):
         measure.dataset_ratio(["a", "b"], exact_limit=limit)
+
+
+def test_read_pool_pairs_is_a_bool_and_pairs_true_says_it_asked(tmp_path):
+    path = tmp_path / "one.jsonl"
+    path.write_text('{"text": "a"}\n{"text": "b"}\n', encoding="utf-8")
+    with pytest.raises(TypeError, match="pairs must be True, False or None, got 'yes'"):
+        zipcore.read_pool(path, pairs="yes")  # type: ignore[arg-type]
+    with pytest.raises(ZipcoreError, match="record 0 has no pair_id or label, but pairs=True "
+                                           "asks for preference pairs"):
+        zipcore.read_pool(path, pairs=True)
 
 
 def test_dataset_ratio_takes_numpy_integers_as_every_count_does():

@@ -87,6 +87,11 @@ def test_classify(d_r, d_l, flag):
     assert classify(d_r, d_l) == flag
 
 
+def test_no_versions_to_analyse_is_a_clear_error():
+    with pytest.raises(ValueError, match="no versions to analyse"):
+        monitor.analyse([], against="first")
+
+
 def test_thresholds_are_options():
     assert classify(3.0, 1.0, r_pct=5.0, l_pct=2.0) == ""
     assert classify(3.0, 1.0, r_pct=2.0, l_pct=0.5) == "RISK"
@@ -225,6 +230,9 @@ CSV_ERRORS = {
     "twice": ("version,path\nv1,a.json\nv1,b.json\n", ":3: version 'v1' appears twice"),
     "empty_path": ("version,path\nv1, \n", ":2: version and path must not be empty"),
     "missing_dataset": ("version,path\nv1,absent.json\n", "absent.json: No such file"),
+    "huge_field": ("version,path\nv1,\"" + "x" * 200_000 + "\"\n",
+                   ":2: not a CSV row: field larger than field limit"),
+    "nul_in_path": ("version,path\nv1,a.json\0\n", ":2: the path holds a NUL character"),
 }
 
 
@@ -245,10 +253,37 @@ def test_bad_versions_csv_exits_2_with_one_line(tmp_path, capsys, case):
     (["--l-tol", "x"], "expected a percentage"),
     (["--against", "last"], "invalid choice: 'last'"),
     (["--exact", "--parallel"], "not allowed with argument"),
+    (["--exact", "--exact-limit", "1K"], "--exact-limit chooses the path by size"),
+    (["--level", "6"], "the zlib codec is exact at level 9 only"),  # before the CSV is read
+    (["--plot", "-"], "--plot - and the report both write to standard output"),
+    (["--plot", "m.pdf"], "m.pdf: the picture is written as PNG: name it *.png"),
+    (["--text-field", "t", "--template", "{t}"], "give a text field or a template, not both"),
 ])
 def test_bad_monitor_options_exit_2(tmp_path, capsys, argv, message):
     assert cli.main(["monitor", str(tmp_path / "v.csv"), *argv]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_dollar_in_a_version_name_is_drawn_as_it_is(tmp_path, versions, capsys):
+    """matplotlib would read '$5_to_$10' as mathtext and fail after every version was measured."""
+    pytest.importorskip("matplotlib")
+    csv_path = _csv(tmp_path, versions, ["v1", "dup"], {})
+    csv_path.write_text(csv_path.read_text().replace("dup,", "price_$5_to_$10,", 1))
+    png = tmp_path / "m.png"
+    assert cli.main(["monitor", str(csv_path), "--plot", str(png)]) == 0
+    assert png.read_bytes().startswith(b"\x89PNG") and "price_$5_to_$10" in capsys.readouterr().out
+
+
+def test_a_report_that_cannot_be_printed_leaves_no_picture(tmp_path, versions):
+    pytest.importorskip("matplotlib")
+    import subprocess
+
+    csv_path = _csv(tmp_path, versions, ["v1", "dup"], {})
+    png = tmp_path / "m.png"
+    done = subprocess.run(["bash", "-c", f"{sys.executable} -m zipcore monitor {csv_path} "
+                           f"--plot {png} > /dev/full"], capture_output=True, timeout=120)
+    assert done.returncode == 2 and not png.exists()
+    assert done.stderr.decode() == "zipcore: error: standard output: No space left on device\n"
 
 
 def test_monitor_help_names_the_defaults(capsys):

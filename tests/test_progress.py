@@ -30,7 +30,8 @@ def run_with_progress(samples, budget, **kwargs):
 @pytest.mark.parametrize("threads", [1, 2])
 def test_progress_reports_monotone_done_and_final_total(real_pool, threads):
     samples = real_pool("pool", 0, 1200)
-    result, calls, caller = run_with_progress(samples, 200, k1=500, k2=60, k3=30,
+    # Budget 400: on a quiet 2-core machine 200 took 0.27 s on 2 threads, too short to count on.
+    result, calls, caller = run_with_progress(samples, 400, k1=500, k2=60, k3=30,
                                               threads=threads)
     assert result.wall_seconds > 0.3  # long enough for several ~0.1 s polls
     # About ten calls a second: neither silent nor one call per evaluation.

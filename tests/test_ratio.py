@@ -145,6 +145,15 @@ def test_ratio_by_source(real_pool):
     assert next(r for r in by_prefix if r.source == "gsm8k").ratio == _exact(gsm8k)
 
 
+def test_ratio_by_source_of_a_pool_and_of_a_table():
+    texts = [f"sample {i} " * 3 for i in range(40)]
+    [only] = ratio.ratio_by_source(zipcore.Pool.from_samples(texts))
+    assert (only.source, only.samples, only.ratio) == (ratio.NO_SOURCE, 40, _exact(texts))
+    pd = pytest.importorskip("pandas")
+    with pytest.raises(TypeError, match=r"not a pandas.DataFrame: pass its rows"):
+        ratio.ratio_by_source(pd.DataFrame({"text": texts, "source": ["a"] * 40}))
+
+
 @pytest.mark.parametrize("codec", ["zlib", "zstd"])
 def test_the_engines_r_after_each_round_is_the_selections_r(real_pool, codec):
     records = real_pool("pool", 0, 200)
@@ -237,6 +246,27 @@ def test_zstd_needs_no_python_zstandard(pool_file, monkeypatch, capsys):
     assert cli.main(["ratio", str(pool_file), "--codec", "zstd", "--json"]) == 0
     [row] = json.loads(capsys.readouterr().out)
     assert row["codec"] == "zstd-3" and row["ratio"] > 1
+
+
+def test_ratio_measures_what_select_compresses(tmp_path, real_pool, capsys):
+    """Records with a text field: select compresses the strings, and so does ratio by default
+    (--format record measures each record's repr)."""
+    records = [{"text": r["conversations"][0]["value"], "url": f"u{i}"}
+               for i, r in enumerate(real_pool("gsm8k", 0, 200))]
+    path = tmp_path / "t.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    assert cli.main(["select", str(path), "-o", str(tmp_path / "s.jsonl"), "--budget", "20",
+                     "-q", "--json"]) == 0
+    selected_from = json.loads(capsys.readouterr().out)["ratio"]["pool"]
+    assert cli.main(["ratio", str(path), "--json"]) == 0
+    [row] = json.loads(capsys.readouterr().out)
+    assert row["ratio"] == selected_from == _exact([r["text"] for r in records])
+    assert cli.main(["ratio", str(path), "--json", "--format", "record"]) == 0
+    [row] = json.loads(capsys.readouterr().out)
+    assert row["ratio"] == _exact(records)
+    assert cli.main(["ratio", str(path), "--json", "--template", "{url}: {text}"]) == 0
+    [row] = json.loads(capsys.readouterr().out)
+    assert row["ratio"] == _exact([f"{r['url']}: {r['text']}" for r in records])
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -48,7 +48,7 @@ def test_report_numbers(records, result):
 
 def test_many_sources_are_merged_by_prefix_then_into_other():
     samples = [{"source": f"origin{i % 15}/part{i % 4}", "text": f"sample {i}"} for i in range(300)]
-    names, pool, picked = report._source_groups(report.sample_sources(samples), [0, 1, 2, 3])
+    names, pool, picked = report._source_groups(report.sample_sources(samples, 300), [0, 1, 2, 3])
     assert len(names) == report.MAX_SOURCES and names[-1] == report.OTHER
     assert all("/" not in n for n in names)
     assert sum(pool) == pytest.approx(1) and sum(picked) == pytest.approx(1)
@@ -60,6 +60,23 @@ def test_report_of_bytes_samples(records, result):
     assert summary.sources == ["(no source)"] and summary.selection_share == [1.0]
     with pytest.raises(ValueError, match="indices outside the 10 samples"):
         report.selection_report(result, records[:10])
+
+
+def test_a_column_selections_report_measures_that_column(records):
+    """The pool's R is of the bytes the run selected on (here the first turn of each record),
+    for records and for a DataFrame (which is not iterated as its column names)."""
+    rows = [{"text": r["conversations"][0]["value"], "source": r["source"]} for r in records]
+    run = zipcore.select_with_stats(rows, 20, column="text", k1=200, k2=60, k3=10)
+    summary = report.selection_report(run, rows, column="text")
+    assert summary.pool_ratio == zipcore.compression_ratio([r["text"] for r in rows])
+    assert summary.pool_ratio != zipcore.compression_ratio(rows)
+    assert sorted(summary.sources) == sorted({r["source"] for r in rows})
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(rows)
+    by_frame = report.selection_report(zipcore.select_with_stats(frame, 20, column="text", k1=200,
+                                                                 k2=60, k3=10), frame,
+                                       column="text")
+    assert by_frame.pool_ratio == summary.pool_ratio and by_frame.sources == ["(no source)"]
 
 
 def test_write_selection_report_png(tmp_path, records, result):

@@ -47,12 +47,21 @@ def sample_bytes(sample: Any, index: int) -> bytes:
     )
 
 
-def encode_pool(samples: Iterable[Any]) -> EncodedPool:
-    """Encodes every sample once into one buffer (the only per-sample Python work of a run)."""
+def check_collection(samples: Any) -> None:
+    """TypeError for what is not a collection of samples in an order: one str, bytes or dict
+    (a single sample), or a set (its order, and so the result, would change from run to run
+    with Python's hash seed)."""
     if isinstance(samples, (str, bytes, bytearray, Mapping)):
         raise TypeError(
-            f"samples must be a sequence of samples, not a single {type(samples).__name__}"
-        )
+            f"samples must be a sequence of samples, not a single {type(samples).__name__}")
+    if isinstance(samples, (set, frozenset)):
+        raise TypeError(f"samples must be in an order, not a {type(samples).__name__} (its "
+                        "order changes from run to run): pass a list, e.g. sorted(samples)")
+
+
+def encode_pool(samples: Iterable[Any]) -> EncodedPool:
+    """Encodes every sample once into one buffer (the only per-sample Python work of a run)."""
+    check_collection(samples)
     chunks = [sample_bytes(s, i) for i, s in enumerate(samples)]
     offsets = np.zeros(len(chunks) + 1, dtype=np.int64)
     if chunks:

@@ -23,7 +23,8 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from ._pool import EncodedPool, arrow_buffers, checked_indices, require_pyarrow, sample_bytes
+from ._pool import (EncodedPool, arrow_buffers, check_collection, checked_indices, require_pyarrow,
+                    sample_bytes)
 
 
 def _read_only(values: np.ndarray) -> np.ndarray:
@@ -123,9 +124,7 @@ class Pool(EncodedPool):
     def from_samples(cls, samples: Iterable[Any]) -> "Pool":
         """Encodes records (``repr`` in UTF-8, the reference's bytes), ``str`` (UTF-8) or
         ``bytes`` once into one buffer: what ``select(samples, ...)`` would compress."""
-        if isinstance(samples, (str, bytes, bytearray, Mapping)):
-            raise TypeError(
-                f"samples must be a sequence of samples, not a single {type(samples).__name__}")
+        check_collection(samples)
         builder = PoolBuilder()
         for i, sample in enumerate(samples):
             builder.append(sample_bytes(sample, i))

@@ -33,7 +33,8 @@ from typing import TYPE_CHECKING, Any, Callable, NoReturn, Optional, Union
 import numpy as np
 
 from . import WHOLE_ROW
-from ._pool import EncodedPool, encode_pool, is_arrow_text, plain_arrow_type, sample_bytes
+from ._pool import (EncodedPool, check_collection, encode_pool, is_arrow_text, plain_arrow_type,
+                    sample_bytes)
 from .pool import Pool
 
 if TYPE_CHECKING:
@@ -168,9 +169,7 @@ def _values(values: Iterable[Any], what: str) -> EncodedPool:
 
 def _records(samples: Any, column: str) -> EncodedPool:
     """Field ``column`` of each dict record (``WHOLE_ROW``: the record itself)."""
-    if isinstance(samples, (str, bytes, bytearray, Mapping)):
-        raise TypeError(f"samples must be a sequence of samples, not a single "
-                        f"{type(samples).__name__}")
+    check_collection(samples)
     what = "the records" if column == WHOLE_ROW else f"field {column!r}"
 
     def fields() -> Iterator[Any]:

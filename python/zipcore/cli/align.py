@@ -20,8 +20,8 @@ from ..io.jsonstream import sniff
 from ..io.outputs import compressed_as_named, compression_for, output_format
 from ..params import thread_count
 from .arguments import UsageError, positive_int, require
-from .pool_inputs import (INPUT_HELP, add_pool_arguments, check_sample_options, input_kind,
-                          input_labels, read_inputs, selection_file)
+from .pool_inputs import (INPUT_HELP, add_pool_arguments, input_kind, input_labels,
+                          read_inputs, sample_options, selection_file)
 
 
 def add_command(commands: Any) -> None:
@@ -61,7 +61,7 @@ def add_command(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    check_sample_options(args)
+    sample_options(args)
     try:  # the level's range is the method's: checked before anything is read
         method_level(args.method, args.level)
     except ValueError as exc:

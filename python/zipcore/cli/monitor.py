@@ -8,9 +8,9 @@ import json
 from typing import Any
 
 from ..entropy import monitor
-from ..entropy.plotting import INSTALL as PLOT_INSTALL, require_matplotlib
+from ..entropy.plotting import INSTALL as PLOT_INSTALL, check_png_name, require_matplotlib
 from ..io import atomic
-from .arguments import percentage, require, require_stdout
+from .arguments import UsageError, percentage, require, require_stdout
 from .ratio import add_ratio_options, ratio_options
 
 
@@ -44,6 +44,10 @@ def run(args: argparse.Namespace) -> int:
     require_stdout("zipcore monitor")
     options = ratio_options(args)
     if args.plot is not None:
+        if args.plot == "-":
+            raise UsageError("--plot - and the report both write to standard output: name a "
+                             "file for the picture")
+        check_png_name("--plot", args.plot)
         require(require_matplotlib, "--plot")
         inputs = {"VERSIONS.csv": args.versions}
         inputs.update((f"version {spec.version}", spec.path)
@@ -51,10 +55,12 @@ def run(args: argparse.Namespace) -> int:
         plot = atomic.plan({"--plot": args.plot}, inputs)["--plot"]
     result = monitor.monitor(args.versions, r_pct=args.r_tol, l_pct=args.l_tol,
                              against=args.against, **options)
-    if args.plot is not None:
-        monitor.write_plot(plot, result)
+    picture = monitor.plot_bytes(result) if args.plot is not None else None
+    # The report first: a run that cannot print it (a full disk behind >) leaves no picture.
     if args.json:
-        print(json.dumps(result.as_dict(), indent=2))
+        print(json.dumps(result.as_dict(), indent=2), flush=True)
     else:
-        print(monitor.format_report(result), end="")
+        print(monitor.format_report(result), end="", flush=True)
+    if picture is not None:
+        atomic.write_file(plot, picture)
     return 1 if args.strict and result.warnings else 0

@@ -37,13 +37,24 @@ def add_pool_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument("--output-format", choices=KINDS, default=None,
                          help="the output's format, for -o - and names without one of those "
                               "extensions (JSON list and JSONL convert into each other)")
+    add_sample_arguments(command)
+    add_records_key(command)
+    command.add_argument("--partitioning", choices=("none", "hive"), default="none",
+                         help="hive: a Parquet file in key=value/ folders below the folder or "
+                              "glob an INPUT names gets each key as a string column of that "
+                              "value (after its own columns), as pyarrow.dataset reads a "
+                              "hive-partitioned folder; none (default): the files' own columns "
+                              "only")
+
+
+def add_sample_arguments(command: argparse.ArgumentParser) -> None:
+    """How records become samples: the bytes select compresses, and ratio and monitor measure."""
     command.add_argument("--format", choices=FORMATS, default="auto",
                          help="what a record is and which bytes are compressed: sharegpt, "
                               "alpaca, messages, preference and record compress repr(record) "
                               "like the reference; text compresses one string field; auto "
                               "(default) detects it from the first record. Preference pairs "
                               "(pair_id and label) are kept together as one sample")
-    add_records_key(command)
     command.add_argument("--text-field", default=None, metavar="NAME",
                          help="samples are this string field of each record (format text); "
                               "default: the field 'text' when auto-detection finds no other "
@@ -55,12 +66,19 @@ def add_pool_arguments(command: argparse.ArgumentParser) -> None:
     sample.add_argument("--template", type=template, metavar="TEMPLATE",
                         help="samples are each record (or Parquet row) rendered by TEMPLATE, "
                              "e.g. '{instruction}\\n{output}' (\\n and \\t are decoded)")
-    command.add_argument("--partitioning", choices=("none", "hive"), default="none",
-                         help="hive: a Parquet file in key=value/ folders below the folder or "
-                              "glob an INPUT names gets each key as a string column of that "
-                              "value (after its own columns), as pyarrow.dataset reads a "
-                              "hive-partitioned folder; none (default): the files' own columns "
-                              "only")
+
+
+def sample_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The options of :func:`add_sample_arguments`, checked together before any input is read
+    (standard input may be a long stream), as keyword arguments of ``read_pool``: UsageError
+    where they contradict each other."""
+    try:
+        resolve_format(args.format, text_field=args.text_field, column=args.column,
+                       template=args.template)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return {"format": args.format, "text_field": args.text_field, "column": args.column,
+            "template": args.template}
 
 
 def input_labels(inputs: Sequence[Input], name: str = "INPUT") -> dict[str, Optional[str]]:
@@ -85,24 +103,13 @@ def input_kind(args: argparse.Namespace, first: Input) -> Optional[str]:
     return kind
 
 
-def check_sample_options(args: argparse.Namespace) -> None:
-    """The sample options checked together before any input is read (standard input may be a
-    long stream): UsageError where they contradict each other."""
-    try:
-        resolve_format(args.format, text_field=args.text_field, column=args.column,
-                       template=args.template)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-
-
 def read_inputs(args: argparse.Namespace, inputs: Sequence[Input], threads: int) -> PoolFiles:
     """The inputs' records as one pool, as the sample options say."""
     # Partition values come from the folders below what each argument named, in the names the
     # user gave (a URL's local copy has no folders).
     partitions = ([hive_partitions(item.in_dataset) for item in inputs]
                   if args.partitioning == "hive" else None)
-    return read_pools([item.path for item in inputs], format=args.format,
-                      text_field=args.text_field, column=args.column, template=args.template,
+    return read_pools([item.path for item in inputs], **sample_options(args),
                       records_key=args.records_key, threads=threads, partitions=partitions)
 
 

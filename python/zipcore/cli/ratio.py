@@ -11,12 +11,15 @@ from ..entropy import ratio as entropy_ratio
 from ..io.inputs import expand, local_inputs
 from ..io.jsonstream import require_regular_file
 from ..measure import EXACT_LIMIT
-from ..params import CODECS, ZSTD_LEVEL
+from ..params import CODECS, ZSTD_LEVEL, codec_level
 from .arguments import UsageError, add_records_key, positive_int, require, require_stdout, size
+from .pool_inputs import add_sample_arguments, sample_options
 
 
 def add_ratio_options(parser: argparse.ArgumentParser) -> None:
-    """How R is computed: shared by ratio and monitor."""
+    """Which bytes and how R is computed: shared by ratio and monitor (the samples made as
+    select makes them, so R is the R of what select compresses)."""
+    add_sample_arguments(parser)
     parser.add_argument("--codec", choices=CODECS, default="zlib",
                         help="zlib: zlib-9, the paper's R (default); zstd: one zstd frame whose "
                              "window covers the whole dataset, so repeats far apart count")
@@ -37,23 +40,34 @@ def add_ratio_options(parser: argparse.ArgumentParser) -> None:
 
 
 def ratio_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The options of :func:`add_ratio_options` as keyword arguments of ``file_ratios``."""
+    """The options of :func:`add_ratio_options` as keyword arguments of ``file_ratios``, checked
+    before any file is read."""
+    samples = sample_options(args)
     if args.codec == "zstd":
         for flag, given in (("--exact/--parallel", args.exact is not None),
                             ("--exact-limit", args.exact_limit is not None)):
             if given:
                 raise UsageError(f"{flag} choose how zlib's R is computed; --codec zstd is "
                                  "always one stream over the whole file")
+    if args.exact is not None and args.exact_limit is not None:
+        raise UsageError("--exact-limit chooses the path by size; --exact and --parallel choose "
+                         "one path always: give one or the other")
+    try:  # before any file is read
+        codec_level(args.codec, args.level)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     exact_limit = EXACT_LIMIT if args.exact_limit is None else args.exact_limit
-    return {"codec": args.codec, "level": args.level, "exact": args.exact,
+    return {**samples, "codec": args.codec, "level": args.level, "exact": args.exact,
             "exact_limit": exact_limit, "threads": args.threads}
 
 
 def add_command(commands: Any) -> None:
     rat = commands.add_parser(
         "ratio", help="print each file's compression ratio R",
-        description="For each file: samples, bytes of the group [r0, r1, ...] that ZIP "
-                    "compresses (records framed as repr), and R = bytes / compressed bytes. "
+        description="For each file: samples, bytes of the group [s0, s1, ...] that ZIP "
+                    "compresses (each sample made as 'zipcore select' makes it: repr(record) "
+                    "by default, a text field's string for text records), and R = bytes / "
+                    "compressed bytes. "
                     "zlib groups up to --exact-limit are compressed as one exact stream; "
                     "larger ones in 1 MiB chunks on all cores, each primed with the 32 KB "
                     "before it (within 0.02% of the exact value on the real pools).")

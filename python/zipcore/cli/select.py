@@ -14,7 +14,7 @@ import sys
 import time
 from typing import Any
 
-from ..entropy.plotting import INSTALL as PLOT_INSTALL, require_matplotlib
+from ..entropy.plotting import INSTALL as PLOT_INSTALL, check_png_name, require_matplotlib
 from ..io import atomic
 from ..io.inputs import Input, expand, local_inputs
 from ..io.outputs import OutputFormat, compressed_as_named, compression_for, output_format
@@ -24,8 +24,8 @@ from ..measure import compression_ratio, dataset_ratio
 from ..params import ZipParams
 from ..selection import select_with_stats
 from .arguments import UsageError, positive_int, require, require_stdout
-from .pool_inputs import (add_pool_arguments, check_sample_options, input_kind, input_labels,
-                          read_inputs, selection_file)
+from .pool_inputs import (add_pool_arguments, input_kind, input_labels, read_inputs,
+                          sample_options, selection_file)
 from ..progress import ProgressBar
 
 
@@ -91,9 +91,10 @@ def _check_streams(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     params = _params(args)
-    check_sample_options(args)
+    sample_options(args)
     _check_streams(args)
     if args.report is not None:
+        check_png_name("--report", args.report)
         require(require_matplotlib, "--report")
     if args.ray is not None:
         # Imported only for --ray: zipcore.distributed is not needed otherwise.

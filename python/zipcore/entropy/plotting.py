@@ -30,8 +30,29 @@ def new_figure(width: float, height: float) -> Any:
     return Figure(figsize=(width, height), dpi=100, layout="constrained")
 
 
+def plain_text() -> Any:
+    """A context in which labels are drawn as they are: a version or source name with ``$`` in
+    it is not read as mathtext (which fails on ``$5_to_$10``, after all the work is done).
+    Build and render the figure inside it."""
+    import matplotlib
+
+    return matplotlib.rc_context({"text.parse_math": False, "text.usetex": False})
+
+
 def png_bytes(figure: Any) -> bytes:
     buffer = io.BytesIO()
     # Without the Software key the bytes do not depend on the matplotlib version.
     figure.savefig(buffer, format="png", metadata={"Software": None})
     return buffer.getvalue()
+
+
+_OTHER_PICTURES = (".pdf", ".svg", ".jpg", ".jpeg", ".gif", ".tif", ".tiff", ".bmp", ".webp",
+                   ".eps", ".ps")
+
+
+def check_png_name(label: str, path: Any) -> None:
+    """ValueError for a picture's output named as another picture format (``p.pdf``): the
+    bytes are PNG, whatever the name says."""
+    name = str(path)
+    if name.lower().endswith(_OTHER_PICTURES):
+        raise ValueError(f"{label} {name}: the picture is written as PNG: name it *.png")

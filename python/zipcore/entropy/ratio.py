@@ -16,8 +16,10 @@ import numpy as np
 
 from .._core import ZipcoreError
 from ..io.formats import json_text, json_type
+from .._pool import EncodedPool
 from ..io.readers import read_pool
 from ..measure import RatioResult, dataset_ratio, dataset_ratios, pool_ratios
+from ..samples import describe, library_of
 
 NO_SOURCE = "(no source)"
 """The label of the group of records that have no ``source`` field (and of str, bytes and pool
@@ -76,6 +78,11 @@ def ratio_by_source(samples: Iterable[Any], *, prefix: bool = False,
     ``/`` (``gsm8k/train`` and ``gsm8k/test`` together). Options as
     :func:`zipcore.measure.dataset_ratio`; the groups share one pass of the thread pool.
     """
+    if isinstance(samples, EncodedPool):  # bytes only: one group
+        return _source_rows([("none", "")], [dataset_ratio(samples, **options)])
+    if library_of(samples) is not None:  # a table iterates its column names, not its rows
+        raise TypeError(f"ratio_by_source takes records (dicts with a source field), not a "
+                        f"{describe(samples)}: pass its rows, e.g. df.to_dict('records')")
     members: dict[SourceKey, list[Any]] = {}
     for sample in samples:
         members.setdefault(source_key(sample, prefix), []).append(sample)
@@ -89,11 +96,17 @@ def _source_rows(keys: list[SourceKey], results: list[RatioResult]) -> list[Sour
 
 
 def file_ratios(path: Any, *, by: Optional[str] = None, records_key: Optional[str] = None,
+                format: str = "auto", text_field: Optional[str] = None,
+                column: Optional[str] = None, template: Optional[str] = None,
                 **options: Any) -> tuple[RatioResult, Optional[list[SourceRatio]]]:
     """R of a JSON list, JSONL or Parquet file, and with ``by`` of each source's records.
 
-    Every record is one sample, framed as ``repr(record)`` (Parquet: each row as a dict). The
-    file is read as a stream (:func:`zipcore.read_pool`, ``records_key`` as there); with
+    Every record is one sample, made as :func:`zipcore.read_pool` makes it from ``format``,
+    ``text_field``, ``column`` and ``template`` (by default ``repr(record)``, Parquet: each row
+    as a dict, and a record's ``text`` string where the format detected is ``text``): the bytes
+    ``zipcore select`` compresses, so R is the R of what it selects from (a preference pair's
+    two records are two samples here, framed as in the pair). The file is read as a stream
+    (``records_key`` as there); with
     ``by="source"`` (or ``"prefix"``, as :func:`ratio_by_source`'s ``prefix=True``) it is read
     once more for the sources only (Parquet: the ``source`` column). Options as
     :func:`zipcore.measure.dataset_ratio`. Returns the file's result and the source groups
@@ -101,7 +114,8 @@ def file_ratios(path: Any, *, by: Optional[str] = None, records_key: Optional[st
     """
     if by not in (None, "source", "prefix"):
         raise ValueError(f"by must be None, 'source' or 'prefix', got {by!r}")
-    source = read_pool(path, format="record", pairs=False, records_key=records_key)
+    source = read_pool(path, format=format, text_field=text_field, column=column,
+                       template=template, pairs=False, records_key=records_key)
     if not len(source):
         raise ZipcoreError(f"{source.path}: no records: R of an empty file is undefined")
     if by is None:

@@ -18,6 +18,7 @@ from ..io import atomic
 from .plotting import require_matplotlib
 from .._pool import EncodedPool
 from ..measure import dataset_ratio
+from ..samples import as_pool
 from .ratio import NO_SOURCE, source_of, source_prefix
 
 if TYPE_CHECKING:  # the selection imports this module for report=, never the other way
@@ -72,11 +73,13 @@ def _source_groups(names: Sequence[str], chosen: Sequence[int]) -> tuple[list[st
             [picked[n] / max(len(chosen), 1) for n in order])
 
 
-def sample_sources(samples: Sequence[Any]) -> list[str]:
-    """Each sample's ``source`` (``(none)`` for records without one, str, bytes and pools)."""
-    if isinstance(samples, EncodedPool):  # bytes only
-        return [NO_SOURCE] * len(samples)
-    return [source_of(s) for s in samples]
+def sample_sources(samples: Any, count: int) -> list[str]:
+    """Each of ``count`` samples' ``source``: a list or tuple of records' ``source`` fields
+    (``(no source)`` for records without one, str and bytes); ``(no source)`` for anything
+    else (a pool holds bytes only; a table is not iterated as its rows)."""
+    if isinstance(samples, (list, tuple)) and not isinstance(samples, EncodedPool):
+        return [source_of(s) for s in samples]
+    return [NO_SOURCE] * count
 
 
 def file_sources(pool_file: Any) -> list[str]:
@@ -93,27 +96,29 @@ def file_sources(pool_file: Any) -> list[str]:
     return [per_record[int(first)] for first in pool_file.groups[:-1]]
 
 
-def selection_report(result: SelectionResult, samples: Sequence[Any], *,
+def selection_report(result: SelectionResult, samples: Any, *, column: Optional[str] = None,
                      sources: Optional[Sequence[str]] = None,
                      threads: Optional[int] = None) -> SelectionReport:
-    """The report's numbers for ``result``, a selection from ``samples`` (dicts, str, bytes or
-    a pool).
+    """The report's numbers for ``result``, a selection from ``samples`` with ``column``
+    (what ``select_with_stats`` was given: the pool's R is measured on the same bytes).
 
     ``sources``: each sample's source label, for the source mix (default: the records'
-    ``source`` fields). ``threads`` is for the pool's own R (default: the selection's count),
-    measured in the run's codec and level.
+    ``source`` fields, :func:`sample_sources`). ``threads`` is for the pool's own R (default:
+    the selection's count), measured in the run's codec and level.
     """
+    encoded = as_pool(samples, column)
+    count = len(encoded)
     indices = [int(i) for i in result.indices]
-    if len(indices) and not 0 <= min(indices) <= max(indices) < len(samples):
-        raise ValueError(f"the selection has indices outside the {len(samples)} samples given: "
+    if len(indices) and not 0 <= min(indices) <= max(indices) < count:
+        raise ValueError(f"the selection has indices outside the {count} samples given: "
                          "pass the samples the selection was made from")
     ends = [int(r["selected"]) for r in result.rounds]
     if sources is None:
-        sources = sample_sources(samples)
-    elif len(sources) != len(samples):
-        raise ValueError(f"sources has {len(sources)} labels for {len(samples)} samples")
+        sources = sample_sources(samples, count)
+    elif len(sources) != count:
+        raise ValueError(f"sources has {len(sources)} labels for {count} samples")
     sources, pool_share, selection_share = _source_groups(sources, indices)
-    pool = dataset_ratio(samples, codec=result.codec, level=result.level,
+    pool = dataset_ratio(encoded, codec=result.codec, level=result.level,
                          threads=threads or result.threads)
     return SelectionReport(
         rounds=[int(r["round"]) for r in result.rounds],
@@ -130,6 +135,13 @@ def selection_report(result: SelectionResult, samples: Sequence[Any], *,
 def report_png(report: SelectionReport, *, title: str = "ZIP selection") -> bytes:
     """The report as a PNG image (needs matplotlib)."""
     require_matplotlib("the selection report")
+    from .plotting import plain_text
+
+    with plain_text():  # source names and the title as they are, '$' included
+        return _drawn(report, title)
+
+
+def _drawn(report: SelectionReport, title: str) -> bytes:
     from matplotlib.ticker import MaxNLocator
 
     from .plotting import new_figure, png_bytes
@@ -178,12 +190,14 @@ def report_png(report: SelectionReport, *, title: str = "ZIP selection") -> byte
 
 
 def write_selection_report(path: atomic.Destination, result: SelectionResult,
-                           samples: Sequence[Any], *, sources: Optional[Sequence[str]] = None,
+                           samples: Any, *, column: Optional[str] = None,
+                           sources: Optional[Sequence[str]] = None,
                            title: str = "ZIP selection", threads: Optional[int] = None) -> None:
-    """Writes the selection report PNG for ``result`` (from ``select_with_stats(samples, ...)``).
-
-    Atomic, like every zipcore output. Needs matplotlib (``pip install 'zipcore[plot]'``).
+    """Writes the selection report PNG for ``result`` (from ``select_with_stats(samples, ...,
+    column=column)``). Atomic, like every zipcore output. Needs matplotlib
+    (``pip install 'zipcore[plot]'``).
     """
     require_matplotlib("the selection report")
-    summary = selection_report(result, samples, sources=sources, threads=threads)
+    summary = selection_report(result, samples, column=column, sources=sources,
+                               threads=threads)
     atomic.write_file(path, report_png(summary, title=title))

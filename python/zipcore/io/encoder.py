@@ -174,9 +174,10 @@ class PoolEncoder:
         """Adds a preference pair member: the rules of the module docstring."""
         index = self.records
         if missing:
-            raise RecordError(index, f"has no {' or '.join(missing)}, but the first record is a "
-                                     "preference pair member (pair_id and label): every record "
-                                     "must be")
+            why = ("the first record is a preference pair member (pair_id and label)"
+                   if self._detect_pairs else "pairs=True asks for preference pairs")
+            raise RecordError(index, f"has no {' or '.join(missing)}, but {why}: every record "
+                                     "must be a pair member")
         if not (isinstance(label, str) and label in PAIR_LABELS):
             raise RecordError(index, f"has label {json_text(label)}; a preference pair member's "
                                      'label is "chosen" or "rejected"')

@@ -230,6 +230,8 @@ def read_pool(path: PathLike, *, format: str = "auto", text_field: Optional[str]
     path = os.fsdecode(path)
     format, text_field = resolve_format(format, text_field=text_field, column=column,
                                         template=template)
+    if pairs is not None and not isinstance(pairs, bool):
+        raise TypeError(f"pairs must be True, False or None, got {pairs!r}")
     stamp = _stamp(path)
     kind = sniff(path)
     _check_partitions(path, kind, partitions)

@@ -136,8 +136,11 @@ def flag_versions(versions: Sequence[VersionReport], r_pct: float = R_PCT,
 
 def analyse(versions: list[VersionReport], *, r_pct: float = R_PCT, l_pct: float = L_PCT,
             against: str = "previous") -> MonitorResult:
-    """Flags and the quality fit for versions already measured."""
-    codec = versions[0].codec if versions else "zlib-9"
+    """Flags and the quality fit for versions already measured (``VersionReport``s, as
+    :func:`zipcore.entropy.monitor.measure` makes them, oldest first). ValueError for none."""
+    if not versions:
+        raise ValueError("no versions to analyse")
+    codec = versions[0].codec
     flag_versions(versions, r_pct, l_pct, against)
     fit, note = fit_quality(versions)
     if fit is not None:

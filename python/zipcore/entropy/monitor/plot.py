@@ -8,12 +8,17 @@ from typing import Any, Union
 import numpy as np
 
 from ...io import atomic
-from ..plotting import FLAG_COLORS, new_figure, png_bytes
+from ..plotting import FLAG_COLORS, new_figure, plain_text, png_bytes
 from .flags import MonitorResult
 
 
 def plot_bytes(result: MonitorResult) -> bytes:
     """The monitor picture as PNG: R and L per version with flags; measured vs fitted quality."""
+    with plain_text():  # version names as they are, '$' included
+        return _drawn(result)
+
+
+def _drawn(result: MonitorResult) -> bytes:
     versions = result.versions
     has_fit = result.fit is not None
     figure = new_figure(7.5, 6.0 if has_fit else 3.8)

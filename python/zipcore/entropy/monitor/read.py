@@ -61,9 +61,12 @@ def read_versions(csv_path: PathLike) -> list[VersionSpec]:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise utf8_error(csv_path, exc.start, exc) from None
-    rows = [(number, row) for number, row in enumerate(
-                csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline="")), start=1)
-            if any(cell.strip() for cell in row)]
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    try:
+        rows = [(number, row) for number, row in enumerate(reader, start=1)
+                if any(cell.strip() for cell in row)]
+    except csv.Error as exc:  # a field over the csv module's limit, an unclosed quote
+        raise ZipcoreError(f"{csv_path}:{reader.line_num}: not a CSV row: {exc}") from None
     if not rows:
         raise ZipcoreError(f"{csv_path}: empty; expected a header row version,path[,loss]"
                            "[,quality] and one row per version")
@@ -77,6 +80,8 @@ def read_versions(csv_path: PathLike) -> list[VersionSpec]:
         version, path = cells["version"].strip(), cells["path"].strip()
         if not version or not path:
             raise ZipcoreError(f"{where}: version and path must not be empty")
+        if "\0" in path:
+            raise ZipcoreError(f"{where}: the path holds a NUL character")
         if any(spec.version == version for spec in specs):
             raise ZipcoreError(f"{where}: version {version!r} appears twice")
         specs.append(VersionSpec(version, csv_path.parent / path,
