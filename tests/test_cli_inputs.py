@@ -147,7 +147,8 @@ def test_a_hard_link_is_the_same_file_named_twice(tmp_path, records, capsys):
 
 
 def test_a_folder_follows_symlinked_folders_once(tmp_path, records, whole):
-    """As a glob of the folder does; a link back up (a loop) is read once, not forever."""
+    """As a glob of the folder does; a link back up (a loop) is read once, not forever; a link
+    to a folder inside the tree leaves that folder where it is in path order."""
     (tmp_path / "ds").mkdir()
     (tmp_path / "ext").mkdir()
     (tmp_path / "ds" / "a.jsonl").write_bytes(_lines(records[:100]))
@@ -155,6 +156,16 @@ def test_a_folder_follows_symlinked_folders_once(tmp_path, records, whole):
     (tmp_path / "ds" / "more").symlink_to(tmp_path / "ext")
     (tmp_path / "ext" / "up").symlink_to(tmp_path / "ext")  # a loop
     assert _select([str(tmp_path / "ds")], tmp_path / "s.jsonl") == whole
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "m_real").mkdir()
+    (tmp_path / "in" / "m_real" / "b.jsonl").write_bytes(_lines(records[100:]))
+    (tmp_path / "in" / "n.jsonl").write_bytes(_lines(records[:100]))
+    for link in ("a_link", "z_link"):  # before and after the folder it names
+        (tmp_path / "in" / link).symlink_to(tmp_path / "in" / "m_real")
+    expected = (tmp_path / "in" / "m_real" / "b.jsonl", tmp_path / "in" / "n.jsonl")
+    from zipcore.io.inputs import expand
+
+    assert [item.name for item in expand([str(tmp_path / "in")])] == list(map(str, expected))
 
 
 def test_a_folder_that_cannot_be_listed_is_an_error_naming_it(tmp_path, records, capsys,

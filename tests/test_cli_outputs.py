@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import shlex
 import subprocess
 import sys
 import textwrap
@@ -214,9 +215,9 @@ def test_a_parquet_input_with_records_key_names_the_key(parquet, tmp_path, capsy
     assert "records_key is for JSON files" in _error(capsys)
 
 
-def _zipcore(*args: str, shell: str = "", **run: object) -> subprocess.CompletedProcess:
+def _zipcore(*args: object, shell: str = "", **run: object) -> subprocess.CompletedProcess:
     """``python -m zipcore ARGS`` with ``shell`` redirections (``<&-``, ``>> FILE``) after it."""
-    command = " ".join([sys.executable, "-m", "zipcore", *map(str, args)]) + " " + shell
+    command = shlex.join([sys.executable, "-m", "zipcore", *map(str, args)]) + " " + shell
     return subprocess.run(["bash", "-c", command], capture_output=True, timeout=120, **run)
 
 
@@ -224,16 +225,16 @@ def test_standard_streams_that_are_inputs_or_closed_are_refused_before_any_work(
                                                                                  tmp_path):
     before = lines.read_bytes()
     # `-` read from the very file -o names, and -o - appended to the input: never overwritten
-    done = _zipcore("select", "-", "-o", lines, *FLAGS, shell=f"< {lines}")
+    done = _zipcore("select", "-", "-o", lines, *FLAGS, shell=f"< {shlex.quote(str(lines))}")
     assert done.returncode == 2 and lines.read_bytes() == before
     assert (f"--output {lines} is the same file as the input INPUT - (standard input)"
             in done.stderr.decode())
-    done = _zipcore("select", lines, "-o", "-", *FLAGS, shell=f">> {lines}")
+    done = _zipcore("select", lines, "-o", "-", *FLAGS, shell=f">> {shlex.quote(str(lines))}")
     assert done.returncode == 2 and lines.read_bytes() == before
     assert (f"--output - (standard output) is the same file as the input INPUT {lines}"
             in done.stderr.decode())
     done = _zipcore("select", lines, "-o", tmp_path / "s.jsonl", "--json", *FLAGS,
-                    shell=f">> {lines}")
+                    shell=f">> {shlex.quote(str(lines))}")
     assert done.returncode == 2 and lines.read_bytes() == before
     assert (f"--json - (standard output) is the same file as the input INPUT {lines}"
             in done.stderr.decode())
@@ -241,7 +242,7 @@ def test_standard_streams_that_are_inputs_or_closed_are_refused_before_any_work(
     target.write_bytes(before[:2000].rpartition(b"\n")[0] + b"\n")
     kept = target.read_bytes()
     done = _zipcore("align", lines, "--target", "-", "-o", target, "--budget", "3", "-q",
-                    shell=f"< {target}")
+                    shell=f"< {shlex.quote(str(target))}")
     assert done.returncode == 2 and target.read_bytes() == kept
     assert (f"--output {target} is the same file as the input --target - (standard input)"
             in done.stderr.decode())
@@ -257,8 +258,31 @@ def test_standard_streams_that_are_inputs_or_closed_are_refused_before_any_work(
         assert (done.returncode, done.stderr.decode()) == (2, f"zipcore: error: {message}\n")
         assert not out.exists()
     # a pipe or a file elsewhere is fine
-    done = _zipcore("select", "-", "-o", out, *FLAGS, shell=f"< {lines}")
+    done = _zipcore("select", "-", "-o", out, *FLAGS, shell=f"< {shlex.quote(str(lines))}")
     assert done.returncode == 0, done.stderr
+
+
+def test_standard_input_and_a_named_file_that_are_one_file_are_refused(lines, tmp_path):
+    done = _zipcore("select", "-", lines, "-o", tmp_path / "s.jsonl", *FLAGS,
+                    shell=f"< {shlex.quote(str(lines))}")
+    assert done.returncode == 2
+    assert f"{lines}: this file is named twice, by the argument - and by" in done.stderr.decode()
+
+
+def test_closed_standard_error_keeps_messages_out_of_the_data(lines, tmp_path):
+    done = _zipcore("select", lines, "-o", "-", *FLAGS[:-1], shell="2>&-")  # with the bar too
+    assert done.returncode == 0 and done.stdout.count(b"\n") == K["budget"]
+    assert b"zipcore:" not in done.stdout
+
+
+def test_a_failed_copy_of_standard_input_names_it(lines, tmp_path):
+    """A file size limit below the input's size: the spooled copy fails, not standard output."""
+    limited = subprocess.run(["bash", "-c", "ulimit -f 4; " + shlex.join(
+        [sys.executable, "-m", "zipcore", "select", "-", "-o", str(tmp_path / "t.jsonl"),
+         *FLAGS]) + f" < {shlex.quote(str(lines))}"], capture_output=True, timeout=120)
+    assert lines.stat().st_size > 4 * 1024 and limited.returncode == 2
+    assert limited.stderr.decode() == ("zipcore: error: standard input: cannot copy it to a "
+                                       "temporary file: File too large\n")
 
 
 def test_a_summary_that_cannot_be_printed_names_standard_output(lines, tmp_path):

@@ -594,7 +594,7 @@ def test_ratio_and_monitor_check_every_file_before_measuring(good, tmp_path, mon
     def measured(*args, **kwargs):
         raise AssertionError("a file was measured before all were checked")
     monkeypatch.setattr(zipcore.entropy.ratio, "file_ratios", measured)
-    monkeypatch.setattr(zipcore.entropy.monitor, "file_ratios", measured)
+    monkeypatch.setattr(zipcore.entropy.monitor, "file_samples", measured)
     missing = tmp_path / "missing.json"
     assert cli.main(["ratio", str(good), str(missing)]) == 2
     assert _one_error_line(capsys.readouterr().err) == (

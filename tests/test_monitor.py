@@ -264,6 +264,22 @@ def test_bad_monitor_options_exit_2(tmp_path, capsys, argv, message):
     assert message in capsys.readouterr().err
 
 
+def test_every_version_is_measured_in_the_first_versions_format(tmp_path, capsys):
+    """v2's first text is null: detected on its own it would be measured as repr (another R,
+    flagged as a change); the first version's format holds for all, so v2 is an error."""
+    rows = [{"text": f"sample {i} " * 4, "id": i} for i in range(60)]
+    (tmp_path / "v1.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    changed = [{**rows[0], "text": None}] + rows[1:]
+    (tmp_path / "v2.jsonl").write_text("".join(json.dumps(r) + "\n" for r in changed))
+    csv_path = tmp_path / "versions.csv"
+    csv_path.write_text("version,path\nv1,v1.jsonl\nv2,v2.jsonl\n")
+    assert cli.main(["monitor", str(csv_path)]) == 2
+    assert "version 'v2'" in capsys.readouterr().err
+    assert cli.main(["monitor", str(csv_path), "--format", "record", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [v["format"] for v in data["versions"]] == ["record", "record"]
+
+
 def test_a_dollar_in_a_version_name_is_drawn_as_it_is(tmp_path, versions, capsys):
     """matplotlib would read '$5_to_$10' as mathtext and fail after every version was measured."""
     pytest.importorskip("matplotlib")

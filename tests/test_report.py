@@ -71,6 +71,10 @@ def test_a_column_selections_report_measures_that_column(records):
     assert summary.pool_ratio == zipcore.compression_ratio([r["text"] for r in rows])
     assert summary.pool_ratio != zipcore.compression_ratio(rows)
     assert sorted(summary.sources) == sorted({r["source"] for r in rows})
+    import numpy as np  # records in an object array keep their sources too
+
+    assert report.sample_sources(np.array(rows, dtype=object), len(rows)) == [
+        r["source"] for r in rows]
     pd = pytest.importorskip("pandas")
     frame = pd.DataFrame(rows)
     by_frame = report.selection_report(zipcore.select_with_stats(frame, 20, column="text", k1=200,

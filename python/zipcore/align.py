@@ -38,12 +38,12 @@ general data); a near-copy is not recognised and lowers x's score: deduplicate t
 Where the pool and the target share a general style (instructions, chat), much of what T
 explains in x, B explains as well; the difference keeps what is particular to the target: the
 importance weighting of DSIR (arXiv 2302.03169) and Moore-Lewis, with compression in place of
-n-gram models. About -1 to 1: above 0 where T explains x better than the pool does. Costs
+n-gram models. About -1 to 1: above 0 where T explains x better than the pool does. It costs
 ``1 + CONTRAST_DRAWS`` times the plain ``dict`` score; ``zipfit``'s cost grows with its pairs,
-so it costs more where a set holds more samples than the target set does (100 long AlpacaEval
-targets against sets of 197-257 pool samples: 8.4 times), and needs a pool of a little more than
-``CONTRAST_DRAWS`` times the target set's bytes (each set may go over by up to one sample) in at
-least as many samples. Measured on five mixed sources (``bench/RESULTS.md`` section 10),
+so more where a set holds more samples than the target set does (100 long AlpacaEval targets
+against sets of 197-257 pool samples: 8.4 times). Either method needs a pool of a little more
+than ``CONTRAST_DRAWS`` times the target set's bytes (each set may go over by up to one sample)
+in at least as many samples. Measured on five mixed sources (``bench/RESULTS.md`` section 10),
 precision@500 rises on average from 0.80 to 0.97 for ``zipfit`` and from 0.84 to 0.95 for
 ``dict``.
 
@@ -61,7 +61,7 @@ import numpy as np
 
 from . import _core
 from ._log import log
-from .params import check_budget_fits, check_progress, integer, thread_count
+from .params import check_budget_fits, check_progress, flag, integer, thread_count
 from ._pool import EncodedPool
 from .samples import as_pool
 
@@ -138,7 +138,7 @@ def select_aligned(samples: Any, target: Any, budget: int, *, method: Method = "
     """The ``budget`` samples most aligned with ``target`` (int64 indices, best first; ties
     by index). ``diverse=True``: ZIP's selection (zlib, paper k's clamped) over the best
     ``DIVERSE_FACTOR * budget``, in ZIP's order. Other arguments as :func:`align_scores`."""
-    diverse = flag("diverse", diverse)
+    diverse = bool(flag("diverse", diverse))
     check_method(method, contrast)
     check_progress(progress)
     pool = as_pool(samples, column)
@@ -178,14 +178,7 @@ def check_method(method: Any, contrast: Any) -> bool:
     :data:`METHODS`."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
-    return flag("contrast", contrast)
-
-
-def flag(name: str, value: Any) -> bool:
-    """``value`` as a bool: Python's or numpy's only (a string such as "no" would be true)."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
+    return bool(flag("contrast", contrast))
 
 
 def background_sets(sizes: np.ndarray, target_bytes: int,

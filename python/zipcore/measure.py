@@ -35,7 +35,7 @@ from . import _core
 from ._core import ZipcoreError
 from ._log import log
 from ._pool import EncodedPool, checked_indices
-from .params import codec_level, integer, thread_count
+from .params import codec_level, flag, integer, thread_count
 from .samples import Samples, as_pool
 
 EXACT_LIMIT = 32 << 20
@@ -150,8 +150,7 @@ def pool_ratios(
     codec, level = codec_level(codec, level)  # select's rules: zlib 9 only, zstd 1..22
     chunk_size = integer("chunk_size", chunk_size, minimum=MIN_CHUNK_SIZE)
     exact_limit = integer("exact_limit", exact_limit, minimum=0)
-    if exact is not None and not isinstance(exact, bool):
-        raise TypeError(f"exact must be True, False or None, got {exact!r}")
+    exact = flag("exact", exact, none=True)
     members = (None if groups is None
                else [checked_indices(g, len(pool)) for g in groups])
     lengths = np.diff(pool.offsets)

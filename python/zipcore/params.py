@@ -45,6 +45,19 @@ def integer(name: str, value: Any, *, minimum: Optional[int] = 1) -> int:
     return number
 
 
+def flag(name: str, value: Any, *, none: bool = False) -> Optional[bool]:
+    """``value`` as a bool: Python's or numpy's only (a string such as "no" would be true);
+    None too where ``none``. TypeError naming ``name`` otherwise."""
+    if value is None and none:
+        return None
+    kind = type(value)  # numpy's bool without importing numpy here (import zipcore stays light)
+    if isinstance(value, bool) or (kind.__module__ == "numpy" and kind.__name__ in ("bool",
+                                                                                  "bool_")):
+        return bool(value)
+    allowed = "True, False or None" if none else "True or False"
+    raise TypeError(f"{name} must be {allowed}, got {value!r}")
+
+
 def check_progress(progress: Any) -> None:
     """TypeError, before any work, for a ``progress=`` that is neither True, False, None nor
     a callable (the engine would find out at its first report, or only at its last)."""

@@ -168,12 +168,11 @@ def select_with_stats(
     if report is not None:
         from .entropy.report import write_selection_report
 
-        # The records themselves when we still have them: their `source` fields give the mix.
-        records = (column is None and library_of(samples) is None
-                   and isinstance(samples, (Sequence, np.ndarray)))
-        write_selection_report(outputs["report="], result,
-                               cast(Sequence[Any], samples) if records else pool,
-                               threads=params.threads)
+        # The records themselves when they can be read again: their `source` fields give the
+        # mix (a generator is spent: its pool stands in, with no sources).
+        again = library_of(samples) is not None or isinstance(samples, (Sequence, np.ndarray))
+        write_selection_report(outputs["report="], result, samples if again else pool,
+                               column=column if again else None, threads=params.threads)
     return result
 
 

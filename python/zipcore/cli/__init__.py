@@ -12,7 +12,7 @@ types; this module is the one error boundary.
 
 from __future__ import annotations
 
-import errno
+import os
 import sys
 import traceback
 import warnings
@@ -30,16 +30,9 @@ EXIT_SOFTWARE = 70
 """A bug in zipcore (sysexits' EX_SOFTWARE): the traceback is printed, please report it."""
 
 
-# Errors of a write that names no file: every file zipcore writes is named (zipcore.io.atomic),
-# so these come from printing to standard output (a full disk behind >, a reader gone from |).
-_STDOUT_ERRORS = frozenset({errno.ENOSPC, errno.EPIPE, errno.EFBIG, errno.EDQUOT, errno.EIO})
-
-
 def _describe(exc: BaseException) -> str:
     # OSError's str() starts with "[Errno 2]"; users want the file and the reason.
     if isinstance(exc, OSError) and exc.strerror:
-        if exc.filename is None and exc.errno in _STDOUT_ERRORS:
-            return f"standard output: {exc.strerror}"
         return f"{exc.filename}: {exc.strerror}" if exc.filename is not None else exc.strerror
     if isinstance(exc, MemoryError):
         return "out of memory"
@@ -58,6 +51,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ``zipcore: error: ...`` and exit status 2; Ctrl-C and SIGTERM exit with 130 and 143 after
     removing temporary files; anything else is a bug, shown with its traceback, exit status 70.
     """
+    if sys.stderr is None:  # started with 2>&-: print(file=None) would write to stdout, the data
+        sys.stderr = open(os.devnull, "w")
     with sigterm_raises(), warnings.catch_warnings():
         warnings.simplefilter("always", UserWarning)
         warnings.showwarning = _show_warning

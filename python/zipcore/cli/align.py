@@ -41,8 +41,9 @@ def add_command(commands: Any) -> None:
                        help="score each sample against random sets of the pool's own "
                             "samples too and keep the difference, what is particular to the "
                             "target (for a target in the pool's general style); costs "
-                            f"{1 + CONTRAST_DRAWS} x dict (zipfit: more where the sets hold "
-                            "more samples than the targets) and needs a pool of a little more than "
+                            f"{1 + CONTRAST_DRAWS} x the plain score (zipfit: more where the "
+                            "sets hold more samples than the targets) and needs a pool of a "
+                            "little more than "
                             f"{CONTRAST_DRAWS} x the targets' bytes; deduplicate the pool first")
     align.add_argument("--level", type=int, default=None, metavar="N",
                        help=f"zipfit: gzip level 0..9 ({ZIPFIT_LEVEL}; the zip-fit package's "
@@ -76,8 +77,9 @@ def run(args: argparse.Namespace) -> int:
     kind = input_kind(args, named[0])
     if kind is not None:
         output_format(args.output, args.output_format, kind)
-    if args.scores_out is not None:
-        compression_for(args.scores_out)
+    for name in (args.output, args.scores_out):  # a URL's kind is known only once copied
+        if name is not None:
+            compression_for(name)
     threads = thread_count(args.threads)
     with local_inputs(named) as inputs, local_inputs(named_targets) as targets:
         made = output_format(args.output, args.output_format,

@@ -28,6 +28,16 @@ def require_stdout(what: str) -> None:
         raise UsageError(f"{what} writes to standard output, which is closed")
 
 
+def write_stdout(text: str) -> None:
+    """``text`` on standard output now; a failure there (a full disk behind ``>``, a reader gone
+    from ``|``) names standard output, as every file zipcore writes is named."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, "standard output") from None
+
+
 def require(check: Callable[..., T], *args: Any) -> T:
     """Runs what needs an optional dependency (its check, or the work itself): a missing one is
     a usage error, not a bug."""

@@ -10,7 +10,7 @@ from typing import Any
 from ..entropy import monitor
 from ..entropy.plotting import INSTALL as PLOT_INSTALL, check_png_name, require_matplotlib
 from ..io import atomic
-from .arguments import UsageError, percentage, require, require_stdout
+from .arguments import UsageError, percentage, require, require_stdout, write_stdout
 from .ratio import add_ratio_options, ratio_options
 
 
@@ -57,10 +57,8 @@ def run(args: argparse.Namespace) -> int:
                              against=args.against, **options)
     picture = monitor.plot_bytes(result) if args.plot is not None else None
     # The report first: a run that cannot print it (a full disk behind >) leaves no picture.
-    if args.json:
-        print(json.dumps(result.as_dict(), indent=2), flush=True)
-    else:
-        print(monitor.format_report(result), end="", flush=True)
+    write_stdout(json.dumps(result.as_dict(), indent=2) + "\n" if args.json
+                 else monitor.format_report(result))
     if picture is not None:
         atomic.write_file(plot, picture)
     return 1 if args.strict and result.warnings else 0

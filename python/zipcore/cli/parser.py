@@ -8,7 +8,7 @@ import json
 
 from .._info import build_info
 from . import align, monitor, ratio, select
-from .arguments import Parser, require_stdout
+from .arguments import Parser, require_stdout, write_stdout
 
 DESCRIPTION = ("The ``zipcore`` command: select a subset, keep what is like a target, measure "
                "compression ratios, monitor data versions.")
@@ -30,5 +30,5 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _run_info(args: argparse.Namespace) -> int:
     require_stdout("zipcore info")
-    print(json.dumps(build_info(), indent=2, sort_keys=True, default=str))
+    write_stdout(json.dumps(build_info(), indent=2, sort_keys=True, default=str) + "\n")
     return 0

@@ -47,14 +47,17 @@ def add_pool_arguments(command: argparse.ArgumentParser) -> None:
                               "only")
 
 
-def add_sample_arguments(command: argparse.ArgumentParser) -> None:
-    """How records become samples: the bytes select compresses, and ratio and monitor measure."""
+def add_sample_arguments(command: argparse.ArgumentParser, *, pairs: bool = True) -> None:
+    """How records become samples: the bytes select compresses, and ratio and monitor measure
+    (``pairs``: the command keeps a preference pair's records together as one sample)."""
     command.add_argument("--format", choices=FORMATS, default="auto",
                          help="what a record is and which bytes are compressed: sharegpt, "
                               "alpaca, messages, preference and record compress repr(record) "
                               "like the reference; text compresses one string field; auto "
-                              "(default) detects it from the first record. Preference pairs "
-                              "(pair_id and label) are kept together as one sample")
+                              "(default) detects it from the first record" + (
+                                  ". Preference pairs (pair_id and label) are kept together "
+                                  "as one sample" if pairs else ", and its records must all "
+                                  "fit it (--format record takes any)"))
     command.add_argument("--text-field", default=None, metavar="NAME",
                          help="samples are this string field of each record (format text); "
                               "default: the field 'text' when auto-detection finds no other "

@@ -12,14 +12,15 @@ from ..io.inputs import expand, local_inputs
 from ..io.jsonstream import require_regular_file
 from ..measure import EXACT_LIMIT
 from ..params import CODECS, ZSTD_LEVEL, codec_level
-from .arguments import UsageError, add_records_key, positive_int, require, require_stdout, size
+from .arguments import (UsageError, add_records_key, positive_int, require, require_stdout,
+                        size, write_stdout)
 from .pool_inputs import add_sample_arguments, sample_options
 
 
 def add_ratio_options(parser: argparse.ArgumentParser) -> None:
     """Which bytes and how R is computed: shared by ratio and monitor (the samples made as
     select makes them, so R is the R of what select compresses)."""
-    add_sample_arguments(parser)
+    add_sample_arguments(parser, pairs=False)
     parser.add_argument("--codec", choices=CODECS, default="zlib",
                         help="zlib: zlib-9, the paper's R (default); zstd: one zstd frame whose "
                              "window covers the whole dataset, so repeats far apart count")
@@ -113,31 +114,29 @@ def _codec_cell(row: dict[str, Any]) -> str:
     return str(row["codec"]) + ("*" if row["method"] == "parallel" else "")
 
 
-def _print_table(rows: list[dict[str, Any]]) -> None:
-    print(f"{'samples':>10} {'bytes':>14} {'R':>8}  {'codec':<8} file")
+def _table(rows: list[dict[str, Any]]) -> str:
+    lines = [f"{'samples':>10} {'bytes':>14} {'R':>8}  {'codec':<8} file"]
     for row in rows:
-        print(f"{row['samples']:>10} {row['bytes']:>14} {row['ratio']:>8.4f}  "
-              f"{_codec_cell(row):<8} {row['file']}")
+        lines.append(f"{row['samples']:>10} {row['bytes']:>14} {row['ratio']:>8.4f}  "
+                     f"{_codec_cell(row):<8} {row['file']}")
     for row in rows:
         if "sources" not in row:
             continue
-        print(f"\n{row['file']}: R by source, most redundant first")
-        print(f"{'samples':>10} {'bytes':>14} {'share':>6} {'R':>8}  {'codec':<8} source")
+        lines.append(f"\n{row['file']}: R by source, most redundant first")
+        lines.append(f"{'samples':>10} {'bytes':>14} {'share':>6} {'R':>8}  {'codec':<8} source")
         for source in row["sources"]:
             share = 100.0 * source["samples"] / max(row["samples"], 1)
-            print(f"{source['samples']:>10} {source['bytes']:>14} {share:>5.1f}% "
-                  f"{source['ratio']:>8.4f}  {_codec_cell(source):<8} {source['source']}")
+            lines.append(f"{source['samples']:>10} {source['bytes']:>14} {share:>5.1f}% "
+                         f"{source['ratio']:>8.4f}  {_codec_cell(source):<8} {source['source']}")
     methods = [row["method"] for row in rows] + [
         s["method"] for row in rows for s in row.get("sources", ())]
     if "parallel" in methods:
-        print(f"\n{_PARALLEL_NOTE}")
+        lines.append(f"\n{_PARALLEL_NOTE}")
+    return "\n".join(lines) + "\n"
 
 
 def run(args: argparse.Namespace) -> int:
     require_stdout("zipcore ratio")
     rows = _rows(args)  # all or nothing: no partial table
-    if args.json:
-        print(json.dumps(rows, indent=2))
-    else:
-        _print_table(rows)
+    write_stdout(json.dumps(rows, indent=2) + "\n" if args.json else _table(rows))
     return 0

@@ -23,7 +23,7 @@ from ..io.readers import PoolFiles, indices_bytes
 from ..measure import compression_ratio, dataset_ratio
 from ..params import ZipParams
 from ..selection import select_with_stats
-from .arguments import UsageError, positive_int, require, require_stdout
+from .arguments import UsageError, positive_int, require, require_stdout, write_stdout
 from .pool_inputs import (add_pool_arguments, input_kind, input_labels, read_inputs,
                           sample_options, selection_file)
 from ..progress import ProgressBar
@@ -109,8 +109,9 @@ def run(args: argparse.Namespace) -> int:
     kind = input_kind(args, named[0])
     if kind is not None:  # before standard input is read or a remote file copied
         output_format(args.output, args.output_format, kind)
-    if args.indices_out is not None:
-        compression_for(args.indices_out)
+    for name in (args.output, args.indices_out):  # a URL's kind is known only once copied
+        if name is not None:
+            compression_for(name)
     with local_inputs(named) as inputs:  # errors name what the user gave, not a copy
         return _run_inputs(args, params, outputs, inputs)
 
@@ -169,8 +170,8 @@ def _run_here(args: argparse.Namespace, params: ZipParams, outputs: dict[str, at
     print(f"zipcore: selected {len(indices)} of {len(source)} {unit} in "
           f"{seconds['select']:.2f} s, R = {r:.4f}, wrote {args.output}{extra}", file=sys.stderr)
     if args.json:
-        print(json.dumps(_summary(args, params, inputs, source, made, r, seconds,
-                                  len(indices))))
+        write_stdout(json.dumps(_summary(args, params, inputs, source, made, r, seconds,
+                                         len(indices))) + "\n")
     return 0
 
 

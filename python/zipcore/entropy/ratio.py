@@ -16,8 +16,8 @@ import numpy as np
 
 from .._core import ZipcoreError
 from ..io.formats import json_text, json_type
-from .._pool import EncodedPool
-from ..io.readers import read_pool
+from .._pool import EncodedPool, check_collection
+from ..io.readers import PoolFile, read_pool
 from ..measure import RatioResult, dataset_ratio, dataset_ratios, pool_ratios
 from ..samples import describe, library_of
 
@@ -83,6 +83,7 @@ def ratio_by_source(samples: Iterable[Any], *, prefix: bool = False,
     if library_of(samples) is not None:  # a table iterates its column names, not its rows
         raise TypeError(f"ratio_by_source takes records (dicts with a source field), not a "
                         f"{describe(samples)}: pass its rows, e.g. df.to_dict('records')")
+    check_collection(samples)
     members: dict[SourceKey, list[Any]] = {}
     for sample in samples:
         members.setdefault(source_key(sample, prefix), []).append(sample)
@@ -93,6 +94,18 @@ def _source_rows(keys: list[SourceKey], results: list[RatioResult]) -> list[Sour
     rows = [SourceRatio(r.samples, r.bytes, r.compressed, r.codec, r.method, source_label(key))
             for key, r in zip(keys, results)]
     return sorted(rows, key=lambda row: (-row.ratio, row.source))
+
+
+def file_samples(path: Any, *, records_key: Optional[str] = None, format: str = "auto",
+                 text_field: Optional[str] = None, column: Optional[str] = None,
+                 template: Optional[str] = None) -> PoolFile:
+    """A file's samples as :func:`file_ratios` measures them (a record each, made as
+    ``zipcore select`` makes them); ZipcoreError naming the file when it has no records."""
+    source = read_pool(path, format=format, text_field=text_field, column=column,
+                       template=template, pairs=False, records_key=records_key)
+    if not len(source):
+        raise ZipcoreError(f"{source.path}: no records: R of an empty file is undefined")
+    return source
 
 
 def file_ratios(path: Any, *, by: Optional[str] = None, records_key: Optional[str] = None,
@@ -114,10 +127,8 @@ def file_ratios(path: Any, *, by: Optional[str] = None, records_key: Optional[st
     """
     if by not in (None, "source", "prefix"):
         raise ValueError(f"by must be None, 'source' or 'prefix', got {by!r}")
-    source = read_pool(path, format=format, text_field=text_field, column=column,
-                       template=template, pairs=False, records_key=records_key)
-    if not len(source):
-        raise ZipcoreError(f"{source.path}: no records: R of an empty file is undefined")
+    source = file_samples(path, records_key=records_key, format=format, text_field=text_field,
+                          column=column, template=template)
     if by is None:
         return dataset_ratio(source.pool, **options), None
     members: dict[SourceKey, list[int]] = {}

@@ -14,11 +14,13 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 
+import numpy as np
+
 from ..io import atomic
 from .plotting import require_matplotlib
 from .._pool import EncodedPool
 from ..measure import dataset_ratio
-from ..samples import as_pool
+from ..samples import as_pool, library_of
 from .ratio import NO_SOURCE, source_of, source_prefix
 
 if TYPE_CHECKING:  # the selection imports this module for report=, never the other way
@@ -74,12 +76,13 @@ def _source_groups(names: Sequence[str], chosen: Sequence[int]) -> tuple[list[st
 
 
 def sample_sources(samples: Any, count: int) -> list[str]:
-    """Each of ``count`` samples' ``source``: a list or tuple of records' ``source`` fields
-    (``(no source)`` for records without one, str and bytes); ``(no source)`` for anything
-    else (a pool holds bytes only; a table is not iterated as its rows)."""
-    if isinstance(samples, (list, tuple)) and not isinstance(samples, EncodedPool):
-        return [source_of(s) for s in samples]
-    return [NO_SOURCE] * count
+    """Each of ``count`` samples' ``source``: a sequence (or numpy array) of records' ``source``
+    fields (``(no source)`` for records without one, str and bytes); ``(no source)`` for
+    anything else (a pool holds bytes only; a table would iterate its column names)."""
+    if (isinstance(samples, EncodedPool) or library_of(samples) is not None
+            or not isinstance(samples, (Sequence, np.ndarray))):
+        return [NO_SOURCE] * count
+    return [source_of(s) for s in samples]
 
 
 def file_sources(pool_file: Any) -> list[str]:

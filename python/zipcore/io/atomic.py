@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Iterable, Mapping, Optional, Sequence, Tuple, Union
 
-from .inputs import STDIN
+from .inputs import STDIN, file_identity, stream_identity
 
 PathLike = Union[str, "os.PathLike[str]"]
 Content = Union[bytes, bytearray, memoryview, Iterable[Union[bytes, memoryview]]]
@@ -138,35 +138,6 @@ def _new_file(given: str) -> Path:
     return Path(os.path.realpath(folder)) / os.path.basename(name)
 
 
-def _identity(path: PathLike) -> tuple[Any, ...]:
-    """What makes two paths the same file: the inode when it exists, else the resolved path."""
-    try:
-        info = os.stat(path)
-    except OSError:
-        return ("path", os.path.realpath(path))
-    return ("inode", info.st_dev, info.st_ino)
-
-
-def _stream_identity(stdin: bool) -> Optional[tuple[Any, ...]]:
-    """The file behind standard input or output when it is a regular one, which a shell's
-    ``< file`` or ``>> file`` can make an input or an output of this very run; None for a pipe
-    or a terminal. OSError naming the stream when it is closed (``<&-``, ``>&-``)."""
-    stream = sys.stdin if stdin else sys.stdout
-    closed = _error("standard input" if stdin else "standard output", errno.EBADF,
-                    "closed, so there is nothing to " + ("read" if stdin else "write to"))
-    if stream is None:  # Python started with it closed
-        raise closed
-    try:
-        descriptor = stream.fileno()
-    except (AttributeError, OSError, ValueError):
-        return None  # replaced by an object with no file (a test's capture): nothing to compare
-    try:
-        info = os.fstat(descriptor)
-    except OSError:
-        raise closed from None
-    return ("inode", info.st_dev, info.st_ino) if stat.S_ISREG(info.st_mode) else None
-
-
 def plan(outputs: Mapping[str, Optional[PathLike]],
          inputs: Mapping[str, Optional[PathLike]] = {},
          *, regular_only: Sequence[str] = ()) -> dict[str, Output]:
@@ -188,9 +159,9 @@ def plan(outputs: Mapping[str, Optional[PathLike]],
         if path is None:
             continue
         if path == STDIN:
-            key, shown = _stream_identity(stdin=True), "- (standard input)"
+            key, shown = stream_identity(stdin=True), "- (standard input)"
         else:
-            key, shown = _identity(path), os.fspath(path)
+            key, shown = file_identity(path), os.fspath(path)
         if key is not None:
             seen.setdefault(key, (label, shown))
     stdout = [label for label, out in planned.items() if out.path == STDOUT]
@@ -200,9 +171,9 @@ def plan(outputs: Mapping[str, Optional[PathLike]],
     for label, path in given.items():
         out = planned[label]
         if out.path == STDOUT:
-            key, shown = _stream_identity(stdin=False), "- (standard output)"
+            key, shown = stream_identity(stdin=False), "- (standard output)"
         else:
-            key, shown = _identity(out.path if out.stream else out.target), os.fspath(path)
+            key, shown = file_identity(out.path if out.stream else out.target), os.fspath(path)
         if key is None:
             continue
         if key in seen and (out.path == STDOUT or not _is_device(out.path)):

@@ -35,6 +35,7 @@ import errno
 import glob
 import os
 import shutil
+import stat
 import sys
 import tempfile
 from contextlib import ExitStack, contextmanager
@@ -97,16 +98,31 @@ def _raise(exc: OSError) -> None:
     raise exc  # a folder that cannot be listed would lose its records without a word
 
 
+def _walk(folder: str, *, links: bool) -> Iterator[tuple[str, list[str], list[str]]]:
+    """``os.walk`` of the folders a folder contributes, in path order (not the file system's),
+    following symlinked folders if ``links``; listing errors raised."""
+    for root, dirs, files in os.walk(folder, onerror=_raise, followlinks=links):
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+        yield root, dirs, files
+
+
+def _inode(path: str) -> tuple[int, int]:
+    info = os.stat(path)
+    return (info.st_dev, info.st_ino)
+
+
 def _local_folder(folder: str) -> list[str]:
+    # A folder inside the tree is read under its own name; a symlinked folder that leads out of
+    # it is read once, under the first name in path order; loops end where they come back.
+    inside = {_inode(root) for root, _, _ in _walk(folder, links=False)}
+    visited: set[tuple[int, int]] = set()
     found: list[str] = []
-    visited: set[tuple[int, int]] = set()  # symlinked folders are followed, each once (no loops)
-    for root, dirs, files in os.walk(folder, onerror=_raise, followlinks=True):
-        info = os.stat(root)
-        if (info.st_dev, info.st_ino) in visited:
+    for root, dirs, files in _walk(folder, links=True):
+        key = _inode(root)
+        if key in visited or (os.path.islink(root) and key in inside):
             dirs[:] = []
             continue
-        visited.add((info.st_dev, info.st_ino))
-        dirs[:] = [d for d in dirs if not d.startswith((".", "_"))]
+        visited.add(key)
         found.extend(os.path.join(root, f) for f in files if is_data_name(f))
     if not found:
         raise ValueError(f"{folder}: no data files in this folder (*.json, *.jsonl, each also "
@@ -243,26 +259,61 @@ def localize(inputs: Sequence[Input], stack: ExitStack) -> list[Input]:
     for item in inputs:
         if item.fetch is not None:
             path = spool.path("stdin.jsonl" if item.name == STDIN else item.name)
-            item.fetch(path)
+            try:
+                item.fetch(path)
+            except OSError as exc:
+                if exc.filename not in (None, path):
+                    raise
+                # The copy's own failure (a full disk, a file size limit) names the input.
+                raise OSError(exc.errno, f"cannot copy it to a temporary file: {exc.strerror}",
+                              "standard input" if item.name == STDIN else item.name) from None
             item = Input(item.name, path, root=item.root)
         local.append(item)
     return local
 
 
-def _same_file_key(item: Input) -> object:
-    """What makes two inputs one file: a local file's inode (symlinks and hard links alike),
-    else its resolved path (a missing file fails when it is read); a URL's name."""
-    if item.fetch is not None:
-        return item.name
+def file_identity(path: Any) -> tuple[Any, ...]:
+    """What makes two paths one file: the inode when it exists (symlinks and hard links alike),
+    else the resolved path (a missing file fails when it is read or written)."""
     try:
-        info = os.stat(item.path)
+        info = os.stat(path)
     except OSError:
-        return os.path.realpath(item.path)
-    return (info.st_dev, info.st_ino)
+        return ("path", os.path.realpath(path))
+    return ("inode", info.st_dev, info.st_ino)
+
+
+def stream_identity(stdin: bool) -> Optional[tuple[Any, ...]]:
+    """The file behind standard input or output when it is a regular one, which a shell's
+    ``< file`` or ``>> file`` can make an input or an output of this very run; None for a pipe
+    or a terminal. OSError naming the stream when it is closed (``<&-``, ``>&-``)."""
+    stream = sys.stdin if stdin else sys.stdout
+    closed = OSError(errno.EBADF, "closed, so there is nothing to "
+                     + ("read" if stdin else "write to"),
+                     "standard input" if stdin else "standard output")
+    if stream is None:  # Python started with it closed
+        raise closed
+    try:
+        descriptor = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return None  # replaced by an object with no file (a test's capture): nothing to compare
+    try:
+        info = os.fstat(descriptor)
+    except OSError:
+        raise closed from None
+    return ("inode", info.st_dev, info.st_ino) if stat.S_ISREG(info.st_mode) else None
+
+
+def _same_file_key(item: Input) -> tuple[Any, ...]:
+    """What makes two inputs one file: the file behind ``-`` or a local path, a URL's name."""
+    if item.name == STDIN:
+        return stream_identity(stdin=True) or ("stream", STDIN)
+    if item.fetch is not None:
+        return ("url", item.name)
+    return file_identity(item.path)
 
 
 def _refuse_twice(inputs: list[Input], by: list[str]) -> None:
-    seen: dict[object, tuple[str, str]] = {}
+    seen: dict[tuple[Any, ...], tuple[str, str]] = {}
     for item, argument in zip(inputs, by):
         key = _same_file_key(item)
         if key in seen:

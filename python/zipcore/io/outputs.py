@@ -41,8 +41,9 @@ class OutputFormat:
     compression: Optional[str]  # "gzip", "zstd" or None
 
 
-_NOT_WRITTEN = (".bz2", ".xz", ".lzma", ".lz4", ".zip", ".br", ".7z", ".z")
-"""Suffixes of compressions zipcore does not write (nor read)."""
+_NOT_WRITTEN = (".bz2", ".xz", ".lzma", ".lz4", ".lz", ".zip", ".br", ".7z", ".z", ".tgz",
+                ".gzip", ".zstd")
+"""Suffixes of compressions zipcore does not write (nor read; .gz and .zst are its names)."""
 
 
 def compression_for(path: PathLike) -> Optional[str]:

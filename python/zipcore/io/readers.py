@@ -55,6 +55,7 @@ from .parquet import NO_PARTITIONS, ParquetRead, Partitions
 from .parallel import EncodedRecords, encode_records, read_jsonl, read_jsonl_files
 from .outputs import OutputFormat, check_output, json_chunks, output_format
 from ..pool import Pool
+from ..params import flag
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -230,8 +231,7 @@ def read_pool(path: PathLike, *, format: str = "auto", text_field: Optional[str]
     path = os.fsdecode(path)
     format, text_field = resolve_format(format, text_field=text_field, column=column,
                                         template=template)
-    if pairs is not None and not isinstance(pairs, bool):
-        raise TypeError(f"pairs must be True, False or None, got {pairs!r}")
+    pairs = flag("pairs", pairs, none=True)
     stamp = _stamp(path)
     kind = sniff(path)
     _check_partitions(path, kind, partitions)

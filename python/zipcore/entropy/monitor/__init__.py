@@ -35,13 +35,14 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-from typing import Any, Iterator
+from typing import Any, Iterator, Optional
 
 from ..._core import ZipcoreError
 from ...io.jsonfile import PathLike
 from ...io.jsonstream import require_regular_file
 from ..quality_fit import QualityFit, fit_quality
-from ..ratio import file_ratios
+from ...measure import dataset_ratio
+from ..ratio import file_samples
 from .flags import (AGAINST, L_PCT, R_PCT, WARNINGS, MonitorResult, VersionReport, analyse,
                     check_against, classify, flag_versions)
 from .plot import plot_bytes, write_plot
@@ -66,16 +67,22 @@ def _naming(spec: VersionSpec) -> Iterator[None]:
         raise ZipcoreError(f"{where}version {spec.version!r}: {exc}") from None
 
 
-def measure(spec: VersionSpec, **ratio_options: Any) -> VersionReport:
-    """Reads one version's dataset, streamed, and computes its R (options as
-    ``dataset_ratio``). A missing, unreadable or empty dataset is a ZipcoreError naming the
-    CSV line, the version and the dataset's path."""
+def measure(spec: VersionSpec, *, records_key: Optional[str] = None, format: str = "auto",
+            text_field: Optional[str] = None, column: Optional[str] = None,
+            template: Optional[str] = None, **ratio_options: Any) -> VersionReport:
+    """Reads one version's dataset, streamed, and computes its R: samples made as
+    :func:`zipcore.entropy.ratio.file_samples` makes them (``format`` ... ``template``), R as
+    :func:`zipcore.measure.dataset_ratio` measures it (``ratio_options``: ``codec``,
+    ``level``, ``exact``, ``threads``, ...). A missing, unreadable or empty dataset is a
+    ZipcoreError naming the CSV line, the version and the dataset's path."""
     with _naming(spec):
-        result, _ = file_ratios(spec.path, **ratio_options)
+        source = file_samples(spec.path, records_key=records_key, format=format,
+                              text_field=text_field, column=column, template=template)
+        result = dataset_ratio(source.pool, **ratio_options)
     return VersionReport(version=spec.version, path=os.fspath(spec.path), samples=result.samples,
                          bytes=result.bytes, compressed=result.compressed, ratio=result.ratio,
                          codec=result.codec, method=result.method, loss=spec.loss,
-                         quality=spec.quality)
+                         quality=spec.quality, format=source.format)
 
 
 def _check_pct(name: str, value: float) -> float:
@@ -89,8 +96,12 @@ def monitor(csv_path: PathLike, *, r_pct: float = R_PCT, l_pct: float = L_PCT,
             **ratio_options: Any) -> MonitorResult:
     """Reads the versions CSV, measures every version, flags changes and fits quality.
 
-    ``ratio_options`` go to :func:`zipcore.measure.dataset_ratio` (``level``, ``exact``,
-    ``threads``, ...). Versions are loaded one at a time.
+    ``ratio_options`` go to :func:`measure` (the sample options ``format`` ... ``template``,
+    and :func:`zipcore.measure.dataset_ratio`'s ``level``, ``exact``, ``threads``, ...).
+    Versions are loaded one at a time. With ``format="auto"`` (and no template) the format
+    detected in the first version is used for every version: R of versions measured on
+    different bytes would not compare (a version whose records do not fit it is an error
+    naming the record).
     """
     r_pct, l_pct = _check_pct("r_pct", r_pct), _check_pct("l_pct", l_pct)
     check_against(against)  # before the slow part
@@ -98,5 +109,9 @@ def monitor(csv_path: PathLike, *, r_pct: float = R_PCT, l_pct: float = L_PCT,
     for spec in specs:  # every dataset is there before the first one is measured
         with _naming(spec):
             require_regular_file(spec.path)
-    versions = [measure(spec, codec=codec, **ratio_options) for spec in specs]
+    versions: list[VersionReport] = []
+    for spec in specs:
+        versions.append(measure(spec, codec=codec, **ratio_options))
+        if ratio_options.get("format", "auto") == "auto" and ratio_options.get("template") is None:
+            ratio_options = {**ratio_options, "format": versions[0].format}
     return analyse(versions, r_pct=r_pct, l_pct=l_pct, against=against)

@@ -52,6 +52,8 @@ class VersionReport:
     flag: str = ""
     explanation: str = ""
     predicted_quality: Optional[float] = None
+    format: str = ""
+    """The record format its samples were made by (one for every version of a run)."""
 
 
 @dataclass
