@@ -31,10 +31,10 @@ with at least as many bytes as the target set (by less than one sample more), th
 run (of one numpy version: its random generator may change between versions). For ``dict``
 that is about ``(C(x | B) - C(x | T)) / C(x)``, each term's C(x) sized with its own
 dictionary's zstd parameters; for ``zipfit``, x's mean similarity to T less its mean similarity
-to B's samples. A set that holds x,
-or an exact copy of x, is left out of x's mean, since x would explain itself there (where every
-set does, as for a text repeated all over the pool, all sets count: such a text is the pool's
-general data); a near-copy is not recognised and lowers x's score: deduplicate the pool first.
+to B's samples. A set that holds x, or an exact copy of x, is left out of x's mean, since x
+would explain itself there (where every set does, as for a text repeated all over the pool, all
+sets count: such a text is the pool's general data); a near-copy is not recognised and lowers
+x's score: deduplicate the pool first.
 Where the pool and the target share a general style (instructions, chat), much of what T
 explains in x, B explains as well; the difference keeps what is particular to the target: the
 importance weighting of DSIR (arXiv 2302.03169) and Moore-Lewis, with compression in place of

@@ -106,19 +106,14 @@ def _walk(folder: str, *, links: bool) -> Iterator[tuple[str, list[str], list[st
         yield root, dirs, files
 
 
-def _inode(path: str) -> tuple[int, int]:
-    info = os.stat(path)
-    return (info.st_dev, info.st_ino)
-
-
 def _local_folder(folder: str) -> list[str]:
     # A folder inside the tree is read under its own name; a symlinked folder that leads out of
     # it is read once, under the first name in path order; loops end where they come back.
-    inside = {_inode(root) for root, _, _ in _walk(folder, links=False)}
-    visited: set[tuple[int, int]] = set()
+    inside = {file_identity(root) for root, _, _ in _walk(folder, links=False)}
+    visited: set[tuple[Any, ...]] = set()
     found: list[str] = []
     for root, dirs, files in _walk(folder, links=True):
-        key = _inode(root)
+        key = file_identity(root)
         if key in visited or (os.path.islink(root) and key in inside):
             dirs[:] = []
             continue
@@ -245,8 +240,7 @@ def expand(arguments: Sequence[str]) -> list[Input]:
 
 
 def _copy_stdin(local: str) -> None:
-    if sys.stdin is None:  # started with <&-
-        raise OSError(errno.EBADF, "closed, so there is nothing to read", "standard input")
+    stream_identity(stdin=True)  # started with <&-: one line naming it
     with open(local, "wb") as out:
         shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
 
