@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Sequence, TypeVar, Union, cast, overload
+from typing import Any, Callable, Optional, TypeVar, Union, overload
 
 import numpy as np
 
@@ -13,7 +13,7 @@ from . import _core, checkpoint as _checkpoint
 from ._log import log
 from .io import atomic
 from .params import Codec, ZipParams, check_progress, codec_level, thread_count
-from .samples import Samples, as_pool, describe, library_of, row_taker
+from .samples import Samples, as_pool, describe, row_taker
 from .pool import Pool
 
 __all__ = ["Progress", "ProgressCallback", "SelectionResult", "candidate_ratios", "select",
@@ -166,13 +166,13 @@ def select_with_stats(
              int(pool.offsets[-1]) - int(pool.offsets[0]), describe(samples),
              pool_seconds, params.codec, params.level, result.threads, result.wall_seconds)
     if report is not None:
-        from .entropy.report import write_selection_report
+        from .entropy.report import sample_sources, write_selection_report
 
-        # The records themselves when they can be read again: their `source` fields give the
-        # mix (a generator is spent: its pool stands in, with no sources).
-        again = library_of(samples) is not None or isinstance(samples, (Sequence, np.ndarray))
-        write_selection_report(outputs["report="], result, samples if again else pool,
-                               column=column if again else None, threads=params.threads)
+        # R of the pool the run selected from (not encoded again); the source mix from the
+        # records' `source` fields where they can be read again (none from a spent generator).
+        write_selection_report(outputs["report="], result, pool,
+                               sources=sample_sources(samples, len(pool)),
+                               threads=params.threads)
     return result
 
 
