@@ -186,8 +186,8 @@ void set_parameters(ZSTD_CCtx* context, const ZSTD_compressionParameters& params
 
 }  // namespace
 
-std::vector<double> dictionary_alignment(const PoolView& sources, const PoolView& targets, int level,
-                                         ParallelRunner& runner, Progress& progress) {
+DictionarySizes dictionary_sizes(const PoolView& sources, const PoolView& targets, int level,
+                                 ParallelRunner& runner, Progress& progress) {
   if (targets.size() == 0) throw InvalidArgument("the target set is empty");
   if (level < 1 || level > ZSTD_maxCLevel())
     throw InvalidArgument("zstd level must be 1.." + std::to_string(ZSTD_maxCLevel()) + ", got " +
@@ -218,22 +218,20 @@ std::vector<double> dictionary_alignment(const PoolView& sources, const PoolView
   }
   const std::size_t n = sources.size();
   progress.total = static_cast<std::int64_t>(n);
-  std::vector<double> scores(n);
+  DictionarySizes sizes{std::vector<std::int64_t>(n), std::vector<std::int64_t>(n)};
   runner.run(static_cast<std::int64_t>(n), [&](std::int64_t i) {
     ZstdWorker& worker = *workers[ParallelRunner::worker()];
     const ByteSpan x = sources.sample(static_cast<std::size_t>(i));
     worker.output.resize(ZSTD_compressBound(x.size));
-    // Alone with the dictionary's own parameters: the score then measures the dictionary,
-    // not a difference of parameters (zstd tunes its own to the input's size).
     const std::size_t alone = checked_zstd(ZSTD_compress2(
         worker.alone, worker.output.data(), worker.output.size(), x.data, x.size));
     const std::size_t explained = checked_zstd(ZSTD_compress_usingCDict(
         worker.explained, worker.output.data(), worker.output.size(), x.data, x.size,
         dictionary.dictionary));
-    scores[static_cast<std::size_t>(i)] =
-        1.0 - static_cast<double>(explained) / static_cast<double>(alone);
+    sizes.alone[static_cast<std::size_t>(i)] = static_cast<std::int64_t>(alone);
+    sizes.explained[static_cast<std::size_t>(i)] = static_cast<std::int64_t>(explained);
   }, progress);
-  return scores;
+  return sizes;
 }
 
 }  // namespace zipcore

@@ -62,12 +62,19 @@ double numpy_mean(const double* values, std::size_t n);
 std::vector<double> zipfit_alignment(const PoolView& sources, const PoolView& targets, int level,
                                      ParallelRunner& runner, Progress& progress);
 
-// The dictionary score of every source: 1 - C(x | T) / C(x), the share of x's zstd size (at
-// `level`) that a dictionary of the targets explains. The dictionary is the targets joined, as
-// raw content, shared read-only by all threads: N compressions against one prepared dictionary
-// instead of N x M pairs. 0 where the targets do not help, towards 1 where x is in them; below 0
-// in the rare case a dictionary costs a few bytes.
-std::vector<double> dictionary_alignment(const PoolView& sources, const PoolView& targets, int level,
-                                         ParallelRunner& runner, Progress& progress);
+// Each source's zstd size at `level`, alone and with a dictionary of the targets: C(x) and
+// C(x | T). The dictionary score is 1 - C(x | T) / C(x), the share of x's size that the targets
+// explain (zipcore.align; 0 where they do not help, towards 1 where x is in them, below 0 in the
+// rare case a dictionary costs a few bytes); C(x | T) alone is x's code length under T, which the
+// contrast compares across dictionaries. The dictionary is the targets joined, as raw content,
+// shared read-only by all threads: N compressions against one prepared dictionary instead of
+// N x M pairs. C(x) is sized with the dictionary's own parameters: the score then measures the
+// dictionary, not a difference of parameters (zstd tunes its own to the input's size).
+struct DictionarySizes {
+  std::vector<std::int64_t> alone;
+  std::vector<std::int64_t> explained;
+};
+DictionarySizes dictionary_sizes(const PoolView& sources, const PoolView& targets, int level,
+                                 ParallelRunner& runner, Progress& progress);
 
 }  // namespace zipcore

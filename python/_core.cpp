@@ -7,6 +7,7 @@
 #include <pybind11/pybind11.h>
 
 #include <exception>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -339,25 +340,32 @@ py::list group_sizes(const py::buffer& data, Offsets offsets, const py::object& 
   return out;
 }
 
-// One alignment score for each source sample against the targets (alignment.hpp): `score` is
-// zipcore::zipfit_alignment or zipcore::dictionary_alignment.
-template <auto score>
-py::array_t<double> alignment(const py::buffer& data, Offsets offsets, const py::buffer& target_data,
-                              Offsets target_offsets, int level, int threads, const py::object& progress) {
+py::tuple to_python(const zipcore::DictionarySizes& sizes) {
+  return py::make_tuple(to_numpy(sizes.alone), to_numpy(sizes.explained));
+}
+
+py::array_t<double> to_python(const std::vector<double>& scores) { return to_numpy(scores); }
+
+// Every source sample against the targets (alignment.hpp): `measure` is
+// zipcore::zipfit_alignment (a score each) or zipcore::dictionary_sizes (two sizes each).
+template <auto measure>
+py::object alignment(const py::buffer& data, Offsets offsets, const py::buffer& target_data,
+                     Offsets target_offsets, int level, int threads, const py::object& progress) {
   BoundPool sources(data, offsets);
   BoundPool targets(target_data, target_offsets);
   std::exception_ptr python_error;
   const zipcore::RunHooks hooks = python_hooks(progress, python_error, report_byte_progress);
-  std::vector<double> scores;
+  decltype(measure(sources.view, targets.view, level, std::declval<zipcore::ParallelRunner&>(),
+                   std::declval<zipcore::Progress&>())) result;
   std::int64_t total = 0;
   run_without_gil(python_error, [&] {
     zipcore::ParallelRunner runner(threads, hooks);
     zipcore::Progress done;
-    scores = score(sources.view, targets.view, level, runner, done);
+    result = measure(sources.view, targets.view, level, runner, done);
     total = done.total;
   });
   if (!progress.is_none()) progress(total, total);  // the end, whatever the polls saw
-  return to_numpy(scores);
+  return to_python(result);
 }
 
 // For each candidate c: the compression ratio of the group anchor + [c], computed the way the
@@ -445,11 +453,11 @@ PYBIND11_MODULE(_core, m) {
         py::arg("progress") = py::none(),
         "ZIP-FIT's alignment score of each source sample with the targets: the mean over targets "
         "of 1 - NCD with gzip sizes at `level` (see alignment.hpp).");
-  m.def("dictionary_alignment", &alignment<&zipcore::dictionary_alignment>, py::arg("data"), py::arg("offsets"),
+  m.def("dictionary_sizes", &alignment<&zipcore::dictionary_sizes>, py::arg("data"), py::arg("offsets"),
         py::arg("target_data"), py::arg("target_offsets"), py::arg("level"), py::arg("threads"),
         py::arg("progress") = py::none(),
-        "The dictionary alignment score of each source sample, 1 - C(x | targets) / C(x) with zstd "
-        "at `level` (see alignment.hpp).");
+        "(C(x), C(x | targets)) of each source sample, int64 zstd sizes at `level`, alone and with "
+        "a dictionary of the targets (see alignment.hpp).");
   m.def("gzip_size", [](const py::bytes& a, const py::bytes& b, int level) {
     const std::string_view x = a, y = b;
     zipcore::GzipSizer sizer(level);

@@ -101,10 +101,10 @@ def zipfit_alignment(data: Any, offsets: npt.ArrayLike, target_data: Any,
                      target_offsets: npt.ArrayLike, level: int, threads: int,
                      progress: Optional[Callable[[int, int], Any]] = None
                      ) -> npt.NDArray[np.float64]: ...
-def dictionary_alignment(data: Any, offsets: npt.ArrayLike, target_data: Any,
-                         target_offsets: npt.ArrayLike, level: int, threads: int,
-                         progress: Optional[Callable[[int, int], Any]] = None
-                         ) -> npt.NDArray[np.float64]: ...
+def dictionary_sizes(data: Any, offsets: npt.ArrayLike, target_data: Any,
+                     target_offsets: npt.ArrayLike, level: int, threads: int,
+                     progress: Optional[Callable[[int, int], Any]] = None
+                     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
 def gzip_size(a: bytes, b: bytes = b"", level: int = 9) -> int: ...
 def _set_shortcut_verification(on: bool) -> None:
     """Tests only: recompute every shortcut zlib evaluation the plain way; raise on a difference."""

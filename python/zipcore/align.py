@@ -25,27 +25,33 @@ releasing the GIL:
   dictionary is not interruptible (seconds at high levels on large target sets).
 
 ``contrast=True`` (either method) scores x against the pool's own data too, and keeps the
-difference: x's score against the targets less its mean score, by the same method and level,
-against :data:`CONTRAST_DRAWS` background sets B, disjoint random sets of pool samples, each
-with at least as many bytes as the target set (by less than one sample more), the same on every
-run (of one numpy version: its random generator may change between versions). For ``dict``
-that is about ``(C(x | B) - C(x | T)) / C(x)``, each term's C(x) sized with its own
-dictionary's zstd parameters; for ``zipfit``, x's mean similarity to T less its mean similarity
-to B's samples. A set that holds x, or an exact copy of x, is left out of x's mean, since x
-would explain itself there (where every set does, as for a text repeated all over the pool, all
-sets count: such a text is the pool's general data); a near-copy is not recognised and lowers
-x's score: deduplicate the pool first.
-Where the pool and the target share a general style (instructions, chat), much of what T
-explains in x, B explains as well; the difference keeps what is particular to the target: the
-importance weighting of DSIR (arXiv 2302.03169) and Moore-Lewis, with compression in place of
-n-gram models. About -1 to 1: above 0 where T explains x better than the pool does. It costs
-``1 + CONTRAST_DRAWS`` times the plain ``dict`` score; ``zipfit``'s cost grows with its pairs,
-so more where a set holds more samples than the target set does (100 long AlpacaEval targets
-against sets of 197-257 pool samples: 8.4 times). Either method needs a pool of a little more
-than ``CONTRAST_DRAWS`` times the target set's bytes (each set may go over by up to one sample)
-in at least as many samples. Measured on five mixed sources (``bench/RESULTS.md`` section 10),
-precision@500 rises on average from 0.80 to 0.97 for ``zipfit`` and from 0.84 to 0.95 for
-``dict``.
+difference: how much closer x is to the targets than to :data:`CONTRAST_DRAWS` background sets
+B, disjoint random sets of pool samples, each with at least as many bytes as the target set (by
+less than one sample more), the same on every run (of one numpy version: its random generator
+may change between versions). Where the pool and the target share a general style
+(instructions, chat), much of what T explains in x, B explains as well; the difference keeps
+what is particular to the target: the importance weighting of DSIR (arXiv 2302.03169) and
+Moore-Lewis, with compression in place of n-gram models. Above 0 where T is closer than the
+pool's data.
+
+- ``dict``: ``mean over B of C(x | B) - C(x | T)``, in bytes: how many bytes of x's code
+  length the target saves over the pool's data, a log-likelihood ratio in bytes as DSIR's
+  importance weight (summed over the whole sample, not per byte: a long sample that the target
+  explains throughout ranks above a short one). From about ``-C(x)`` to ``C(x)``.
+- ``zipfit``: x's mean similarity to T less its mean similarity to B's samples (ZIP-FIT's scale,
+  about -1 to 1): its score is a mean of pairs' similarities, each normalised by the pair's
+  larger size, not a code length of x, and weighting it by x's size ranked worse (measured).
+
+A set that holds x, or an exact copy of x, is left out of x's mean, since x would explain itself
+there (where every set does, as for a text repeated all over the pool, all sets count: such a
+text is the pool's general data); a near-copy is not recognised and lowers x's score:
+deduplicate the pool first. It costs ``1 + CONTRAST_DRAWS`` times the plain ``dict`` score;
+``zipfit``'s cost grows with its pairs, so more where a set holds more samples than the target
+set does (100 long AlpacaEval targets against sets of 197-257 pool samples: 8.4 times). Either
+method needs a pool of a little more than ``CONTRAST_DRAWS`` times the target set's bytes (each
+set may go over by up to one sample) in at least as many samples. Measured on five mixed
+sources (``bench/RESULTS.md`` section 10), precision@500 rises on average from 0.80 to 0.97 for
+``zipfit`` and from 0.84 to 0.99 for ``dict``.
 
 :func:`select_aligned` keeps the ``budget`` best, ties broken by index; ``diverse=True`` runs
 ZIP over the ``DIVERSE_FACTOR * budget`` best instead, for "like my target, without
@@ -116,13 +122,11 @@ def align_scores(samples: Any, target: Any, *, method: Method = "zipfit",
     if len(pool) == 0:
         return np.zeros(0, dtype=np.float64)
     callback, bar = _progress(progress, method)
-    engine = _core.zipfit_alignment if method == "zipfit" else _core.dictionary_alignment
     try:
         if not contrast:
-            scores = engine(pool.data, pool.offsets, targets.data, targets.offsets, level, count,
-                            callback)
+            scores = _plain(method, pool, targets, level, count, callback)
         else:
-            scores = _contrasted(engine, pool, targets, level, count, callback)
+            scores = _contrasted(method, pool, targets, level, count, callback)
     finally:
         if bar is not None:
             bar.close()
@@ -220,11 +224,31 @@ def own_sets(pool: "Pool", sets: list[np.ndarray]) -> np.ndarray:
     return own
 
 
-def _contrasted(engine: Callable[..., np.ndarray], pool: EncodedPool, targets: EncodedPool,
-                level: int, threads: int,
-                callback: Optional[Callable[[int, int], Any]]) -> np.ndarray:
-    """``contrast=True``: ``engine``'s score against the targets less its mean score against
-    the background sets that neither hold the sample nor a copy of it (all of them where each
+def _plain(method: Method, pool: EncodedPool, targets: EncodedPool, level: int, threads: int,
+           callback: Optional[Callable[[int, int], Any]]) -> np.ndarray:
+    """``contrast=False``: ZIP-FIT's score, or ``1 - C(x | T) / C(x)``."""
+    arguments = (pool.data, pool.offsets, targets.data, targets.offsets, level, threads, callback)
+    if method == "zipfit":
+        return _core.zipfit_alignment(*arguments)
+    alone, explained = _core.dictionary_sizes(*arguments)
+    return np.asarray(1.0 - explained / alone, dtype=np.float64)
+
+
+def _closeness(method: Method, pool: EncodedPool, reference: EncodedPool, level: int,
+               threads: int, callback: Optional[Callable[[int, int], Any]]) -> np.ndarray:
+    """What ``contrast=True`` compares between the targets and a background set: ZIP-FIT's
+    score, or minus x's code length under the reference, ``-C(x | R)`` in bytes."""
+    arguments = (pool.data, pool.offsets, reference.data, reference.offsets, level, threads,
+                 callback)
+    if method == "zipfit":
+        return _core.zipfit_alignment(*arguments)
+    return -_core.dictionary_sizes(*arguments)[1].astype(np.float64)
+
+
+def _contrasted(method: Method, pool: EncodedPool, targets: EncodedPool, level: int,
+                threads: int, callback: Optional[Callable[[int, int], Any]]) -> np.ndarray:
+    """``contrast=True``: the closeness to the targets less the mean closeness to the
+    background sets that neither hold the sample nor a copy of it (all of them where each
     does)."""
     from .pool import Pool
 
@@ -234,8 +258,7 @@ def _contrasted(engine: Callable[..., np.ndarray], pool: EncodedPool, targets: E
 
     def against(reference: EncodedPool, call: int) -> np.ndarray:
         step = None if callback is None else _part(callback, call, len(pool), total)
-        return engine(pool.data, pool.offsets, reference.data, reference.offsets, level,
-                      threads, step)
+        return _closeness(method, pool, reference, level, threads, step)
 
     on_target = against(targets, 0)
     backgrounds = np.stack([against(whole.take(members), 1 + k)
