@@ -210,22 +210,42 @@ def test_write_files_leaves_nothing_when_a_later_file_cannot_be_staged(tmp_path)
     assert sorted(os.listdir(tmp_path)) == ["blocker"]
 
 
-def test_write_files_removes_committed_files_when_a_later_rename_fails(tmp_path, monkeypatch):
+@pytest.mark.parametrize("failure", [OSError(5, "Input/output error"), KeyboardInterrupt()])
+@pytest.mark.parametrize("existed", [False, True])
+def test_write_files_puts_committed_files_back_when_a_later_rename_fails(tmp_path, monkeypatch,
+                                                                        failure, existed):
+    """A failed rename, or Ctrl-C between two: every target as it was, never a lost file."""
+    names = ["a.txt", "b.txt", "c.txt"]
+    if existed:
+        for name in names:
+            (tmp_path / name).write_text(f"old {name}")
     real_replace = os.replace
     calls = []
 
-    def replace_once(src, dst):
+    def replace(src, dst):
         calls.append(dst)
-        if len(calls) > 1:
-            raise OSError(5, "Input/output error")
+        if len(calls) == 3:  # the third output's rename; the two before it are committed
+            raise failure
         real_replace(src, dst)
 
-    monkeypatch.setattr(os, "replace", replace_once)
-    with pytest.raises(OSError, match="Input/output error"):
-        atomic.write_files([(tmp_path / "a.txt", b"a"), (tmp_path / "b.txt", b"b")])
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(type(failure)):
+        atomic.write_files([(tmp_path / name, b"new") for name in names])
     monkeypatch.undo()
-    assert len(calls) == 2
-    assert os.listdir(tmp_path) == []
+    assert calls[:3] == [tmp_path / name for name in names]
+    if existed:
+        assert sorted(os.listdir(tmp_path)) == names  # the kept links renamed back, no litter
+        assert [(tmp_path / name).read_text() for name in names] == [f"old {n}" for n in names]
+    else:
+        assert os.listdir(tmp_path) == []
+
+
+def test_write_files_keeps_no_copy_of_the_files_it_replaced(tmp_path):
+    for name in ("a.txt", "b.txt"):
+        (tmp_path / name).write_text("old")
+    atomic.write_files([(tmp_path / "a.txt", b"new a"), (tmp_path / "b.txt", b"new b")])
+    assert sorted(os.listdir(tmp_path)) == ["a.txt", "b.txt"]
+    assert (tmp_path / "a.txt").read_text() == "new a"
 
 
 def test_planning_an_output_creates_nothing(tmp_path):

@@ -193,12 +193,33 @@ def test_a_replaced_output_keeps_its_mode(good, tmp_path):
     assert len(json.loads(out.read_text())) == 10
 
 
+@pytest.mark.parametrize("flag", ["-o", "--checkpoint", "--indices-out"])
+def test_an_output_url_is_refused_and_a_file_url_is_its_path(good, tmp_path, capsys, monkeypatch,
+                                                            flag):
+    url = "s3://bucket/sel.json"
+    (tmp_path / "s3:" / "bucket").mkdir(parents=True)  # never written as a local folder
+    argv = _select(good, "-o", str(tmp_path / "sel.json"))
+    argv += [flag, url] if flag != "-o" else []
+    if flag == "-o":
+        argv[argv.index("-o") + 1] = url
+    monkeypatch.chdir(tmp_path)  # where a relative s3:/bucket/ would be
+    assert cli.main(argv) == 2
+    assert _one_error_line(capsys.readouterr().err) == (
+        f"zipcore: error: {url}: cannot write output: outputs are local files (URLs are read, "
+        "not written): write it here, then copy it")
+    assert not any((tmp_path / "s3:" / "bucket").iterdir())
+    out = tmp_path / "by_url.json"
+    assert cli.main(_select(good, "-o", f"file://{out}")) == 0
+    assert out.exists()
+
+
 def test_a_read_only_output_is_refused_and_left_alone(good, tmp_path, capsys):
     out = tmp_path / "sel.json"
     out.write_text("keep me")
     out.chmod(0o444)
     assert cli.main(_select(good, "-o", str(out))) == 2
-    assert f"{out}: the output exists and is read-only" in _one_error_line(capsys.readouterr().err)
+    assert (f"{out}: exists and is read-only, and zipcore would replace it"
+            in _one_error_line(capsys.readouterr().err))
     assert out.read_text() == "keep me" and stat.S_IMODE(out.stat().st_mode) == 0o444
 
 

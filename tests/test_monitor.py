@@ -308,3 +308,10 @@ def test_monitor_help_names_the_defaults(capsys):
     assert "beyond this % change (default 1)" in out
     assert "beyond this % change (default 0.5)" in out
     assert "RISK (R and L up together)" in out
+
+
+def test_an_unknown_option_is_named_before_any_version_is_read(tmp_path):
+    csv_path = tmp_path / "versions.csv"
+    csv_path.write_text("version,path\nv1,missing.jsonl\n")  # never read: the option fails first
+    with pytest.raises(TypeError, match="monitor\\(\\) got an unexpected keyword argument 'by'"):
+        monitor.monitor(csv_path, by="source")

@@ -448,3 +448,49 @@ def test_distributed_selects_from_a_dataframe_and_checks_a_ray_datasets_column(t
     finally:
         if started:
             ray.shutdown()
+
+
+@pytest.mark.parametrize("table", [
+    lambda: pa.Table.from_arrays([pa.array(["a", "b", "c"])] * 2, names=["text", "text"]),
+    lambda: pd.DataFrame([["a", "b"], ["c", "d"], ["e", "f"]], columns=["text", "text"]),
+])
+@pytest.mark.parametrize("column", ["text", zipcore.WHOLE_ROW])
+def test_two_columns_of_one_name_are_refused(table, column):
+    """Not pyarrow's KeyError, and never a row that silently keeps one of them."""
+    with pytest.raises(ValueError, match="has 2 columns named 'text'"):
+        zipcore.select(table(), 1, column=column)
+
+
+def test_a_bool_column_is_not_the_column_labelled_1():
+    frame = pd.DataFrame({0: ["a", "b"], 1: ["c", "d"]})
+    with pytest.raises(TypeError, match="column must be a column name, got True"):
+        zipcore.select(frame, 1, column=True)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: zipcore.select(None, 1), "samples must be a collection of samples"),
+    (lambda: zipcore.select_rows(None, 1), "samples must be a collection of samples"),
+    (lambda: zipcore.select_rows({"a", "b"}, 1), "samples must be in an order, not a set"),
+    (lambda: zipcore.select(np.array("abc"), 1), "one dimension, not 0"),
+    (lambda: zipcore.select(np.array([["a", "b"]]), 1), r"one dimension, not 2 \(shape \(1, 2\)\)"),
+    (lambda: zipcore.select(["a", "b"], 1, checkpoint=3), "checkpoint= takes a file path, not int"),
+    (lambda: zipcore.select(["a", "b"], 1, report=3), "report= takes a file path, not int"),
+    (lambda: zipcore.align_scores(["a"], None), "^target: samples must be a collection"),
+    (lambda: zipcore.align_scores(pd.DataFrame({"text": ["a b", "c"]}), ["a"], column="text"),
+     "^target: column='text' picks a field of each dict record"),
+])
+def test_what_is_not_samples_is_one_line_naming_the_argument(call, message):
+    with pytest.raises(TypeError, match=message):
+        call()
+
+
+@pytest.mark.parametrize("call", [
+    lambda: zipcore.select(["a b c"] * 40, 2, threads=1000, k1=10, k2=5, k3=2),
+    lambda: zipcore.select_aligned(["a b c"] * 40, ["a"], 2, threads=1000),
+    lambda: zipcore.align_scores(["a b c"] * 4, ["a"], threads=1000),
+    lambda: zipcore.measure.dataset_ratio(["a b c"] * 4, threads=1000),
+])
+def test_the_threads_warning_points_at_the_callers_line(call):
+    with pytest.warns(UserWarning, match="threads=1000 is more than") as caught:
+        call()
+    assert caught[0].filename == __file__

@@ -282,3 +282,33 @@ def test_bad_ratio_options_exit_2(pool_file, capsys, argv, message):
     assert cli.main(["ratio", str(pool_file), *argv]) == 2
     err = capsys.readouterr().err
     assert err.startswith("zipcore: error: ") and message in err
+
+
+def test_ratio_by_source_measures_a_column_of_each_record():
+    records = [{"source": "a", "text": "hello hello"}, {"source": "b", "text": "world"},
+               {"source": "a", "text": "again"}]
+    rows = {row.source: row for row in ratio.ratio_by_source(records, column="text")}
+    assert rows["a"].ratio == zipcore.compression_ratio(["hello hello", "again"])
+    assert rows["b"].ratio == zipcore.compression_ratio(["world"])
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: measure.dataset_ratio(["a", "b"], thread=2), "dataset_ratio"),
+    (lambda: measure.dataset_ratios([["a"]], thread=2), "dataset_ratios"),
+    (lambda: ratio.ratio_by_source([{"source": "a"}], thread=2), "ratio_by_source"),
+])
+def test_a_misspelt_option_names_the_function_called(call, name):
+    with pytest.raises(TypeError, match=f"^{name}\\(\\) got an unexpected keyword argument "
+                                        "'thread'$"):
+        call()
+
+
+def test_sources_that_are_not_json_values_are_labelled_by_their_type():
+    import numpy as np
+
+    rows = ratio.ratio_by_source([{"source": b"web", "t": "a"}, {"source": np.int64(1), "t": "x"},
+                                  {"source": 1, "t": "y"}])
+    labels = {row.source: row.samples for row in rows}
+    assert labels == {"b'web' (Python bytes)": 1, "1 (JSON number)": 2}  # numpy's 1 is 1
+    with pytest.raises(TypeError, match="prefix must be True or False, got 'yes'"):
+        ratio.ratio_by_source([{"source": "a"}], prefix="yes")

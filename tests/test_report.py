@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import os
@@ -154,3 +155,19 @@ def test_explicit_sources_and_a_pool_without_sources(tmp_path, records, result):
     path = tmp_path / "bytes.png"
     report.write_selection_report(path, result, encode_pool(records))  # a note, no bars
     assert path.read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_resumed_run_says_its_report_shows_only_its_own_rounds(records, result, tmp_path):
+    """After a resume the result holds the rounds this run ran: the title says so."""
+    checkpoint = tmp_path / "run.npz"
+    first = zipcore.select_with_stats(records, 70, threads=2, checkpoint=checkpoint, **K)
+    again = zipcore.select_with_stats(records, 70, threads=2, checkpoint=checkpoint, **K)
+    assert list(again.indices) == list(first.indices) == list(result.indices)
+    finished = report.selection_report(again, records)
+    assert finished.samples == 70 and finished.rounds == []
+    assert report._rounds_shown(finished) == ("resumed from a finished checkpoint: no round ran "
+                                              "in this run")
+    whole = report.selection_report(first, records)
+    assert report._rounds_shown(whole) == "4 rounds"
+    later = dataclasses.replace(whole, rounds=whole.rounds[2:], selected=whole.selected[2:])
+    assert report._rounds_shown(later).startswith("rounds 3-4 (resumed from a checkpoint")

@@ -50,7 +50,10 @@ def sample_bytes(sample: Any, index: int) -> bytes:
 def check_collection(samples: Any) -> None:
     """TypeError for what is not a collection of samples in an order: one str, bytes or dict
     (a single sample), or a set (its order, and so the result, would change from run to run
-    with Python's hash seed)."""
+    with Python's hash seed), or None."""
+    if samples is None:
+        raise TypeError("samples must be a collection of samples (texts, records or a table), "
+                        "not None")
     if isinstance(samples, (str, bytes, bytearray, Mapping)):
         raise TypeError(
             f"samples must be a sequence of samples, not a single {type(samples).__name__}")

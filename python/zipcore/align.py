@@ -113,7 +113,7 @@ def align_scores(samples: Any, target: Any, *, method: Method = "zipfit",
     does not depend on ``threads``."""
     contrast = check_method(method, contrast)
     check_progress(progress)
-    pool, targets = as_pool(samples, column), as_pool(target, column)
+    pool, targets = as_pool(samples, column), target_pool(target, column)
     if len(targets) == 0:
         raise ValueError("the target set is empty")
     target_bytes = int(targets.offsets[-1])
@@ -147,11 +147,20 @@ def select_aligned(samples: Any, target: Any, budget: int, *, method: Method = "
     check_progress(progress)
     pool = as_pool(samples, column)
     budget = checked_budget(budget, len(pool))
-    scores = align_scores(pool, target if column is None else as_pool(target, column),
+    scores = align_scores(pool, target if column is None else target_pool(target, column),
                           method=method, contrast=contrast, level=level, threads=threads,
                           progress=progress)
     return best_aligned(pool, scores, budget, diverse=diverse, threads=threads,
                         progress=progress is True)
+
+
+def target_pool(target: Any, column: Optional[str]) -> EncodedPool:
+    """``target`` as a pool (``column`` applies to it as to the samples); an error about it
+    says that it is the target's."""
+    try:
+        return as_pool(target, column)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"target: {error}") from None
 
 
 def checked_budget(budget: Any, size: int) -> int:

@@ -25,9 +25,10 @@ Several groups (``dataset_ratios``, R per source) share one pass of the engine's
 
 from __future__ import annotations
 
+import inspect
 import time
 from dataclasses import asdict, dataclass
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any, Callable, Iterable, Optional, Sequence
 
 import numpy as np
 
@@ -110,12 +111,15 @@ def dataset_ratio(samples: Samples, *, column: Optional[str] = None,
         threads: threads for the engine; ``None`` = every core this process may use. The
             result does not depend on it.
     """
+    check_options(options, "dataset_ratio")
     return pool_ratios(as_pool(samples, column), None, **options)[0]
 
 
-def dataset_ratios(groups: Iterable[Any], **options: Any) -> list[RatioResult]:
+def dataset_ratios(groups: Iterable[Any], *, column: Optional[str] = None,
+                   **options: Any) -> list[RatioResult]:
     """:func:`dataset_ratio` of several groups at once, all on one pass of the thread pool."""
-    pools = [as_pool(group) for group in groups]
+    check_options(options, "dataset_ratios")
+    pools = [as_pool(group, column) for group in groups]
     if not pools:
         return []
     # Each pool's samples only (a pool's buffer may hold bytes before its first offset or after
@@ -130,6 +134,18 @@ def dataset_ratios(groups: Iterable[Any], **options: Any) -> list[RatioResult]:
     bounds = np.cumsum([0] + [len(p) for p in pools])
     members = [np.arange(lo, hi, dtype=np.int64) for lo, hi in zip(bounds[:-1], bounds[1:])]
     return pool_ratios(EncodedPool(data, offsets.astype(np.int64)), members, **options)
+
+
+def check_options(options: dict[str, Any], caller: str, *takers: Callable[..., Any]) -> None:
+    """TypeError naming ``caller`` (what the user called) for an option that neither
+    :func:`pool_ratios` nor one of ``takers`` has as a keyword-only parameter, before any
+    work."""
+    known = {name for taker in (pool_ratios, *takers)
+             for name, parameter in inspect.signature(taker).parameters.items()
+             if parameter.kind is parameter.KEYWORD_ONLY}
+    for name in options:
+        if name not in known:
+            raise TypeError(f"{caller}() got an unexpected keyword argument {name!r}")
 
 
 def pool_ratios(

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import operator
+import os
+import sys
 import warnings
 from dataclasses import dataclass
 from typing import Any, Literal, Optional, cast, get_args
@@ -77,9 +79,20 @@ def thread_count(threads: Optional[int]) -> int:
     cap = THREADS_PER_CORE * cores
     if count > cap:
         warnings.warn(f"threads={count} is more than {THREADS_PER_CORE} per core this process "
-                      f"may use ({cores}); using {cap}", UserWarning, stacklevel=3)
+                      f"may use ({cores}); using {cap}", UserWarning,
+                      stacklevel=_first_caller_outside())
         return cap
     return count
+
+
+def _first_caller_outside() -> int:
+    """The ``stacklevel`` that points a warning raised here at the first frame outside zipcore
+    (its functions call :func:`thread_count` from different depths)."""
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frame, level = sys._getframe(1), 1  # thread_count's frame
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def check_budget_fits(budget: int, size: int) -> None:

@@ -89,6 +89,8 @@ def as_pool(samples: Any, column: Optional[str] = None) -> EncodedPool:
     as it is; Arrow text viewed in place; anything else encoded once. ``column`` is a name
     (str), or for a pandas DataFrame any of its column labels (``0`` of ``read_csv(header=None)``)."""
     library = library_of(samples)
+    if isinstance(column, (bool, np.bool_)):  # True == 1 would pick a column labelled 1
+        raise TypeError(f"column must be a column name, got {column!r}")
     if library == "pandas":
         return _pandas(samples, column)
     if column is not None and not isinstance(column, str):
@@ -106,6 +108,9 @@ def as_pool(samples: Any, column: Optional[str] = None) -> EncodedPool:
         raise TypeError(f"a {describe(samples)} is selected from on its cluster: "
                         "zipcore.distributed.select(dataset, budget, column=...)")
     if isinstance(samples, np.ndarray):
+        if samples.ndim != 1:
+            raise TypeError(f"a numpy array of samples has one dimension, not {samples.ndim} "
+                            f"(shape {samples.shape})")
         if samples.dtype.names:
             raise TypeError(f"a structured numpy array (fields {list(samples.dtype.names)}) is "
                             "not taken as a table: pass one field, array[NAME]")
@@ -129,10 +134,16 @@ def _table(what: str, columns: list[Any], column: Optional[str],
     """One of a table's columns (``values(name)``), or its ``rows()`` as records."""
     if column is None:
         _need_column(what, columns)
+    named_twice = [name for i, name in enumerate(columns) if name in columns[:i]]
     if column == WHOLE_ROW:
+        if named_twice:  # a row's dict keeps one of them
+            raise ValueError(f"{what} has {columns.count(named_twice[0])} columns named "
+                             f"{named_twice[0]!r}: rename them first (a row keeps one)")
         return encode_pool(rows())
     if column not in columns:
         raise ValueError(f"{what} has no column {column!r}; its columns: {columns}")
+    if column in named_twice:
+        raise ValueError(f"{what} has {columns.count(column)} columns named {column!r}")
     return values(column)
 
 
@@ -241,13 +252,8 @@ def _pandas(samples: Any, column: Optional[str]) -> EncodedPool:
     import pandas as pd
 
     if isinstance(samples, pd.DataFrame):
-        def values(name: str) -> EncodedPool:
-            picked = samples[name]
-            if isinstance(picked, pd.DataFrame):
-                raise ValueError(f"the DataFrame has {picked.shape[1]} columns named {name!r}")
-            return _pandas_series(pd, picked, f"column {name!r}")
-
-        return _table("a pandas DataFrame", list(samples.columns), column, values,
+        return _table("a pandas DataFrame", list(samples.columns), column,
+                      lambda name: _pandas_series(pd, samples[name], f"column {name!r}"),
                       lambda: samples.to_dict("records"))
     if isinstance(samples, pd.Series):
         _no_columns(column, "a pandas Series")
@@ -377,6 +383,7 @@ def row_taker(data: Any) -> Callable[[np.ndarray], Any]:
     """How to take rows of ``data`` by position, keeping its type (``select_rows``): checked
     before a run, so data that cannot give its rows back (a generator, which the selection
     consumes; an ``IterableDataset``) fails before any work."""
+    check_collection(data)  # one sample, a set or None: select's own message
     library = library_of(data)
     if isinstance(data, EncodedPool):
         pool = data if isinstance(data, Pool) else Pool.from_buffers(data.data, data.offsets)

@@ -18,7 +18,9 @@ from .._core import ZipcoreError
 from ..io.formats import json_text, json_type
 from .._pool import EncodedPool, check_collection
 from ..io.readers import PoolFile, read_pool
-from ..measure import RatioResult, dataset_ratio, dataset_ratios, pool_ratios
+from ..measure import (RatioResult, check_options, dataset_ratio, dataset_ratios,
+                       pool_ratios)
+from ..params import flag
 from ..samples import describe, library_of
 
 NO_SOURCE = "(no source)"
@@ -27,8 +29,9 @@ samples)."""
 
 SourceKey = tuple[str, str]
 """What a record is grouped under: (``"string"``, the source) for a string source, (its JSON type,
-its JSON text) for any other (``("number", "3")``, ``("null", "null")``), ``("none", "")``
-without one: keys of different kinds never collide (``3`` is not ``"3"``, a source literally
+its JSON text) for any other JSON value (``("number", "3")``, ``("null", "null")``; numpy scalars
+as their Python values), (``"Python "`` and its type name, its repr) for the rest (Parquet's bytes
+and dates), ``("none", "")`` without one: keys of different kinds never collide (``3`` is not ``"3"``, a source literally
 ``"(no source)"`` is not a missing one)."""
 
 
@@ -45,9 +48,13 @@ def source_key(sample: Any, prefix: bool = False) -> SourceKey:
     if not (isinstance(sample, Mapping) and "source" in sample):
         return ("none", "")
     value = sample["source"]
+    if isinstance(value, np.generic):  # numpy's scalars as the Python values they hold
+        value = value.item()
     if isinstance(value, str):
         return ("string", source_prefix(value) if prefix else value)
-    return (json_type(value), json_text(value))
+    if value is None or isinstance(value, (Mapping, list, tuple, bool, int, float)):
+        return (json_type(value), json_text(value))
+    return (f"Python {type(value).__name__}", repr(value))  # Parquet's bytes, dates, ...
 
 
 def source_label(key: SourceKey) -> str:
@@ -56,7 +63,9 @@ def source_label(key: SourceKey) -> str:
     kind, text = key
     if kind == "string":
         return text
-    return NO_SOURCE if kind == "none" else f"{text} (JSON {kind})"
+    if kind == "none":
+        return NO_SOURCE
+    return f"{text} ({kind})" if kind.startswith("Python ") else f"{text} (JSON {kind})"
 
 
 def source_of(sample: Any) -> str:
@@ -70,16 +79,19 @@ def source_prefix(source: str) -> str:
 
 
 def ratio_by_source(samples: Iterable[Any], *, prefix: bool = False,
-                    **options: Any) -> list[SourceRatio]:
+                    column: Optional[str] = None, **options: Any) -> list[SourceRatio]:
     """R of each ``source``'s records, framed and compressed as a group of their own.
 
     Grouped by :func:`source_key`, shown by :func:`source_label`; sorted by R, most redundant
     first (ties by label). ``prefix=True`` groups string sources by the part before the first
-    ``/`` (``gsm8k/train`` and ``gsm8k/test`` together). Options as
-    :func:`zipcore.measure.dataset_ratio`; the groups share one pass of the thread pool.
+    ``/`` (``gsm8k/train`` and ``gsm8k/test`` together). ``column`` and the options as
+    :func:`zipcore.measure.dataset_ratio` (``column``: the field of each record measured; the
+    record's ``repr`` without it); the groups share one pass of the thread pool.
     """
+    prefix = bool(flag("prefix", prefix))
+    check_options(options, "ratio_by_source")
     if isinstance(samples, EncodedPool):  # bytes only: one group
-        return _source_rows([("none", "")], [dataset_ratio(samples, **options)])
+        return _source_rows([("none", "")], [dataset_ratio(samples, column=column, **options)])
     if library_of(samples) is not None:  # a table iterates its column names, not its rows
         raise TypeError(f"ratio_by_source takes records (dicts with a source field), not a "
                         f"{describe(samples)}: pass its rows, e.g. df.to_dict('records')")
@@ -87,7 +99,8 @@ def ratio_by_source(samples: Iterable[Any], *, prefix: bool = False,
     members: dict[SourceKey, list[Any]] = {}
     for sample in samples:
         members.setdefault(source_key(sample, prefix), []).append(sample)
-    return _source_rows(list(members), dataset_ratios(list(members.values()), **options))
+    return _source_rows(list(members), dataset_ratios(list(members.values()), column=column,
+                                                      **options))
 
 
 def _source_rows(keys: list[SourceKey], results: list[RatioResult]) -> list[SourceRatio]:
@@ -127,6 +140,7 @@ def file_ratios(path: Any, *, by: Optional[str] = None, records_key: Optional[st
     """
     if by not in (None, "source", "prefix"):
         raise ValueError(f"by must be None, 'source' or 'prefix', got {by!r}")
+    check_options(options, "file_ratios")
     source = file_samples(path, records_key=records_key, format=format, text_field=text_field,
                           column=column, template=template)
     if by is None:

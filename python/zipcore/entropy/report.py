@@ -37,7 +37,11 @@ OTHER = "(other)"
 class SelectionReport:
     """What the report shows (also usable without matplotlib)."""
 
+    samples: int
+    """The selection's size."""
     rounds: list[int]
+    """The rounds this run ran: after a resume, those after the checkpoint (none where it had
+    finished)."""
     selected: list[int]
     """Samples selected after each round."""
     running_ratio: list[float]
@@ -124,6 +128,7 @@ def selection_report(result: SelectionResult, samples: Any, *, column: Optional[
     pool = dataset_ratio(encoded, codec=result.codec, level=result.level,
                          threads=threads or result.threads)
     return SelectionReport(
+        samples=len(indices),
         rounds=[int(r["round"]) for r in result.rounds],
         selected=ends,
         running_ratio=[float(r["ratio"]) for r in result.rounds],
@@ -144,6 +149,17 @@ def report_png(report: SelectionReport, *, title: str = "ZIP selection") -> byte
         return _drawn(report, title)
 
 
+def _rounds_shown(report: SelectionReport) -> str:
+    """How many rounds the picture shows, and that a resumed run's earlier ones are not in it."""
+    if not report.rounds:
+        return ("resumed from a finished checkpoint: no round ran in this run" if report.samples
+                else "0 rounds")
+    if report.rounds[0] > 1:
+        return (f"rounds {report.rounds[0]}-{report.rounds[-1]} (resumed from a checkpoint: "
+                "stage 1 and the rounds before ran earlier)")
+    return f"{len(report.rounds)} rounds"
+
+
 def _drawn(report: SelectionReport, title: str) -> bytes:
     from matplotlib.ticker import MaxNLocator
 
@@ -151,8 +167,7 @@ def _drawn(report: SelectionReport, title: str) -> bytes:
 
     figure = new_figure(8.0, 7.5)
     top, middle, bottom = figure.subplots(3, 1, height_ratios=[1.0, 0.8, 1.1])
-    figure.suptitle(f"{title}: {report.selected[-1] if report.selected else 0} samples, "
-                    f"{len(report.rounds)} rounds", fontsize=11)
+    figure.suptitle(f"{title}: {report.samples} samples, {_rounds_shown(report)}", fontsize=11)
 
     top.plot(report.selected, report.running_ratio, "o-", color="#1565c0", markersize=3,
              label="selection so far")

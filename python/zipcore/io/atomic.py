@@ -3,7 +3,8 @@
 - **All or nothing.** A regular file is written under a hidden temporary name beside its target
   (``os.replace`` is atomic only within one file system), flushed to disk, then renamed over the
   target: a reader sees the old file or the complete new one. Any failure, Ctrl-C and SIGTERM
-  included, removes the temporary files.
+  included, removes the temporary files. A command's several outputs are renamed in turn; where
+  one fails, the ones renamed before it are put back as they were (:func:`write_files`).
 - **Checked before any work.** :func:`plan` fails at once for an output that could not be written
   later (a missing folder, a directory, a read-only file), and for two outputs, or an output and
   an input, that are the same file (by resolved path and by inode, so symlinks and hard links
@@ -79,6 +80,11 @@ def output(path: PathLike, *, regular_only: bool = False) -> Output:
     name = os.fsdecode(path)  # bytes paths too, as read_pool takes them
     if not name:
         raise _error("''", errno.ENOENT, "cannot write output: the path is empty")
+    if name.startswith("file://"):  # as an INPUT file://PATH is PATH
+        name = name[len("file://"):]
+    elif "://" in name:
+        raise _error(name, errno.EINVAL, "cannot write output: outputs are local files (URLs "
+                                         "are read, not written): write it here, then copy it")
     if name == STDOUT:
         if regular_only:
             raise _error(name, errno.EINVAL, "must be a regular file, not standard output")
@@ -104,8 +110,9 @@ def output(path: PathLike, *, regular_only: bool = False) -> Output:
     if info is not None:
         mode = stat.S_IMODE(info.st_mode)
         if not mode & 0o222 or not os.access(target, os.W_OK):
-            raise _error(name, errno.EACCES, "the output exists and is read-only: remove it or "
-                                             "choose another path")
+            raise _error(name, errno.EACCES, "exists and is read-only, and zipcore would replace "
+                                             "it (a checkpoint too, after every round): make it "
+                                             "writable or choose another path")
         owner = (info.st_uid, info.st_gid)
     planned = Output(name, target, mode=mode, owner=owner)
     _Staged(planned, b"").discard()  # proves the folder takes a new file; clears stale temps
@@ -138,6 +145,12 @@ def _new_file(given: str) -> Path:
     return Path(os.path.realpath(folder)) / os.path.basename(name)
 
 
+def _check_path(label: str, value: object) -> None:
+    """TypeError for what is no path at all (``checkpoint=3``), naming the argument."""
+    if not isinstance(value, (str, bytes, os.PathLike)):
+        raise TypeError(f"{label} takes a file path, not {type(value).__name__}")
+
+
 def plan(outputs: Mapping[str, Optional[PathLike]],
          inputs: Mapping[str, Optional[PathLike]] = {},
          *, regular_only: Sequence[str] = ()) -> dict[str, Output]:
@@ -152,6 +165,8 @@ def plan(outputs: Mapping[str, Optional[PathLike]],
     files.
     """
     given = {label: path for label, path in outputs.items() if path is not None}
+    for label, value in given.items():
+        _check_path(label, value)
     planned = {label: output(path, regular_only=label in regular_only)
                for label, path in given.items()}
     seen: dict[tuple[Any, ...], tuple[str, str]] = {}
@@ -207,6 +222,10 @@ def _temp_prefix(target: Path) -> str:
     return f".{target.name[:100]}.zipcore-{HOST}-"
 
 
+def _temp_name(target: Path) -> Path:
+    return target.with_name(f"{_temp_prefix(target)}{os.getpid()}-{secrets.token_hex(4)}.tmp")
+
+
 def remove_stale_temps(target: Path) -> None:
     """Removes temporary files of ``target`` left by processes of this host that are gone."""
     pattern = re.compile(re.escape(_temp_prefix(target)) + r"(\d+)-[0-9a-f]+\.tmp")
@@ -229,6 +248,8 @@ class _Staged:
     def __init__(self, out: Output, data: Content) -> None:
         self.out = out
         self.temp: Optional[Path] = None
+        self.previous: Optional[Path] = None  # the replaced file, kept until the set is done
+        self.existed = False
         remove_stale_temps(out.target)
         fd = self._create_temp()
         try:
@@ -242,8 +263,7 @@ class _Staged:
         # file; an existing file's bits are copied instead (tempfile.mkstemp would give 0o600).
         target = self.out.target
         while True:
-            self.temp = target.with_name(
-                f"{_temp_prefix(target)}{os.getpid()}-{secrets.token_hex(4)}.tmp")
+            self.temp = _temp_name(target)
             try:
                 fd = os.open(self.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             except FileExistsError:
@@ -262,22 +282,44 @@ class _Staged:
         return fd
 
     def commit(self) -> None:
+        """Renames the new contents over the target. The file it replaces stays reachable
+        under a temporary name (a hard link) until :meth:`restore` or :meth:`discard`, so that
+        a later output of the same set failing can put it back."""
         assert self.temp is not None, "commit() follows a successful open()"
+        target = self.out.target
+        self.existed = target.exists()
+        if self.existed:
+            backup = _temp_name(target)
+            try:
+                os.link(target, backup)
+                self.previous = backup
+            except OSError:  # no hard links here: a later failure keeps this new file whole
+                pass
         try:
-            os.replace(self.temp, self.out.target)
+            os.replace(self.temp, target)
         except OSError as exc:
             self.discard()
             raise _cannot_write(self.out.path, exc) from None
         self.temp = None
-        _sync_directory(self.out.target.parent)
+        _sync_directory(target.parent)
+
+    def restore(self) -> None:
+        """After a later output of the set failed: the target as it was before :meth:`commit`
+        (the new file kept where the old one could not be linked)."""
+        if self.previous is not None:
+            os.replace(self.previous, self.out.target)
+            self.previous = None
+        elif not self.existed:
+            self.out.target.unlink(missing_ok=True)
 
     def discard(self) -> None:
-        if self.temp is not None:
-            try:
-                os.unlink(self.temp)
-            except FileNotFoundError:
-                pass
-            self.temp = None
+        """Removes what is left under temporary names: new contents not renamed, or the
+        replaced file once the set is written."""
+        for path in (self.temp, self.previous):
+            if path is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
+        self.temp = self.previous = None
 
 
 def _cannot_write(path: str, exc: OSError) -> OSError:
@@ -335,11 +377,13 @@ def write_files(files: Iterable[Tuple[Destination, Content]]) -> None:
 
     Regular files are staged first, so a full disk or an unwritable folder fails before any
     target changes; devices and pipes are written next (what they received cannot be taken
-    back); then the staged files are renamed into place. If a rename fails midway, the files
-    already renamed are removed (their previous contents were replaced and cannot come back).
+    back); then the staged files are renamed into place. If a rename fails midway, or Ctrl-C or
+    SIGTERM lands between two, the files already renamed are put back as they were: each
+    replaced file was kept under a temporary name (a hard link; where the file system has none,
+    the new file is kept whole instead), and a file that did not exist is removed.
     """
     staged: list[_Staged] = []
-    committed: list[Path] = []
+    committed: list[_Staged] = []
     try:
         streams = []
         for where, data in files:
@@ -352,13 +396,15 @@ def write_files(files: Iterable[Tuple[Destination, Content]]) -> None:
             _write_stream(out, data)
         for item in staged:
             item.commit()
-            committed.append(item.out.target)
+            committed.append(item)
     except BaseException:
+        for item in reversed(committed):
+            item.restore()
         for item in staged:
             item.discard()
-        for path in committed:
-            path.unlink(missing_ok=True)
         raise
+    for item in staged:
+        item.discard()
 
 
 def write_file(path: Destination, data: Content, *,

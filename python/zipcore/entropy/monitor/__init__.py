@@ -41,7 +41,7 @@ from ..._core import ZipcoreError
 from ...io.jsonfile import PathLike
 from ...io.jsonstream import require_regular_file
 from ..quality_fit import QualityFit, fit_quality
-from ...measure import dataset_ratio
+from ...measure import check_options, dataset_ratio
 from ..ratio import file_samples
 from .flags import (AGAINST, L_PCT, R_PCT, WARNINGS, MonitorResult, VersionReport, analyse,
                     check_against, classify, flag_versions)
@@ -105,6 +105,7 @@ def monitor(csv_path: PathLike, *, r_pct: float = R_PCT, l_pct: float = L_PCT,
     """
     r_pct, l_pct = _check_pct("r_pct", r_pct), _check_pct("l_pct", l_pct)
     check_against(against)  # before the slow part
+    check_options(ratio_options, "monitor", measure)
     specs = read_versions(csv_path)
     for spec in specs:  # every dataset is there before the first one is measured
         with _naming(spec):
