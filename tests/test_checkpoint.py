@@ -174,3 +174,28 @@ def test_on_round_states_resume_to_the_uninterrupted_selection(records):
     resumed = zipcore._core.select(*args, states[1], None)
     np.testing.assert_array_equal(resumed["indices"], full["indices"])
     assert [r["round"] for r in resumed["rounds"]] == [3, 4]
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"codec": "zstd"}, "codec is 'zlib' in the checkpoint, 'zstd' now"),
+    ({"budget": 30}, "budget is '20' in the checkpoint, '30' now"),
+])
+def test_what_no_pool_could_make_right_is_refused_before_the_samples_are_read(
+        records, tmp_path, change, message):
+    pool = records[:300]
+    path = tmp_path / "run.npz"
+    zipcore.select(pool, 20, k1=100, k2=40, k3=10, threads=1, checkpoint=path)
+    read = []
+
+    def samples():
+        read.append(True)
+        yield from pool
+
+    options = {"budget": 20, "k1": 100, "k2": 40, "k3": 10, **change}
+    with pytest.raises(zipcore.ZipcoreError, match=message):
+        zipcore.select(samples(), threads=1, checkpoint=path, **options)
+    assert read == []  # the generator was never started
+    (tmp_path / "junk.npz").write_text("{}")
+    with pytest.raises(zipcore.ZipcoreError, match="junk.npz: not a zipcore checkpoint"):
+        zipcore.select(samples(), 20, checkpoint=tmp_path / "junk.npz")
+    assert read == []

@@ -62,6 +62,38 @@ def load(path: str | os.PathLike[str], identity: dict[str, str], *, pool_size: i
     file when it is not a zipcore checkpoint, is damaged, or belongs to another pool, parameters
     or version."""
     name = os.fspath(path)
+    saved = _read(name)
+    if saved is None:
+        return None
+    stored, state = saved
+    differences = _differences(stored, identity)
+    if stored.get("pool") != identity["pool"]:
+        # Another pool: the k's, clamped to its size, may differ too, which says nothing more.
+        differences = [d for d in differences if d.startswith("pool ")]
+    _refuse(name, differences)
+    problem = _state_problem(state, pool_size, budget)
+    if problem is not None:
+        raise ZipcoreError(f"{name}: damaged checkpoint ({problem}): delete it or pass another "
+                           "checkpoint path")
+    return ResumeState(state["order"], state["global"], state["alone"], state["eligible"],
+                       state["available"], state["rounds"])
+
+
+def check_before_reading(path: str | os.PathLike[str], params: dict[str, Any],
+                         version: str) -> None:
+    """What :func:`load` would refuse whatever the pool holds, said before the pool is read (a
+    large input takes minutes): not a checkpoint, damaged, another version, budget, codec or
+    level. The pool and the k's (clamped to the pool's size) are checked by :func:`load`."""
+    name = os.fspath(path)
+    saved = _read(name)
+    if saved is not None:
+        known = {"version": version, "format": str(FORMAT),
+                 **{key: str(params[key]) for key in ("budget", "codec", "level")}}
+        _refuse(name, _differences(saved[0], known))
+
+
+def _read(name: str) -> Optional[tuple[dict[str, str], dict[str, Any]]]:
+    """A checkpoint's identity and state as stored, or None where there is no file."""
     if not os.path.exists(name):
         return None
     try:
@@ -86,21 +118,19 @@ def load(path: str | os.PathLike[str], identity: dict[str, str], *, pool_size: i
             raise ZipcoreError(f"{name}: damaged or not a zipcore checkpoint "
                                f"({type(exc).__name__}: {exc}): delete it or pass another "
                                "checkpoint path") from None
-    differences = [f"{key} is {stored.get(key, '(missing)')!r} in the checkpoint, {value!r} now"
-                   for key, value in identity.items() if stored.get(key) != value]
-    if stored.get("pool") != identity["pool"]:
-        # Another pool: the k's, clamped to its size, may differ too, which says nothing more.
-        differences = [d for d in differences if d.startswith("pool ")]
+    return stored, state
+
+
+def _differences(stored: dict[str, str], expected: dict[str, str]) -> list[str]:
+    return [f"{key} is {stored.get(key, '(missing)')!r} in the checkpoint, {value!r} now"
+            for key, value in expected.items() if stored.get(key) != value]
+
+
+def _refuse(name: str, differences: list[str]) -> None:
     if differences:
         raise ZipcoreError(
             f"{name}: checkpoint belongs to another run: " + "; ".join(differences)
             + ". Delete it or pass another checkpoint path to start over.")
-    problem = _state_problem(state, pool_size, budget)
-    if problem is not None:
-        raise ZipcoreError(f"{name}: damaged checkpoint ({problem}): delete it or pass another "
-                           "checkpoint path")
-    return ResumeState(state["order"], state["global"], state["alone"], state["eligible"],
-                       state["available"], state["rounds"])
 
 
 def _state_problem(state: dict[str, Any], n: int, budget: int) -> Optional[str]:

@@ -119,14 +119,16 @@ def select_with_stats(
         require_matplotlib("report=")
     outputs = atomic.plan({"checkpoint=": checkpoint, "report=": report},
                           regular_only=["checkpoint="])
+    version = _core.build_info()["version"]
+    if checkpoint is not None:  # what no pool could make right, before the samples are read
+        _checkpoint.check_before_reading(checkpoint, params.identity(), version)
     started = time.perf_counter()
     pool = as_pool(samples, column)
     pool_seconds = time.perf_counter() - started
     params = params.for_pool(len(pool))
     resume = on_round = None
     if checkpoint is not None:
-        identity = _checkpoint.run_identity(pool, params.identity(),
-                                            _core.build_info()["version"])
+        identity = _checkpoint.run_identity(pool, params.identity(), version)
         resume = _checkpoint.load(checkpoint, identity, pool_size=len(pool),
                                   budget=params.budget)
 

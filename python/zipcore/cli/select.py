@@ -14,6 +14,8 @@ import sys
 import time
 from typing import Any
 
+from .._core import build_info
+from ..checkpoint import check_before_reading
 from ..entropy.plotting import INSTALL as PLOT_INSTALL, check_png_name, require_matplotlib
 from ..io import atomic
 from ..io.inputs import Input, expand, local_inputs
@@ -106,6 +108,8 @@ def run(args: argparse.Namespace) -> int:
                            "--report": args.report, "--checkpoint": args.checkpoint,
                            "--json": "-" if args.json else None},  # stdout, an input's file?
                           input_labels(named), regular_only=["--checkpoint"])
+    if args.checkpoint is not None:  # what no pool could make right, before any input is read
+        check_before_reading(args.checkpoint, params.identity(), build_info()["version"])
     kind = input_kind(args, named[0])
     if kind is not None:  # before standard input is read or a remote file copied
         output_format(args.output, args.output_format, kind)
