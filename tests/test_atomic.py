@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -258,3 +259,121 @@ def test_planning_an_output_creates_nothing(tmp_path):
     with pytest.raises(FileNotFoundError, match="cannot write output"):
         atomic.plan({"-o": tmp_path / "missing" / "out.json"})
     assert os.listdir(tmp_path) == []
+
+
+def _existing(tmp_path, names):
+    for name in names:
+        (tmp_path / name).write_text(f"old {name}")
+    return [(tmp_path / name, b"new") for name in names]
+
+
+def test_an_interrupt_after_a_rename_puts_that_file_back_too(tmp_path, monkeypatch):
+    """Ctrl-C in the directory's fsync after the 2nd rename: the 2nd is put back as well."""
+    files = _existing(tmp_path, ["a.txt", "b.txt", "c.txt"])
+    syncs = []
+
+    def sync(directory):
+        syncs.append(directory)
+        if len(syncs) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(atomic, "_sync_directory", sync)
+    with pytest.raises(KeyboardInterrupt):
+        atomic.write_files(files)
+    assert sorted(os.listdir(tmp_path)) == ["a.txt", "b.txt", "c.txt"]
+    assert {p.name: p.read_text() for p, _ in files} == {
+        "a.txt": "old a.txt", "b.txt": "old b.txt", "c.txt": "old c.txt"}
+
+
+def test_a_file_that_cannot_be_put_back_is_named_with_its_previous_contents(tmp_path,
+                                                                           monkeypatch):
+    files = _existing(tmp_path, ["a.txt", "b.txt"])
+    real_replace = os.replace
+    calls = []
+
+    def replace(src, dst):
+        calls.append(dst)
+        if len(calls) >= 2:  # b's rename, then putting a back
+            raise OSError(5, "Input/output error")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(OSError, match="could not put back .*a.txt \\(Input/output error; its "
+                                      "previous contents are in .*\\.a\\.txt\\.zipcore-") as caught:
+        atomic.write_files(files)
+    monkeypatch.undo()
+    kept = str(caught.value).rsplit("previous contents are in ", 1)[1].rstrip(")")
+    assert Path(kept).read_text() == "old a.txt"  # not deleted with the other temporary files
+    assert (tmp_path / "b.txt").read_text() == "old b.txt"
+
+
+def test_a_failing_first_rename_leaves_everything_as_it_was(tmp_path, monkeypatch):
+    files = _existing(tmp_path, ["a.txt", "b.txt"])
+
+    def replace(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(OSError, match="No space left"):
+        atomic.write_files(files)
+    monkeypatch.undo()
+    assert sorted(os.listdir(tmp_path)) == ["a.txt", "b.txt"]
+    assert (tmp_path / "a.txt").read_text() == "old a.txt"
+
+
+def test_a_symlinked_output_put_back_keeps_its_link(tmp_path, monkeypatch):
+    (tmp_path / "real.txt").write_text("old")
+    (tmp_path / "link.txt").symlink_to("real.txt")
+    real_replace = os.replace
+    calls = []
+
+    def replace(src, dst):
+        calls.append(dst)
+        if len(calls) == 2:
+            raise OSError(5, "Input/output error")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(OSError):
+        atomic.write_files([(tmp_path / "link.txt", b"new"), (tmp_path / "b.txt", b"new")])
+    monkeypatch.undo()
+    assert (tmp_path / "link.txt").is_symlink() and (tmp_path / "link.txt").read_text() == "old"
+    assert sorted(os.listdir(tmp_path)) == ["link.txt", "real.txt"]
+
+
+def test_without_hard_links_a_renamed_file_is_kept_whole(tmp_path, monkeypatch):
+    files = _existing(tmp_path, ["a.txt", "b.txt"])
+    real_replace = os.replace
+    calls = []
+
+    def replace(src, dst):
+        calls.append(dst)
+        if len(calls) == 2:
+            raise OSError(5, "Input/output error")
+        real_replace(src, dst)
+
+    def no_link(src, dst):
+        raise OSError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(os, "link", no_link)
+    with pytest.raises(OSError, match="Input/output error"):
+        atomic.write_files(files)
+    monkeypatch.undo()
+    assert (tmp_path / "a.txt").read_text() == "new"  # complete, never half written or lost
+    assert (tmp_path / "b.txt").read_text() == "old b.txt"
+    assert sorted(os.listdir(tmp_path)) == ["a.txt", "b.txt"]
+
+
+def test_signals_wait_while_outputs_are_renamed():
+    from zipcore._stop import signals_deferred
+
+    reached = False
+    with pytest.raises(KeyboardInterrupt):
+        with signals_deferred():
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(1000):  # Python would run a handler at any of these
+                pass
+            reached = True
+    assert reached  # the interrupt came as the block ended, not inside it
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

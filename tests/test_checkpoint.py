@@ -199,3 +199,12 @@ def test_what_no_pool_could_make_right_is_refused_before_the_samples_are_read(
     with pytest.raises(zipcore.ZipcoreError, match="junk.npz: not a zipcore checkpoint"):
         zipcore.select(samples(), 20, checkpoint=tmp_path / "junk.npz")
     assert read == []
+
+
+def test_a_file_url_checkpoint_is_its_path(records, tmp_path):
+    pool = records[:300]
+    url = f"file://{tmp_path / 'run.npz'}"
+    first = zipcore.select_with_stats(pool, 20, k1=100, k2=40, k3=10, threads=1, checkpoint=url)
+    again = zipcore.select_with_stats(pool, 20, k1=100, k2=40, k3=10, threads=1, checkpoint=url)
+    assert (tmp_path / "run.npz").exists() and len(first.rounds) > 0
+    assert again.rounds == [] and list(again.indices) == list(first.indices)  # resumed

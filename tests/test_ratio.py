@@ -312,3 +312,17 @@ def test_sources_that_are_not_json_values_are_labelled_by_their_type():
     assert labels == {"b'web' (Python bytes)": 1, "1 (JSON number)": 2}  # numpy's 1 is 1
     with pytest.raises(TypeError, match="prefix must be True or False, got 'yes'"):
         ratio.ratio_by_source([{"source": "a"}], prefix="yes")
+
+
+def test_source_keys_of_different_kinds_never_collide():
+    import numpy as np
+
+    instant = np.datetime64("2020-01-01", "ns")
+    rows = ratio.ratio_by_source([
+        {"source": instant, "t": "a"},
+        {"source": 1577836800000000000, "t": "b"},  # the same instant as an int
+        {"source": {"a": b"x"}, "t": "c"}, {"source": {"a": "b'x'"}, "t": "d"}])
+    assert sorted(row.source for row in rows) == sorted([
+        f"{instant!r} (Python datetime64)",
+        "1577836800000000000 (JSON number)", "{'a': b'x'} (Python dict)",
+        """{"a": "b'x'"} (JSON object)"""])

@@ -60,6 +60,30 @@ def keep_sigterm_handler() -> Iterator[None]:
             signal.signal(signal.SIGTERM, _raise_terminated)
 
 
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Within the block, Ctrl-C and SIGTERM wait: they are noted, and delivered to the handlers
+    of before as the block ends. For steps that must run whole, such as renaming a command's
+    outputs into place or putting them back. Elsewhere than the main thread it changes nothing
+    (Python runs signal handlers in the main thread only), nor where a handler was set outside
+    Python (it could not be put back)."""
+    signals = (signal.SIGINT, signal.SIGTERM)
+    if (threading.current_thread() is not threading.main_thread()
+            or any(signal.getsignal(number) is None for number in signals)):
+        yield
+        return
+    noted: list[int] = []
+    previous = {number: signal.signal(number, lambda number, frame: noted.append(number))
+                for number in signals}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        if noted:
+            signal.raise_signal(noted[0])
+
+
 def stop_status(stop: BaseException) -> int:
     """Prints the one line for a Ctrl-C or SIGTERM and returns the exit status."""
     terminated = isinstance(stop, Terminated)

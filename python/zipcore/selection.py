@@ -120,16 +120,17 @@ def select_with_stats(
     outputs = atomic.plan({"checkpoint=": checkpoint, "report=": report},
                           regular_only=["checkpoint="])
     version = _core.build_info()["version"]
-    if checkpoint is not None:  # what no pool could make right, before the samples are read
-        _checkpoint.check_before_reading(checkpoint, params.identity(), version)
+    saved = None if checkpoint is None else outputs["checkpoint="].path  # file://PATH is PATH
+    if saved is not None:  # what no pool could make right, before the samples are read
+        _checkpoint.check_before_reading(saved, params.identity(), version)
     started = time.perf_counter()
     pool = as_pool(samples, column)
     pool_seconds = time.perf_counter() - started
     params = params.for_pool(len(pool))
     resume = on_round = None
-    if checkpoint is not None:
+    if saved is not None:
         identity = _checkpoint.run_identity(pool, params.identity(), version)
-        resume = _checkpoint.load(checkpoint, identity, pool_size=len(pool),
+        resume = _checkpoint.load(saved, identity, pool_size=len(pool),
                                   budget=params.budget)
 
         def on_round(state: _core.ResumeState) -> None:

@@ -109,7 +109,8 @@ def run(args: argparse.Namespace) -> int:
                            "--json": "-" if args.json else None},  # stdout, an input's file?
                           input_labels(named), regular_only=["--checkpoint"])
     if args.checkpoint is not None:  # what no pool could make right, before any input is read
-        check_before_reading(args.checkpoint, params.identity(), build_info()["version"])
+        check_before_reading(outputs["--checkpoint"].path, params.identity(),
+                             build_info()["version"])
     kind = input_kind(args, named[0])
     if kind is not None:  # before standard input is read or a remote file copied
         output_format(args.output, args.output_format, kind)

@@ -8,6 +8,7 @@ is measured on its own, all groups in one pass of the engine's thread pool.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Iterable, Optional
@@ -15,7 +16,7 @@ from typing import Any, Iterable, Optional
 import numpy as np
 
 from .._core import ZipcoreError
-from ..io.formats import json_text, json_type
+from ..io.formats import json_type
 from .._pool import EncodedPool, check_collection
 from ..io.readers import PoolFile, read_pool
 from ..measure import (RatioResult, check_options, dataset_ratio, dataset_ratios,
@@ -29,9 +30,10 @@ samples)."""
 
 SourceKey = tuple[str, str]
 """What a record is grouped under: (``"string"``, the source) for a string source, (its JSON type,
-its JSON text) for any other JSON value (``("number", "3")``, ``("null", "null")``; numpy scalars
-as their Python values), (``"Python "`` and its type name, its repr) for the rest (Parquet's bytes
-and dates), ``("none", "")`` without one: keys of different kinds never collide (``3`` is not ``"3"``, a source literally
+its JSON text) for any other JSON value (``("number", "3")``, ``("null", "null")``; numpy numbers,
+bools and strings as the Python values they hold), (``"Python "`` and its type name, its repr)
+for the rest (Parquet's bytes and dates, a dict holding them), ``("none", "")`` without one:
+keys of different kinds never collide (``3`` is not ``"3"``, a source literally
 ``"(no source)"`` is not a missing one)."""
 
 
@@ -48,13 +50,14 @@ def source_key(sample: Any, prefix: bool = False) -> SourceKey:
     if not (isinstance(sample, Mapping) and "source" in sample):
         return ("none", "")
     value = sample["source"]
-    if isinstance(value, np.generic):  # numpy's scalars as the Python values they hold
+    if isinstance(value, (np.number, np.bool_, np.str_)):  # as the Python values they hold
         value = value.item()
     if isinstance(value, str):
         return ("string", source_prefix(value) if prefix else value)
-    if value is None or isinstance(value, (Mapping, list, tuple, bool, int, float)):
-        return (json_type(value), json_text(value))
-    return (f"Python {type(value).__name__}", repr(value))  # Parquet's bytes, dates, ...
+    try:
+        return (json_type(value), json.dumps(value, ensure_ascii=False))  # a JSON value
+    except (TypeError, ValueError):  # Parquet's bytes, dates, a dict holding them, ...
+        return (f"Python {type(value).__name__}", repr(value))
 
 
 def source_label(key: SourceKey) -> str:

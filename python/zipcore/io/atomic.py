@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Iterable, Mapping, Optional, Sequence, Tuple, Union
 
+from .._stop import signals_deferred
 from .inputs import STDIN, file_identity, stream_identity
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -307,8 +308,9 @@ class _Staged:
         """After a later output of the set failed: the target as it was before :meth:`commit`
         (the new file kept where the old one could not be linked)."""
         if self.previous is not None:
+            # Where the new file was not renamed yet both names are one file, and rename does
+            # nothing: discard() then removes the extra name.
             os.replace(self.previous, self.out.target)
-            self.previous = None
         elif not self.existed:
             self.out.target.unlink(missing_ok=True)
 
@@ -377,13 +379,13 @@ def write_files(files: Iterable[Tuple[Destination, Content]]) -> None:
 
     Regular files are staged first, so a full disk or an unwritable folder fails before any
     target changes; devices and pipes are written next (what they received cannot be taken
-    back); then the staged files are renamed into place. If a rename fails midway, or Ctrl-C or
-    SIGTERM lands between two, the files already renamed are put back as they were: each
-    replaced file was kept under a temporary name (a hard link; where the file system has none,
-    the new file is kept whole instead), and a file that did not exist is removed.
+    back); then the staged files are renamed into place, with Ctrl-C and SIGTERM held until
+    that is done. If a rename fails midway, the files already renamed are put back as they
+    were: each replaced file was kept under a temporary name (a hard link; where the file
+    system has none, the new file is kept whole instead), and a file that did not exist is
+    removed.
     """
     staged: list[_Staged] = []
-    committed: list[_Staged] = []
     try:
         streams = []
         for where, data in files:
@@ -394,14 +396,34 @@ def write_files(files: Iterable[Tuple[Destination, Content]]) -> None:
                 staged.append(_Staged(out, data))
         for out, data in streams:
             _write_stream(out, data)
-        for item in staged:
-            item.commit()
-            committed.append(item)
     except BaseException:
-        for item in reversed(committed):
-            item.restore()
         for item in staged:
             item.discard()
+        raise
+    with signals_deferred():  # the renames, and putting them back, run whole
+        _rename_all(staged)
+
+
+def _rename_all(staged: list[_Staged]) -> None:
+    committed: list[_Staged] = []
+    try:
+        for item in staged:
+            committed.append(item)  # first: restore() is harmless before the rename happened
+            item.commit()
+    except BaseException as failure:
+        kept = []
+        for item in reversed(committed):
+            try:
+                item.restore()
+            except OSError as exc:  # its previous contents stay under the temporary name
+                kept.append(f"{item.out.path} ({exc.strerror}; its previous contents are in "
+                            f"{item.previous})")
+                item.previous = None
+        for item in staged:
+            item.discard()
+        if kept:
+            raise OSError(errno.EIO, f"{failure}; and could not put back " + ", ".join(kept)
+                          ) from failure
         raise
     for item in staged:
         item.discard()
