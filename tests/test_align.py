@@ -17,7 +17,7 @@ from hypothesis import given, settings, strategies as st
 import zipcore
 from zipcore import _core
 from zipcore.align import (CONTRAST_DRAWS, DIVERSE_FACTOR, align_scores, background_sets,
-                           own_sets, select_aligned)
+                           length_matched_sets, own_sets, select_aligned)
 from zipcore.pool import Pool
 
 
@@ -142,16 +142,11 @@ def _dictionary_sizes(samples: list[bytes], targets: list[bytes]) -> tuple[np.nd
                                   3, 1)
 
 
-@pytest.mark.parametrize("method", ["dict", "zipfit"])
-def test_contrast_is_the_target_score_less_the_pools(real_pool, method):
+def test_dicts_background_sets_are_runs_of_one_random_order(real_pool):
     pool = _texts(real_pool("pool", 0, 300))
-    target = _texts(real_pool("hh", 0, 12))
-    target_bytes = sum(map(len, target))
+    target_bytes = sum(map(len, _texts(real_pool("hh", 0, 12))))
     sizes = np.array([len(s) for s in pool])
     sets = background_sets(sizes, target_bytes)
-    assert len(sets) == CONTRAST_DRAWS
-    members = np.concatenate(sets)
-    assert len(set(members.tolist())) == len(members)  # disjoint
     order = np.random.default_rng(0).permutation(len(pool))  # BACKGROUND_SEED's order
     start = 0
     for chosen in sets:  # consecutive runs of it, each the shortest that holds the target's bytes
@@ -159,6 +154,61 @@ def test_contrast_is_the_target_score_less_the_pools(real_pool, method):
         assert np.array_equal(np.sort(run), chosen)
         assert sizes[run].sum() >= target_bytes > sizes[run[:-1]].sum()
         start += len(chosen)
+
+
+def _nearest_free_oracle(sizes: np.ndarray, target_sizes: np.ndarray) -> list[np.ndarray]:
+    """length_matched_sets written out slowly: every free sample looked at for every target."""
+    random = np.random.default_rng(0)  # BACKGROUND_SEED
+    shuffled = random.permutation(len(sizes))
+    by_length = shuffled[np.argsort(sizes[shuffled], kind="stable")].tolist()
+    free = list(range(len(by_length)))  # positions in by_length
+    sets = []
+    for _ in range(CONTRAST_DRAWS):
+        chosen = []
+        for size in target_sizes[random.permutation(len(target_sizes))].tolist():
+            def distance(position: int) -> tuple[int, int, int]:
+                length = int(sizes[by_length[position]])
+                if length >= size:  # above: the first of its length
+                    return (length - size, 1, position)
+                return (size - length, 0, -position)  # below, preferred on a tie: the last
+            best = min(free, key=distance)
+            free.remove(best)
+            chosen.append(by_length[best])
+        sets.append(np.sort(np.array(chosen, dtype=np.int64)))
+    return sets
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.integers(0, 30), min_size=3, max_size=60), st.data())
+def test_length_matched_sets_take_the_nearest_free_length(sizes, data):
+    sizes = np.array(sizes)
+    targets = np.array(data.draw(st.lists(st.integers(0, 40), min_size=1,
+                                          max_size=len(sizes) // CONTRAST_DRAWS)))
+    sets = length_matched_sets(sizes, targets)
+    for got, expected in zip(sets, _nearest_free_oracle(sizes, targets)):
+        assert np.array_equal(got, expected)
+
+
+def test_zipfits_contrast_needs_a_pool_of_three_samples_a_target():
+    with pytest.raises(ValueError, match="at least 3 samples for each target .* this one has 5 "
+                                         "for 2 targets"):
+        align_scores([b"p"] * 5, [b"t", b"u"], contrast=True)
+
+
+@pytest.mark.parametrize("method", ["dict", "zipfit"])
+def test_contrast_is_the_target_score_less_the_pools(real_pool, method):
+    pool = _texts(real_pool("pool", 0, 300))
+    target = _texts(real_pool("hh", 0, 12))
+    sizes = np.array([len(s) for s in pool])
+    target_sizes = np.array([len(t) for t in target])
+    if method == "dict":  # as many bytes as the targets
+        sets = background_sets(sizes, int(target_sizes.sum()))
+    else:  # a sample of about each target's length
+        sets = length_matched_sets(sizes, target_sizes)
+        assert all(len(chosen) == len(target) for chosen in sets)
+    assert len(sets) == CONTRAST_DRAWS
+    members = np.concatenate(sets)
+    assert len(set(members.tolist())) == len(members)  # disjoint
 
     def closeness(reference: list[bytes]) -> np.ndarray:
         """zipfit: its score; dict: minus the pool's code lengths under the reference."""

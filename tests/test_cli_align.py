@@ -88,13 +88,17 @@ def test_align_errors_are_one_line(files, tmp_path, capsys, flags, message):
     assert message in err and err.count("\n") == 1 and not out.exists()
 
 
-def test_a_pool_too_small_for_contrast_is_named(files, tmp_path, capsys):
+@pytest.mark.parametrize("method, message", [
+    ("dict", "pool.json: contrast needs a pool that splits into 3 random sets"),
+    ("zipfit", "pool.json: zipfit's contrast needs a pool of at least 3 samples for each target"),
+])
+def test_a_pool_too_small_for_contrast_is_named(files, tmp_path, capsys, method, message):
     pool_path, target_path, _, _ = files
     out = tmp_path / "kept.json"
     assert cli.main(["align", str(pool_path), "--target", str(pool_path), "-o", str(out),
-                     "--budget", "5", "--contrast", "-q"]) == 2
+                     "--budget", "5", "--contrast", "--method", method, "-q"]) == 2
     err = capsys.readouterr().err
-    assert "pool.json: contrast needs a pool that splits into 3 random sets" in err
+    assert message in err
     assert err.count("\n") == 1 and not out.exists()
 
 

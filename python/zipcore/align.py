@@ -26,32 +26,34 @@ releasing the GIL:
 
 ``contrast=True`` (either method) scores x against the pool's own data too, and keeps the
 difference: how much closer x is to the targets than to :data:`CONTRAST_DRAWS` background sets
-B, disjoint random sets of pool samples, each with at least as many bytes as the target set (by
-less than one sample more), the same on every run (of one numpy version: its random generator
-may change between versions). Where the pool and the target share a general style
-(instructions, chat), much of what T explains in x, B explains as well; the difference keeps
-what is particular to the target: the importance weighting of DSIR (arXiv 2302.03169) and
-Moore-Lewis, with compression in place of n-gram models. Above 0 where T is closer than the
-pool's data.
+B, disjoint random sets of pool samples matched to the target set in what the method's score
+depends on, the same on every run (of one numpy version: its random generator may change
+between versions). Where the pool and the target share a general style (instructions, chat),
+much of what T explains in x, B explains as well; the difference keeps what is particular to
+the target: the importance weighting of DSIR (arXiv 2302.03169) and Moore-Lewis, with
+compression in place of n-gram models. Above 0 where T is closer than the pool's data.
 
 - ``dict``: ``mean over B of C(x | B) - C(x | T)``, in bytes: how many bytes of x's code
   length the target saves over the pool's data, a log-likelihood ratio in bytes as DSIR's
   importance weight (summed over the whole sample, not per byte: a long sample that the target
-  explains throughout ranks above a short one). From about ``-C(x)`` to ``C(x)``.
+  explains throughout ranks above a short one). From about ``-C(x)`` to ``C(x)``. A dictionary
+  is one body of bytes, so each B holds as many bytes as the targets (random samples, by less
+  than one sample more; :func:`background_sets`): the pool needs a little more than
+  ``CONTRAST_DRAWS`` times the targets' bytes.
 - ``zipfit``: x's mean similarity to T less its mean similarity to B's samples (ZIP-FIT's scale,
-  about -1 to 1): its score is a mean of pairs' similarities, each normalised by the pair's
-  larger size, not a code length of x, and weighting it by x's size ranked worse (measured).
+  about -1 to 1). Its score is a mean over targets of pair similarities, each normalised by the
+  pair's larger size, so it moves with the targets' lengths: each B holds, for every target,
+  the unused pool sample nearest to it in length (:func:`length_matched_sets`), and the pool
+  needs ``CONTRAST_DRAWS`` samples a target. (Sets matched in bytes only ranked worse for it,
+  as did weighting its difference by x's size: measured.)
 
 A set that holds x, or an exact copy of x, is left out of x's mean, since x would explain itself
 there (where every set does, as for a text repeated all over the pool, all sets count: such a
 text is the pool's general data); a near-copy is not recognised and lowers x's score:
-deduplicate the pool first. It costs ``1 + CONTRAST_DRAWS`` times the plain ``dict`` score;
-``zipfit``'s cost grows with its pairs, so more where a set holds more samples than the target
-set does (100 long AlpacaEval targets against sets of 197-257 pool samples: 8.4 times). Either
-method needs a pool of a little more than ``CONTRAST_DRAWS`` times the target set's bytes (each
-set may go over by up to one sample) in at least as many samples. Measured on five mixed
-sources (``bench/RESULTS.md`` section 10), precision@500 rises on average from 0.80 to 0.97 for
-``zipfit`` and from 0.84 to 0.99 for ``dict``.
+deduplicate the pool first. It costs about ``1 + CONTRAST_DRAWS`` times the plain score.
+Measured on five mixed sources (``bench/RESULTS.md`` section 10), precision@500 rises on
+average from 0.796 to 0.996 for ``zipfit`` and from 0.844 to 0.988 for ``dict`` (0.978 or more
+on every source, for both).
 
 :func:`select_aligned` keeps the ``budget`` best, ties broken by index; ``diverse=True`` runs
 ZIP over the ``DIVERSE_FACTOR * budget`` best instead, for "like my target, without
@@ -60,6 +62,7 @@ near-duplicates".
 
 from __future__ import annotations
 
+import bisect
 import math
 from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, Union
 
@@ -216,6 +219,68 @@ def background_sets(sizes: np.ndarray, target_bytes: int,
     return sets
 
 
+def length_matched_sets(sizes: np.ndarray, target_sizes: np.ndarray,
+                        count: int = CONTRAST_DRAWS) -> list[np.ndarray]:
+    """``count`` disjoint sets of sample indices (each sorted) for ``zipfit``'s
+    ``contrast=True``, each with one pool sample for every target, of about its length: the
+    unused sample nearest to it in length (the shorter where two are as near; samples of one
+    length in a random order of the pool), the targets taken in a random order each time (both
+    from :data:`BACKGROUND_SEED`). ``sizes``, ``target_sizes``: byte counts. ValueError where
+    the pool has fewer than ``count`` samples a target."""
+    if count * len(target_sizes) > len(sizes):
+        raise ValueError(f"zipfit's contrast needs a pool of at least {count} samples for each "
+                         f"target ({count} sets of one sample a target, matched in length); "
+                         f"this one has {len(sizes):,} for {len(target_sizes):,} targets")
+    random = np.random.default_rng(BACKGROUND_SEED)
+    shuffled = random.permutation(len(sizes))
+    by_length = shuffled[np.argsort(sizes[shuffled], kind="stable")]
+    nearest = _NearestFree(sizes[by_length].tolist())
+    return [np.sort(by_length[[nearest.take(size) for size in
+                               target_sizes[random.permutation(len(target_sizes))].tolist()]])
+            for _ in range(count)]
+
+
+class _NearestFree:
+    """Sorted lengths from which each :meth:`take` removes the one nearest a size: the next
+    free position on either side found by path-halving links, so that a run of taken ones is
+    skipped at once (targets of one length would otherwise rescan it: quadratic)."""
+
+    def __init__(self, lengths: list[int]) -> None:
+        self.lengths = lengths
+        self.up = list(range(len(lengths) + 1))  # up[i]: i, or a link towards a free one above
+        self.down = list(range(len(lengths) + 1))  # the same downwards, shifted by one
+
+    @staticmethod
+    def _free(links: list[int], i: int) -> int:
+        while links[i] != i:
+            links[i] = links[links[i]]
+            i = links[i]
+        return i
+
+    def take(self, size: int) -> int:
+        """The position of the free length nearest ``size``, taken (one must be free)."""
+        at = bisect.bisect_left(self.lengths, size)
+        above = self._free(self.up, at)
+        below = self._free(self.down, at) - 1  # shifted: down[i] stands for position i - 1
+        if below < 0 or (above < len(self.lengths)
+                         and self.lengths[above] - size < size - self.lengths[below]):
+            chosen = above
+        else:
+            chosen = below
+        self.up[chosen] = chosen + 1
+        self.down[chosen + 1] = chosen
+        return chosen
+
+
+def contrast_sets(method: Method, pool: EncodedPool, targets: EncodedPool) -> list[np.ndarray]:
+    """The background sets ``contrast=True`` scores ``method`` against: matched to the targets
+    in what its score depends on (see the module docstring). ValueError where the pool is too
+    small for them."""
+    if method == "zipfit":
+        return length_matched_sets(np.diff(pool.offsets), np.diff(targets.offsets))
+    return background_sets(np.diff(pool.offsets), int(targets.offsets[-1]))
+
+
 def own_sets(pool: "Pool", sets: list[np.ndarray]) -> np.ndarray:
     """``(len(sets), len(pool))`` bools: sample i is in set k, or has the same bytes as one of
     its samples (an exact copy would explain i)."""
@@ -262,7 +327,7 @@ def _contrasted(method: Method, pool: EncodedPool, targets: EncodedPool, level: 
     from .pool import Pool
 
     whole = Pool.from_buffers(pool.data, pool.offsets)
-    sets = background_sets(np.diff(pool.offsets), int(targets.offsets[-1]))
+    sets = contrast_sets(method, pool, targets)
     total = (1 + len(sets)) * len(pool)
 
     def against(reference: EncodedPool, call: int) -> np.ndarray:

@@ -18,7 +18,6 @@ pool's buffers in place. Build a pool once when the same samples are selected fr
 from __future__ import annotations
 
 from array import array
-from collections.abc import Mapping
 from typing import Any, Iterable
 
 import numpy as np

@@ -13,15 +13,14 @@ from typing import Any
 import numpy as np
 
 from ..align import (CONTRAST_DRAWS, DICT_LEVEL, DIVERSE_FACTOR, METHODS, ZIPFIT_LEVEL,
-                     align_scores, background_sets, best_aligned, checked_budget, method_level)
+                     align_scores, best_aligned, checked_budget, contrast_sets, method_level)
 from ..io import atomic
 from ..io.inputs import expand, local_inputs
-from ..io.jsonstream import sniff
-from ..io.outputs import compressed_as_named, compression_for, output_format
+from ..io.outputs import compressed_as_named
 from ..params import thread_count
 from .arguments import UsageError, positive_int, require
-from .pool_inputs import (INPUT_HELP, add_pool_arguments, input_kind, input_labels,
-                          read_inputs, sample_options, selection_file)
+from .pool_inputs import (INPUT_HELP, add_pool_arguments, check_output_names, input_labels,
+                          read_inputs, sample_options, selection_file, selection_format)
 
 
 def add_command(commands: Any) -> None:
@@ -40,11 +39,11 @@ def add_command(commands: Any) -> None:
     align.add_argument("--contrast", action="store_true",
                        help="score each sample against random sets of the pool's own "
                             "samples too and keep the difference, what is particular to the "
-                            "target (for a target in the pool's general style); costs "
-                            f"{1 + CONTRAST_DRAWS} x the plain score (zipfit: more where the "
-                            "sets hold more samples than the targets) and needs a pool of a "
-                            "little more than "
-                            f"{CONTRAST_DRAWS} x the targets' bytes; deduplicate the pool first")
+                            "target (for a target in the pool's general style); costs about "
+                            f"{1 + CONTRAST_DRAWS} x the plain score and needs a pool of a "
+                            f"little more than {CONTRAST_DRAWS} x the targets' bytes (dict) or "
+                            f"{CONTRAST_DRAWS} samples a target (zipfit); deduplicate the pool "
+                            "first")
     align.add_argument("--level", type=int, default=None, metavar="N",
                        help=f"zipfit: gzip level 0..9 ({ZIPFIT_LEVEL}; the zip-fit package's "
                             f"default is 0); dict: zstd level 1..22 ({DICT_LEVEL}; over 16 MiB "
@@ -74,16 +73,10 @@ def run(args: argparse.Namespace) -> int:
     named_targets = require(expand, args.target)
     outputs = atomic.plan({"--output": args.output, "--scores-out": args.scores_out},
                           {**input_labels(named), **input_labels(named_targets, "--target")})
-    kind = input_kind(args, named[0])
-    if kind is not None:
-        output_format(args.output, args.output_format, kind)
-    for name in (args.output, args.scores_out):  # a URL's kind is known only once copied
-        if name is not None:
-            compression_for(name)
+    check_output_names(args, named[0], args.scores_out)
     threads = thread_count(args.threads)
     with local_inputs(named) as inputs, local_inputs(named_targets) as targets:
-        made = output_format(args.output, args.output_format,
-                             input_kind(args, inputs[0]) or sniff(inputs[0].path))
+        made = selection_format(args, inputs[0])
         source = read_inputs(args, inputs, threads)
         try:
             budget = checked_budget(args.budget, len(source))
@@ -94,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"{', '.join(item.name for item in targets)}: no target records")
         if args.contrast:  # the pool must hold the background sets: said before any scoring
             try:
-                background_sets(np.diff(source.pool.offsets), int(target.pool.offsets[-1]))
+                contrast_sets(args.method, source.pool, target.pool)
             except ValueError as exc:
                 raise ValueError(f"{', '.join(item.name for item in inputs)}: {exc}") from None
         scores = align_scores(source.pool, target.pool, method=args.method,

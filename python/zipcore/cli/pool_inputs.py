@@ -16,7 +16,7 @@ from ..io import atomic
 from ..io.formats import FORMATS, resolve_format
 from ..io.inputs import STDIN, Input
 from ..io.jsonstream import sniff
-from ..io.outputs import KINDS, OutputFormat
+from ..io.outputs import KINDS, OutputFormat, compression_for, output_format
 from ..io.parquet import hive_partitions
 from ..io.readers import PoolFiles, read_pools
 from .arguments import UsageError, add_records_key, template
@@ -104,6 +104,25 @@ def input_kind(args: argparse.Namespace, first: Input) -> Optional[str]:
     if args.records_key is not None and kind != "parquet":  # Parquet: the reader refuses the key
         return "json"  # the records under the key are written as a JSON list
     return kind
+
+
+def check_output_names(args: argparse.Namespace, first: Input, *more: Optional[str]) -> None:
+    """Before any input is read: ``-o``'s format against the selection's kind where the first
+    input shows it (not standard input's copy or a remote file's), and the compression that
+    ``-o`` and the text outputs ``more`` name by their suffixes."""
+    kind = input_kind(args, first)
+    if kind is not None:
+        output_format(args.output, args.output_format, kind)
+    for name in (args.output, *more):
+        if name is not None:
+            compression_for(name)
+
+
+def selection_format(args: argparse.Namespace, first: Input) -> OutputFormat:
+    """``-o``'s format once the first input is local (a remote file's kind is known once it is
+    copied)."""
+    return output_format(args.output, args.output_format,
+                         input_kind(args, first) or sniff(first.path))
 
 
 def read_inputs(args: argparse.Namespace, inputs: Sequence[Input], threads: int) -> PoolFiles:

@@ -19,15 +19,14 @@ from ..checkpoint import check_before_reading
 from ..entropy.plotting import INSTALL as PLOT_INSTALL, check_png_name, require_matplotlib
 from ..io import atomic
 from ..io.inputs import Input, expand, local_inputs
-from ..io.outputs import OutputFormat, compressed_as_named, compression_for, output_format
-from ..io.jsonstream import sniff
+from ..io.outputs import OutputFormat, compressed_as_named
 from ..io.readers import PoolFiles, indices_bytes
 from ..measure import compression_ratio, dataset_ratio
 from ..params import ZipParams
 from ..selection import select_with_stats
 from .arguments import UsageError, positive_int, require, require_stdout, write_stdout
-from .pool_inputs import (add_pool_arguments, input_kind, input_labels, read_inputs,
-                          sample_options, selection_file)
+from .pool_inputs import (add_pool_arguments, check_output_names, input_labels, read_inputs,
+                          sample_options, selection_file, selection_format)
 from ..progress import ProgressBar
 
 
@@ -111,20 +110,14 @@ def run(args: argparse.Namespace) -> int:
     if args.checkpoint is not None:  # what no pool could make right, before any input is read
         check_before_reading(outputs["--checkpoint"].path, params.identity(),
                              build_info()["version"])
-    kind = input_kind(args, named[0])
-    if kind is not None:  # before standard input is read or a remote file copied
-        output_format(args.output, args.output_format, kind)
-    for name in (args.output, args.indices_out):  # a URL's kind is known only once copied
-        if name is not None:
-            compression_for(name)
+    check_output_names(args, named[0], args.indices_out)
     with local_inputs(named) as inputs:  # errors name what the user gave, not a copy
         return _run_inputs(args, params, outputs, inputs)
 
 
 def _run_inputs(args: argparse.Namespace, params: ZipParams, outputs: dict[str, atomic.Output],
                 inputs: list[Input]) -> int:
-    made = output_format(args.output, args.output_format,
-                         input_kind(args, inputs[0]) or sniff(inputs[0].path))
+    made = selection_format(args, inputs[0])
     if args.ray is not None:
         from . import select_ray
 
