@@ -211,6 +211,23 @@ def test_write_files_leaves_nothing_when_a_later_file_cannot_be_staged(tmp_path)
     assert sorted(os.listdir(tmp_path)) == ["blocker"]
 
 
+def _fail_renames(monkeypatch, failure: BaseException, first: int,
+                  last: int = 10**9) -> list:
+    """os.replace raising ``failure`` on its calls ``first``..``last`` (from 1), renaming
+    otherwise; returns the targets it was called with."""
+    real_replace = os.replace
+    calls: list = []
+
+    def replace(src, dst):
+        calls.append(dst)
+        if first <= len(calls) <= last:
+            raise failure
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    return calls
+
+
 @pytest.mark.parametrize("failure", [OSError(5, "Input/output error"), KeyboardInterrupt()])
 @pytest.mark.parametrize("existed", [False, True])
 def test_write_files_puts_committed_files_back_when_a_later_rename_fails(tmp_path, monkeypatch,
@@ -220,16 +237,7 @@ def test_write_files_puts_committed_files_back_when_a_later_rename_fails(tmp_pat
     if existed:
         for name in names:
             (tmp_path / name).write_text(f"old {name}")
-    real_replace = os.replace
-    calls = []
-
-    def replace(src, dst):
-        calls.append(dst)
-        if len(calls) == 3:  # the third output's rename; the two before it are committed
-            raise failure
-        real_replace(src, dst)
-
-    monkeypatch.setattr(os, "replace", replace)
+    calls = _fail_renames(monkeypatch, failure, 3, 3)  # the third; the two before are renamed
     with pytest.raises(type(failure)):
         atomic.write_files([(tmp_path / name, b"new") for name in names])
     monkeypatch.undo()
@@ -246,7 +254,7 @@ def test_write_files_keeps_no_copy_of_the_files_it_replaced(tmp_path):
         (tmp_path / name).write_text("old")
     atomic.write_files([(tmp_path / "a.txt", b"new a"), (tmp_path / "b.txt", b"new b")])
     assert sorted(os.listdir(tmp_path)) == ["a.txt", "b.txt"]
-    assert (tmp_path / "a.txt").read_text() == "new a"
+    assert [(tmp_path / n).read_text() for n in ("a.txt", "b.txt")] == ["new a", "new b"]
 
 
 def test_planning_an_output_creates_nothing(tmp_path):
@@ -288,16 +296,7 @@ def test_an_interrupt_after_a_rename_puts_that_file_back_too(tmp_path, monkeypat
 def test_a_file_that_cannot_be_put_back_is_named_with_its_previous_contents(tmp_path,
                                                                            monkeypatch):
     files = _existing(tmp_path, ["a.txt", "b.txt"])
-    real_replace = os.replace
-    calls = []
-
-    def replace(src, dst):
-        calls.append(dst)
-        if len(calls) >= 2:  # b's rename, then putting a back
-            raise OSError(5, "Input/output error")
-        real_replace(src, dst)
-
-    monkeypatch.setattr(os, "replace", replace)
+    _fail_renames(monkeypatch, OSError(5, "Input/output error"), 2)  # b's, then putting a back
     with pytest.raises(OSError, match="could not put back .*a.txt \\(Input/output error; its "
                                       "previous contents are in .*\\.a\\.txt\\.zipcore-") as caught:
         atomic.write_files(files)
@@ -309,11 +308,7 @@ def test_a_file_that_cannot_be_put_back_is_named_with_its_previous_contents(tmp_
 
 def test_a_failing_first_rename_leaves_everything_as_it_was(tmp_path, monkeypatch):
     files = _existing(tmp_path, ["a.txt", "b.txt"])
-
-    def replace(src, dst):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(os, "replace", replace)
+    _fail_renames(monkeypatch, OSError(28, "No space left on device"), 1)
     with pytest.raises(OSError, match="No space left"):
         atomic.write_files(files)
     monkeypatch.undo()
@@ -324,16 +319,7 @@ def test_a_failing_first_rename_leaves_everything_as_it_was(tmp_path, monkeypatc
 def test_a_symlinked_output_put_back_keeps_its_link(tmp_path, monkeypatch):
     (tmp_path / "real.txt").write_text("old")
     (tmp_path / "link.txt").symlink_to("real.txt")
-    real_replace = os.replace
-    calls = []
-
-    def replace(src, dst):
-        calls.append(dst)
-        if len(calls) == 2:
-            raise OSError(5, "Input/output error")
-        real_replace(src, dst)
-
-    monkeypatch.setattr(os, "replace", replace)
+    _fail_renames(monkeypatch, OSError(5, "Input/output error"), 2, 2)
     with pytest.raises(OSError):
         atomic.write_files([(tmp_path / "link.txt", b"new"), (tmp_path / "b.txt", b"new")])
     monkeypatch.undo()
@@ -343,19 +329,11 @@ def test_a_symlinked_output_put_back_keeps_its_link(tmp_path, monkeypatch):
 
 def test_without_hard_links_a_renamed_file_is_kept_whole(tmp_path, monkeypatch):
     files = _existing(tmp_path, ["a.txt", "b.txt"])
-    real_replace = os.replace
-    calls = []
-
-    def replace(src, dst):
-        calls.append(dst)
-        if len(calls) == 2:
-            raise OSError(5, "Input/output error")
-        real_replace(src, dst)
+    _fail_renames(monkeypatch, OSError(5, "Input/output error"), 2, 2)
 
     def no_link(src, dst):
         raise OSError(1, "Operation not permitted")
 
-    monkeypatch.setattr(os, "replace", replace)
     monkeypatch.setattr(os, "link", no_link)
     with pytest.raises(OSError, match="Input/output error"):
         atomic.write_files(files)
