@@ -16,8 +16,9 @@ from hypothesis import given, settings, strategies as st
 
 import zipcore
 from zipcore import _core
-from zipcore.align import (CONTRAST_DRAWS, DIVERSE_FACTOR, align_scores, background_sets,
-                           length_matched_sets, own_sets, select_aligned)
+from zipcore.align import (CONTRAST_DRAWS, DIVERSE_FACTOR, align_scores, background_candidates,
+                           background_sets, contrast_sets, length_matched_sets, own_sets,
+                           select_aligned)
 from zipcore.pool import Pool
 
 
@@ -189,10 +190,11 @@ def test_length_matched_sets_take_the_nearest_free_length(sizes, data):
         assert np.array_equal(got, expected)
 
 
-def test_zipfits_contrast_needs_a_pool_of_three_samples_a_target():
-    with pytest.raises(ValueError, match="at least 3 samples for each target .* this one has 5 "
-                                         "for 2 targets"):
-        align_scores([b"p"] * 5, [b"t", b"u"], contrast=True)
+def test_zipfits_contrast_needs_a_pool_of_three_distinct_samples_a_target():
+    with pytest.raises(ValueError, match="at least 3 distinct samples, other than the targets, "
+                                         "for each target .* this one has 5 such samples for 2 "
+                                         "targets"):
+        align_scores([b"p", b"q", b"r", b"s", b"v", b"t", b"p"], [b"t", b"u"], contrast=True)
 
 
 @pytest.mark.parametrize("method", ["dict", "zipfit"])
@@ -233,30 +235,52 @@ def test_contrast_is_the_target_score_less_the_pools(real_pool, method):
     assert with_copy[-1] > np.quantile(with_copy[:-1], 0.99)
 
 
-def test_an_exact_copy_in_a_background_set_does_not_count_against_a_sample(real_pool):
+@pytest.mark.parametrize("method", ["dict", "zipfit"])
+@pytest.mark.parametrize("copies", [2, 3])
+def test_an_exact_copy_in_a_background_set_does_not_count_against_a_sample(real_pool, method,
+                                                                           copies):
+    """Every sample two or three times: a text lies in one set at most (zipfit's length
+    matching would put one copy in each), and that set is left out for all of its copies."""
     texts = _texts(real_pool("pool", 0, 150))
-    pool = texts + texts  # every sample twice
+    pool = texts * copies
     target = _texts(real_pool("hh", 0, 6))
-    sets = background_sets(np.array([len(s) for s in pool]), sum(map(len, target)))
-    own = own_sets(Pool.from_samples(pool), sets)
-    for k, chosen in enumerate(sets):  # the set's samples and their twins, nothing else
-        twins = (chosen + len(texts)) % len(pool)
-        assert np.array_equal(np.flatnonzero(own[k]), np.union1d(chosen, twins))
-    scores = align_scores(pool, target, method="dict", contrast=True)
-    twins = (np.concatenate(sets) + len(texts)) % len(pool)
-    # the twin of a background sample is scored as the sample is, not pushed down by its copy
-    assert np.array_equal(scores[twins], scores[np.concatenate(sets)])
-    assert scores[twins].mean() > np.quantile(scores, 0.25)  # counted, its copy: -99 bytes
+    samples, targets = Pool.from_samples(pool), Pool.from_samples(target)
+    candidates = background_candidates(samples, targets)
+    assert np.array_equal(candidates, np.arange(len(texts)))  # the first of each text
+    sets = contrast_sets(method, samples, targets)
+    own = own_sets(samples, sets)
+    for k, chosen in enumerate(sets):  # the set's samples and their copies, nothing else
+        copy_of = np.concatenate([chosen + c * len(texts) for c in range(copies)])
+        assert np.array_equal(np.flatnonzero(own[k]), np.sort(copy_of))
+    assert (own.sum(axis=0) <= 1).all()  # every sample keeps two sets of three
+    scores = align_scores(pool, target, method=method, contrast=True)
+    members = np.concatenate(sets)
+    for c in range(1, copies):  # each copy is scored as the sample is, not pushed down by it
+        assert np.array_equal(scores[members + c * len(texts)], scores[members])
+    assert scores[members].mean() > np.quantile(scores, 0.25)
+
+
+def test_a_target_copied_into_the_pool_is_no_background(real_pool):
+    texts = _texts(real_pool("pool", 0, 300))
+    target = _texts(real_pool("hh", 0, 10))
+    pool = texts + target  # the targets again, at the end
+    samples = Pool.from_samples(pool)
+    candidates = background_candidates(samples, Pool.from_samples(target))
+    assert np.array_equal(candidates, np.arange(len(texts)))
+    scores = align_scores(pool, target, contrast=True)  # zipfit: their lengths would match first
+    assert scores[len(texts):].min() > np.quantile(scores[:len(texts)], 0.95)
 
 
 @pytest.mark.parametrize("sizes, target, message", [
-    ([9, 10], 10, "splits into 3 random sets of at least 10 bytes each (the target set's size); "
-                  "this one (2 samples, 19 bytes) does not"),
-    ([1000], 10, "(1 samples, 1,000 bytes) does not"),  # one sample cannot be three sets
-    ([6] * 5, 10, "(5 samples, 30 bytes) does not"),  # three times the bytes: sets go over
+    ([9, 10], 10, "dict's contrast needs a pool whose distinct samples, other than the targets, "
+                  "split into 3 random sets of at least 10 bytes each (the target set's size); "
+                  "this one has 2 such samples, 19 bytes"),
+    ([1000], 10, "this one has 1 such samples, 1,000 bytes"),  # one sample cannot be 3 sets
+    ([6] * 5, 10, "this one has 5 such samples, 30 bytes"),  # 3 times the bytes: sets go over
+    ([1, 1], 0, "at least 1 byte each (the target set's size); this one has 2 such samples"),
 ])
 def test_contrast_needs_a_pool_that_splits_into_background_sets(sizes, target, message):
-    pool = [b"p" * size for size in sizes]
+    pool = [bytes([65 + i]) * size for i, size in enumerate(sizes)]  # distinct
     with pytest.raises(ValueError, match=re.escape(message)):
         align_scores(pool, [b"t" * target], method="dict", contrast=True)
 
@@ -272,11 +296,14 @@ def test_contrast_on_small_and_empty_inputs(method):
     assert align_scores([], [b"t"], method=method, contrast=True).shape == (0,)
     with pytest.raises(ValueError, match=f"level for {method} must be"):
         align_scores([], [b"t"], method=method, contrast=True, level=23)  # checked all the same
-    # a text in every background set: all sets count, and its copies explain it whole
+    # copies of the target all over the pool: explained by T, not by the background
     repeated = b"the same sentence, over and over in the pool " * 3
-    scores = align_scores([repeated] * 10, [repeated], method=method, contrast=True)
-    plain = align_scores([repeated] * 10, [repeated], method=method)
-    assert (plain > 0.5).all() and np.allclose(scores, 0.0)  # the sets explain it as T does
+    others = [f"sample {i}: {'unrelated words ' * (i % 5 + 1)}".encode() for i in range(30)]
+    pool = others + [repeated] * 10
+    scores = align_scores(pool, [repeated], method=method, contrast=True)
+    assert scores[30:].min() > scores[:30].max()
+    with pytest.raises(ValueError, match="such samples"):  # nothing but the target: no background
+        align_scores([repeated] * 10, [repeated], method=method, contrast=True)
 
 
 def test_ties_keep_index_order():
@@ -344,8 +371,9 @@ def test_errors_name_what_is_wrong():
         align_scores([b"a"], [b"b"], method="dict", level=0)
     with pytest.raises(TypeError, match="contrast must be True or False, got 1"):
         align_scores([b"a"], [b"b"], method="dict", contrast=1)  # type: ignore[arg-type]
-    assert align_scores([b"a"] * 4, [b"b"], method="dict", contrast=np.True_).shape == (4,)
-    assert align_scores([b"a"] * 4, [b"b"], contrast=True).shape == (4,)  # zipfit's too
+    pool = [b"a", b"c", b"d", b"e"]
+    assert align_scores(pool, [b"b"], method="dict", contrast=np.True_).shape == (4,)
+    assert align_scores(pool, [b"b"], contrast=True).shape == (4,)  # zipfit's too
     with pytest.raises(TypeError, match="diverse must be True or False, got 'no'"):
         select_aligned([b"a", b"b"], [b"b"], 1, diverse="no")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"budget 3 is larger than the pool \(2 samples\)"):

@@ -89,8 +89,10 @@ def test_align_errors_are_one_line(files, tmp_path, capsys, flags, message):
 
 
 @pytest.mark.parametrize("method, message", [
-    ("dict", "pool.json: contrast needs a pool that splits into 3 random sets"),
-    ("zipfit", "pool.json: zipfit's contrast needs a pool of at least 3 samples for each target"),
+    ("dict", "pool.json: dict's contrast needs a pool whose distinct samples, other than the "
+             "targets, split into 3 random sets"),
+    ("zipfit", "pool.json: zipfit's contrast needs a pool of at least 3 distinct samples, other "
+               "than the targets, for each target"),
 ])
 def test_a_pool_too_small_for_contrast_is_named(files, tmp_path, capsys, method, message):
     pool_path, target_path, _, _ = files

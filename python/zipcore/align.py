@@ -26,12 +26,13 @@ releasing the GIL:
 
 ``contrast=True`` (either method) scores x against the pool's own data too, and keeps the
 difference: how much closer x is to the targets than to :data:`CONTRAST_DRAWS` background sets
-B, disjoint random sets of pool samples matched to the target set in what the method's score
-depends on, the same on every run (of one numpy version: its random generator may change
-between versions). Where the pool and the target share a general style (instructions, chat),
-much of what T explains in x, B explains as well; the difference keeps what is particular to
-the target: the importance weighting of DSIR (arXiv 2302.03169) and Moore-Lewis, with
-compression in place of n-gram models. Above 0 where T is closer than the pool's data.
+B, disjoint sets of the pool's distinct samples (none a target's) matched to the target set in
+what the method's score depends on (below), the same on every run (of one numpy version: its
+random generator, which orders them, may change between versions). Where the pool and the target
+share a general style (instructions, chat), much of what T explains in x, B explains as well;
+the difference keeps what is particular to the target: the importance weighting of DSIR (arXiv
+2302.03169) and Moore-Lewis, with compression in place of n-gram models. Above 0 where T is
+closer than the pool's data.
 
 - ``dict``: ``mean over B of C(x | B) - C(x | T)``, in bytes: how many bytes of x's code
   length the target saves over the pool's data, a log-likelihood ratio in bytes as DSIR's
@@ -47,10 +48,9 @@ compression in place of n-gram models. Above 0 where T is closer than the pool's
   needs ``CONTRAST_DRAWS`` samples a target. (Sets matched in bytes only ranked worse for it,
   as did weighting its difference by x's size: measured.)
 
-A set that holds x, or an exact copy of x, is left out of x's mean, since x would explain itself
-there (where every set does, as for a text repeated all over the pool, all sets count: such a
-text is the pool's general data); a near-copy is not recognised and lowers x's score:
-deduplicate the pool first. It costs about ``1 + CONTRAST_DRAWS`` times the plain score.
+The sets hold distinct texts, none a target's (:func:`background_candidates`). The set that
+holds x, or an exact copy of x, is left out of x's mean, since x would explain itself there; a
+near-copy is not recognised and lowers x's score: deduplicate the pool first. It costs about ``1 + CONTRAST_DRAWS`` times the plain score.
 Measured on five mixed sources (``bench/RESULTS.md`` section 10), precision@500 rises on
 average from 0.796 to 0.996 for ``zipfit`` and from 0.844 to 0.988 for ``dict`` (0.978 or more
 on every source, for both).
@@ -63,6 +63,7 @@ near-duplicates".
 from __future__ import annotations
 
 import bisect
+import hashlib
 import math
 from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, Union
 
@@ -97,9 +98,11 @@ BACKGROUND_SEED = 0
 """Seed of the random order from which ``contrast=True`` draws its background sets: fixed, so
 that a pool's scores are the same on every run."""
 CONTRAST_DRAWS = 3
-"""How many background sets ``contrast=True`` averages over. With one set the ranking moves with
-the draw (mean precision@500 0.895-0.939 over six seeds, ``bench/RESULTS.md`` section 10); the
-mean of three moves less and ranks better (0.945-0.956), at four compressions of each sample."""
+"""How many background sets ``contrast=True`` averages over. Chosen with ``dict``'s first,
+per-byte contrast (``bench/RESULTS.md`` section 10): with one set the ranking moved with the draw
+(mean precision@500 0.895-0.939 over six seeds), the mean of three moved less and ranked better
+(0.945-0.956), at four compressions of each sample; with the present contrasts three sets give
+0.985-0.989 (``dict``, background seeds 0-5) and 0.995-0.996 (``zipfit``, two pools)."""
 
 AlignProgress = Union[bool, Callable[[int, int], Any], None]
 """``True`` for a tqdm bar on stderr, a callable ``progress(done, total)``, or none."""
@@ -211,9 +214,11 @@ def background_sets(sizes: np.ndarray, target_bytes: int,
     for _ in range(count):
         end = int(np.searchsorted(reached, base + need)) + 1
         if end > len(sizes):
-            raise ValueError(f"contrast needs a pool that splits into {count} random sets "
-                             f"of at least {need:,} bytes each (the target set's size); this "
-                             f"one ({len(sizes):,} samples, {int(sizes.sum()):,} bytes) does not")
+            raise ValueError(f"dict's contrast needs a pool whose distinct samples, other than "
+                             f"the targets, split into {count} random sets of at least "
+                             f"{need:,} byte{'s' if need > 1 else ''} each (the target set's "
+                             f"size); this one has {len(sizes):,} such samples, "
+                             f"{int(sizes.sum()):,} bytes")
         sets.append(np.sort(order[start:end]))
         start, base = end, int(reached[end - 1])
     return sets
@@ -228,9 +233,10 @@ def length_matched_sets(sizes: np.ndarray, target_sizes: np.ndarray,
     from :data:`BACKGROUND_SEED`). ``sizes``, ``target_sizes``: byte counts. ValueError where
     the pool has fewer than ``count`` samples a target."""
     if count * len(target_sizes) > len(sizes):
-        raise ValueError(f"zipfit's contrast needs a pool of at least {count} samples for each "
-                         f"target ({count} sets of one sample a target, matched in length); "
-                         f"this one has {len(sizes):,} for {len(target_sizes):,} targets")
+        raise ValueError(f"zipfit's contrast needs a pool of at least {count} distinct samples, "
+                         f"other than the targets, for each target ({count} sets of one sample "
+                         f"a target, matched in length); this one has {len(sizes):,} such "
+                         f"samples for {len(target_sizes):,} targets")
     random = np.random.default_rng(BACKGROUND_SEED)
     shuffled = random.permutation(len(sizes))
     by_length = shuffled[np.argsort(sizes[shuffled], kind="stable")]
@@ -273,12 +279,42 @@ class _NearestFree:
 
 
 def contrast_sets(method: Method, pool: EncodedPool, targets: EncodedPool) -> list[np.ndarray]:
-    """The background sets ``contrast=True`` scores ``method`` against: matched to the targets
-    in what its score depends on (see the module docstring). ValueError where the pool is too
-    small for them."""
+    """The background sets ``contrast=True`` scores ``method`` against, drawn from
+    :func:`background_candidates` and matched to the targets in what the method's score depends
+    on (see the module docstring). ValueError where the pool is too small for them."""
+    candidates = background_candidates(pool, targets)
+    sizes = np.diff(pool.offsets)[candidates]
     if method == "zipfit":
-        return length_matched_sets(np.diff(pool.offsets), np.diff(targets.offsets))
-    return background_sets(np.diff(pool.offsets), int(targets.offsets[-1]))
+        sets = length_matched_sets(sizes, np.diff(targets.offsets))
+    else:
+        sets = background_sets(sizes, int(targets.offsets[-1]))
+    return [candidates[members] for members in sets]
+
+
+def background_candidates(pool: EncodedPool, targets: EncodedPool) -> np.ndarray:
+    """The pool samples a background set may hold (sorted): the first of each distinct text,
+    none with a target's bytes. A text then lies in one set at most, so only one set (x's own
+    or its copy's) is left out of x's mean; and the targets are not their own background (a
+    copy of a target has its length: zipfit's sets would take it first)."""
+    from .pool import Pool
+
+    pool, targets = (Pool.from_buffers(p.data, p.offsets) for p in (pool, targets))
+    sizes = pool.lengths()
+    lengths, counts = np.unique(sizes, return_counts=True)
+    suspects = np.isin(sizes, lengths[counts > 1]) | np.isin(sizes, targets.lengths())
+    seen = {_digest(targets.sample(j)) for j in range(len(targets))}
+    keep = np.ones(len(pool), dtype=bool)
+    for i in np.flatnonzero(suspects).tolist():  # only these can be copies
+        digest = _digest(pool.sample(i))
+        if digest in seen:
+            keep[i] = False
+        seen.add(digest)
+    return np.flatnonzero(keep)
+
+
+def _digest(sample: bytes) -> bytes:
+    # 128 bits: no two texts of one pool share one by chance; hash() would change per process.
+    return hashlib.blake2b(sample, digest_size=16).digest()
 
 
 def own_sets(pool: "Pool", sets: list[np.ndarray]) -> np.ndarray:
@@ -322,8 +358,7 @@ def _closeness(method: Method, pool: EncodedPool, reference: EncodedPool, level:
 def _contrasted(method: Method, pool: EncodedPool, targets: EncodedPool, level: int,
                 threads: int, callback: Optional[Callable[[int, int], Any]]) -> np.ndarray:
     """``contrast=True``: the closeness to the targets less the mean closeness to the
-    background sets that neither hold the sample nor a copy of it (all of them where each
-    does)."""
+    background sets that neither hold the sample nor a copy of it."""
     from .pool import Pool
 
     whole = Pool.from_buffers(pool.data, pool.offsets)
@@ -337,8 +372,7 @@ def _contrasted(method: Method, pool: EncodedPool, targets: EncodedPool, level: 
     on_target = against(targets, 0)
     backgrounds = np.stack([against(whole.take(members), 1 + k)
                             for k, members in enumerate(sets)])
-    counted = ~own_sets(whole, sets)
-    counted[:, ~counted.any(axis=0)] = True
+    counted = ~own_sets(whole, sets)  # at most one set holds x or a copy of it
     background = (backgrounds * counted).sum(axis=0) / counted.sum(axis=0)
     return np.asarray(on_target - background, dtype=np.float64)
 

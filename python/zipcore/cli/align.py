@@ -37,7 +37,7 @@ def add_command(commands: Any) -> None:
                             "a few hundred targets; dict: one zstd dictionary of the targets, N "
                             "compressions, for large target sets and pools")
     align.add_argument("--contrast", action="store_true",
-                       help="score each sample against random sets of the pool's own "
+                       help="score each sample against sets of the pool's own distinct "
                             "samples too and keep the difference, what is particular to the "
                             "target (for a target in the pool's general style); costs about "
                             f"{1 + CONTRAST_DRAWS} x the plain score and needs a pool of a "
