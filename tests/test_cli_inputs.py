@@ -470,3 +470,56 @@ def test_a_remote_input_is_held_against_the_output_once_copied(tmp_path, memory,
     assert cli.main(["select", "memory://zipcore-test", "-o", str(out), *FLAGS]) == 2
     assert "cannot be written as Parquet" in _error(capsys)
     assert not out.exists()
+
+
+def _parquet(path: Path, columns: dict, names: list[str] | None = None) -> Path:
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    arrays = [pa.array(values) for values in columns.values()]
+    pq.write_table(pa.Table.from_arrays(arrays, names=names or list(columns)), path)
+    return path
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("garbage.parquet", b"garbage", "garbage.parquet: not a Parquet file (it does not start "
+                                    "with PAR1), nor JSON"),
+    ("empty.parquet", b"", "empty.parquet: an empty file named .parquet"),
+])
+def test_a_parquet_name_without_parquet_inside_is_named(tmp_path, capsys, name, content,
+                                                        message):
+    """Not "a selection of JSONL records cannot be written as Parquet" about the output."""
+    (tmp_path / name).write_bytes(content)
+    assert cli.main(["select", str(tmp_path / name), "-o", str(tmp_path / "o.parquet"),
+                     *FLAGS]) == 2
+    assert message in _error(capsys)
+
+
+def test_compressed_parquet_and_odd_columns_are_one_line(tmp_path, capsys):
+    good = _parquet(tmp_path / "good.parquet", {"text": [f"sample {i}" for i in range(40)]})
+    (tmp_path / "good.parquet.gz").write_bytes(gzip.compress(good.read_bytes()))
+    _parquet(tmp_path / "twice.parquet", {"a": ["x"] * 40, "b": ["y"] * 40},
+             names=["text", "text"])
+    for argv, message in [
+        (["good.parquet.gz", "--column", "text"], "good.parquet.gz: Parquet compressed as a "
+                                                   "whole file"),
+        (["good.parquet", "--column", ""], "good.parquet: no column ''; the columns are"),
+        (["twice.parquet", "--column", "text"], "twice.parquet: the column 'text' is there 2 "
+                                                "times: rename all but one"),
+        (["twice.parquet", "--template", "{text}"], "the column 'text' is there 2 times"),
+    ]:
+        argv[0] = str(tmp_path / argv[0])
+        assert cli.main(["select", *argv, "-o", str(tmp_path / "o.parquet"), *FLAGS]) == 2
+        assert message in _error(capsys), argv
+
+
+def test_a_pandas_range_index_keeps_each_rows_label(tmp_path):
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"text": [f"s{i} " + "alpha beta " * (i % 7 + 1) for i in range(60)],
+                          "n": range(60)}, index=range(100, 220, 2))
+    frame.to_parquet(tmp_path / "frame.parquet")
+    out = tmp_path / "sel.parquet"
+    _select([str(tmp_path / "frame.parquet")], out, "--column", "text")
+    chosen = pd.read_parquet(out)
+    assert list(chosen.index) == [100 + 2 * n for n in chosen["n"]]  # the labels of those rows
+    assert chosen.equals(frame.loc[chosen.index])

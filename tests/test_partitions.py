@@ -173,3 +173,19 @@ def test_ray_refuses_partitioning(tmp_path, dataset, capsys):
     assert cli.main(["select", str(part), "-o", str(tmp_path / "s.parquet"), "--ray",
                      "--partitioning", "hive", *FLAGS]) == 2
     assert "--partitioning hive is not available with --ray" in capsys.readouterr().err
+
+
+def test_a_partition_key_read_from_below_its_folder_says_to_name_the_root(tmp_path, dataset,
+                                                                          capsys):
+    """With --partitioning hive given, the key's folder is above what was named: the hint is
+    the dataset's root, not the flag again; ratio, which has no partitions, says who reads it."""
+    folder, _ = dataset
+    below = next(path for path in folder.iterdir() if path.name.startswith("lang="))
+    out = tmp_path / "s.parquet"
+    assert cli.main(["select", str(below), "-o", str(out), "--partitioning", "hive",
+                     "--template", "{lang}: {text}", *FLAGS]) == 2
+    line = _error(capsys)
+    assert "lang=... is a folder above the one named: name the dataset's root folder" in line
+    assert cli.main(["ratio", str(folder), "--template", "{lang}: {text}"]) == 2
+    assert ("zipcore select and align read it as a column with --partitioning hive"
+            in _error(capsys))

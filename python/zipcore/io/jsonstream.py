@@ -88,17 +88,31 @@ def require_regular_file(path: PathLike) -> None:
 
 def sniff(path: PathLike) -> str:
     """``parquet`` (by its magic bytes), ``json`` (the first non-blank character is ``[``) or
-    ``jsonl`` (anything else, an empty file included)."""
+    ``jsonl`` (anything else, an empty file included). A file named ``.parquet`` is read by
+    its content too (JSON named so is JSON), but one that is neither Parquet nor JSON, an
+    empty one, and compressed Parquet are ZipcoreErrors naming it (not a wrong kind of
+    output later)."""
     require_regular_file(path)
+    named_parquet = strip_compression(os.fsdecode(path)).lower().endswith(".parquet")
     with Reader(path) as reader:
         head = reader.read(4)
-        if head == _PARQUET_MAGIC and reader.compression is None:
-            return "parquet"
+        if head == _PARQUET_MAGIC:
+            if reader.compression is None:
+                return "parquet"
+            raise ZipcoreError(f"{os.fsdecode(path)}: Parquet compressed as a whole file: "
+                               "zipcore reads Parquet as written (its pages carry their own "
+                               "compression): decompress it first")
         head = head[3:] if head.startswith(BOM) else head
         while True:
             stripped = head.lstrip(b" \t\r\n")
             if stripped:
+                if named_parquet and not stripped.startswith((b"[", b"{")):
+                    raise ZipcoreError(f"{os.fsdecode(path)}: not a Parquet file (it does not "
+                                       "start with PAR1), nor JSON")
                 return "json" if stripped.startswith(b"[") else "jsonl"
             head = reader.read(jsonfile.CHUNK_SIZE)
             if not head:
+                if named_parquet:
+                    raise ZipcoreError(f"{os.fsdecode(path)}: an empty file named .parquet "
+                                       "(a Parquet file is never empty: still being written?)")
                 return "jsonl"

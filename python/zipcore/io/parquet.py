@@ -17,6 +17,7 @@ columns like any other.
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import re
@@ -77,6 +78,17 @@ def _folder_keys(path: str) -> list[str]:
         return []
 
 
+def _partition_hint(path: str, name: str, partitions: Partitions) -> str:
+    """Where ``name`` is a ``name=value`` folder above the file: how to read it as a column."""
+    if name not in _folder_keys(path):
+        return ""
+    if partitions:  # read, but from a folder below this key's: the key's folder is above it
+        return (f" ({name}=... is a folder above the one named: name the dataset's root folder "
+                "to read it as a column)")
+    return (" (a partition folder of this file: zipcore select and align read it as a column "
+            "with --partitioning hive, given the dataset's root folder)")
+
+
 def _plus_partition_fields(pa: Any, schema: Any, partitions: Partitions) -> Any:
     """``schema`` (its fields as they are: nullability, metadata) and a string field a key."""
     for key in partitions:
@@ -97,6 +109,10 @@ def _schema(pa: Any, path: str, parquet: Any, partitions: Partitions) -> Any:
     """The file's columns and then its partition columns; a partition key that is also a
     column is refused (which value would the row have?)."""
     schema = parquet.schema_arrow
+    twice = sorted({name for i, name in enumerate(schema.names) if name in schema.names[:i]})
+    if twice:  # a row as a dict would keep one of them, a column lookup fails
+        raise ZipcoreError(f"{path}: the column {twice[0]!r} is there "
+                           f"{schema.names.count(twice[0])} times: rename all but one")
     for key in partitions:
         if key in schema.names:
             raise ZipcoreError(f"{path}: the column {key!r} is also a partition folder "
@@ -150,13 +166,12 @@ def _plan(pa: Any, path: str, parquet: Any, format: str, text_field: str,
     if pairs is None:
         pairs = "pair_id" in names and "label" in names
     text = text_field if format == "text" else None
-    wanted = [text] if text else template_fields(template) if template else None
+    wanted = [text] if text is not None else template_fields(template) if template else None
     for name in wanted or ():
         if name not in names:
-            folder = (" (a partition folder of this file: read hive partitions, "
-                      "--partitioning hive)" if name in _folder_keys(path) else "")
-            raise ZipcoreError(f"{path}: no column {name!r}; the columns are {names}{folder}")
-    if text:
+            raise ZipcoreError(f"{path}: no column {name!r}; the columns are "
+                               f"{names}{_partition_hint(path, name, partitions)}")
+    if text is not None:
         _text_column(pa, path, schema, text)
     columns = None if wanted is None else wanted + (["pair_id", "label"] if pairs else [])
     if columns is not None:  # the file's own; partition columns are added to each batch
@@ -370,7 +385,30 @@ def parquet_take(path: str, rows: np.ndarray, partitions: Partitions = NO_PARTIT
     table = pa.Table.from_batches(pieces, schema=schema)
     back = np.empty_like(order)
     back[order] = np.arange(len(order))
-    return table.take(pa.array(back))
+    return _range_index_as_column(pa, table.take(pa.array(back)), rows)
+
+
+def _range_index_as_column(pa: Any, table: Any, rows: np.ndarray) -> Any:
+    """``table`` (the file's ``rows``, in that order) with a pandas RangeIndex made a column.
+    pandas stores a RangeIndex in the schema's metadata only (start, stop, step), which no
+    longer holds for selected rows (read back, the labels would be 0..k-1 or the first rows'):
+    each row keeps its label in a column, as pandas writes any other index."""
+    metadata = table.schema.metadata or {}
+    if b"pandas" not in metadata:
+        return table
+    description = json.loads(metadata[b"pandas"])
+    indexes = description.get("index_columns", [])
+    for level, index in enumerate(indexes):
+        if isinstance(index, dict) and index.get("kind") == "range":
+            field = f"__index_level_{level}__"
+            labels = index["start"] + index["step"] * rows.astype(np.int64)
+            table = table.append_column(field, pa.array(labels, pa.int64()))
+            indexes[level] = field
+            description["columns"].append({"name": index.get("name"), "field_name": field,
+                                           "pandas_type": "int64", "numpy_type": "int64",
+                                           "metadata": None})
+    return table.replace_schema_metadata(
+        {**metadata, b"pandas": json.dumps(description).encode()})
 
 
 def check_same_columns(paths: list[str], partitions: Optional[list[Partitions]] = None) -> None:
