@@ -296,13 +296,17 @@ def test_an_interrupt_after_a_rename_puts_that_file_back_too(tmp_path, monkeypat
 def test_a_file_that_cannot_be_put_back_is_named_with_its_previous_contents(tmp_path,
                                                                            monkeypatch):
     files = _existing(tmp_path, ["a.txt", "b.txt"])
-    _fail_renames(monkeypatch, OSError(5, "Input/output error"), 2)  # b's, then putting a back
-    with pytest.raises(OSError, match="could not put back .*a.txt \\(Input/output error; its "
-                                      "previous contents are in .*\\.a\\.txt\\.zipcore-") as caught:
+    _fail_renames(monkeypatch, OSError(5, "Input/output error"), 2, 3)  # b's, then a's restore
+    with pytest.raises(OSError) as caught:
         atomic.write_files(files)
     monkeypatch.undo()
-    kept = str(caught.value).rsplit("previous contents are in ", 1)[1].rstrip(")")
-    assert Path(kept).read_text() == "old a.txt"  # not deleted with the other temporary files
+    kept = tmp_path / "a.txt.zipcore-previous"  # out of the temporary names a write removes
+    assert caught.value.filename == str(tmp_path / "b.txt")  # the rename that failed
+    assert caught.value.strerror == (
+        f"cannot write output: Input/output error; and could not put back {tmp_path / 'a.txt'} (Input/output error; "
+        f"its previous contents are in {kept})")
+    atomic.write_file(tmp_path / "a.txt", b"newer")  # a later run clears stale temporary files
+    assert kept.read_text() == "old a.txt"
     assert (tmp_path / "b.txt").read_text() == "old b.txt"
 
 
@@ -359,5 +363,23 @@ def test_signals_wait_while_outputs_are_renamed():
                 reached = True
         assert reached  # the interrupt came as the block ended, not inside it
         assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, inherited)
+
+
+def test_an_error_in_the_block_wins_over_a_deferred_signal():
+    from zipcore._stop import signals_deferred
+
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
+    term = signal.getsignal(signal.SIGTERM)
+    try:
+        with pytest.raises(OSError, match="No space left"):
+            with signals_deferred():
+                os.kill(os.getpid(), signal.SIGINT)
+                for _ in range(1000):
+                    pass
+                raise OSError(28, "No space left on device")
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        assert signal.getsignal(signal.SIGTERM) is term  # both handlers put back
     finally:
         signal.signal(signal.SIGINT, inherited)

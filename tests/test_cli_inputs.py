@@ -523,3 +523,21 @@ def test_a_pandas_range_index_keeps_each_rows_label(tmp_path):
     chosen = pd.read_parquet(out)
     assert list(chosen.index) == [100 + 2 * n for n in chosen["n"]]  # the labels of those rows
     assert chosen.equals(frame.loc[chosen.index])
+
+
+def test_files_with_and_without_a_range_index_still_select_as_one(tmp_path):
+    """Only some files had a RangeIndex: their labels are dropped, not the selection refused."""
+    pd = pytest.importorskip("pandas")
+
+    def frame(seed: int) -> "pd.DataFrame":
+        return pd.DataFrame({"text": [f"s{seed}-{i} " + "alpha beta " * (i % 7 + 1)
+                                      for i in range(30)], "n": range(30)})
+
+    labelled = frame(0)
+    labelled.index = range(100, 130)
+    labelled.to_parquet(tmp_path / "a.parquet")
+    frame(1).to_parquet(tmp_path / "b.parquet", index=False)
+    out = tmp_path / "sel.parquet"
+    _select([str(tmp_path / "a.parquet"), str(tmp_path / "b.parquet")], out, "--column", "text")
+    chosen = pd.read_parquet(out)
+    assert list(chosen.columns) == ["text", "n"] and list(chosen.index) == list(range(8))

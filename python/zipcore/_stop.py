@@ -63,7 +63,7 @@ def keep_sigterm_handler() -> Iterator[None]:
 @contextlib.contextmanager
 def signals_deferred() -> Iterator[None]:
     """Within the block, Ctrl-C and SIGTERM wait: they are noted, and delivered to the handlers
-    of before as the block ends. For steps that must run whole, such as renaming a command's
+    of before as the block ends (where it raises, its error goes on instead). For steps that must run whole, such as renaming a command's
     outputs into place or putting them back. Elsewhere than the main thread it changes nothing
     (Python runs signal handlers in the main thread only), nor where a handler was set outside
     Python (it could not be put back)."""
@@ -77,11 +77,22 @@ def signals_deferred() -> Iterator[None]:
                 for number in signals}
     try:
         yield
+    except BaseException:  # the block's error is the one to report; the run stops with it
+        _put_back(previous)
+        raise
+    _put_back(previous)
+    if noted:
+        signal.raise_signal(noted[0])
+
+
+def _put_back(handlers: "dict[signal.Signals, Any]") -> None:
+    """Each handler put back, even where a signal arrives between two (it runs then, and may
+    raise, but the other handler is put back all the same)."""
+    (first, first_handler), (second, second_handler) = handlers.items()
+    try:
+        signal.signal(first, first_handler)
     finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-        if noted:
-            signal.raise_signal(noted[0])
+        signal.signal(second, second_handler)
 
 
 def stop_status(stop: BaseException) -> int:

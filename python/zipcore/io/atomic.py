@@ -314,6 +314,20 @@ class _Staged:
         elif not self.existed:
             self.out.target.unlink(missing_ok=True)
 
+    def keep_previous(self) -> str:
+        """Where :meth:`restore` failed: the replaced file moved out of the temporary names
+        (which a later write of the target removes), and where it is now, in words."""
+        if self.previous is None:
+            return ("it holds the new contents" if not self.existed
+                    else "its previous contents could not be kept: no hard links here")
+        kept = self.out.target.with_name(f"{self.out.target.name}.zipcore-previous")
+        try:
+            os.replace(self.previous, kept)
+        except OSError:
+            kept = self.previous
+        self.previous = None
+        return f"its previous contents are in {kept}"
+
     def discard(self) -> None:
         """Removes what is left under temporary names: new contents not renamed, or the
         replaced file once the set is written."""
@@ -415,15 +429,15 @@ def _rename_all(staged: list[_Staged]) -> None:
         for item in reversed(committed):
             try:
                 item.restore()
-            except OSError as exc:  # its previous contents stay under the temporary name
-                kept.append(f"{item.out.path} ({exc.strerror}; its previous contents are in "
-                            f"{item.previous})")
-                item.previous = None
+            except OSError as exc:
+                kept.append(f"{item.out.path} ({exc.strerror}; {item.keep_previous()})")
         for item in staged:
             item.discard()
         if kept:
-            raise OSError(errno.EIO, f"{failure}; and could not put back " + ", ".join(kept)
-                          ) from failure
+            what = (f"{failure.strerror}" if isinstance(failure, OSError) and failure.strerror
+                    else type(failure).__name__)
+            raise OSError(errno.EIO, f"{what}; and could not put back " + ", ".join(kept),
+                          getattr(failure, "filename", None)) from failure
         raise
     for item in staged:
         item.discard()

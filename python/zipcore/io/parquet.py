@@ -385,30 +385,66 @@ def parquet_take(path: str, rows: np.ndarray, partitions: Partitions = NO_PARTIT
     table = pa.Table.from_batches(pieces, schema=schema)
     back = np.empty_like(order)
     back[order] = np.arange(len(order))
-    return _range_index_as_column(pa, table.take(pa.array(back)), rows)
+    return _range_index_as_column(pa, table.take(pa.array(back)), rows,
+                                  parquet.metadata.num_rows)
 
 
-def _range_index_as_column(pa: Any, table: Any, rows: np.ndarray) -> Any:
+def _range_index_as_column(pa: Any, table: Any, rows: np.ndarray, file_rows: int) -> Any:
     """``table`` (the file's ``rows``, in that order) with a pandas RangeIndex made a column.
     pandas stores a RangeIndex in the schema's metadata only (start, stop, step), which no
     longer holds for selected rows (read back, the labels would be 0..k-1 or the first rows'):
-    each row keeps its label in a column, as pandas writes any other index."""
+    each row keeps its label in a column, as pandas writes any other index. A range that does
+    not fit the file (``to_parquet(partition_cols=...)`` writes the whole frame's), pandas reads
+    as positions: so are the labels then."""
     metadata = table.schema.metadata or {}
-    if b"pandas" not in metadata:
+    try:
+        description = json.loads(metadata[b"pandas"])
+        indexes, columns = description["index_columns"], description["columns"]
+    except (KeyError, TypeError, ValueError):  # none, or not pandas' format: nothing to keep
         return table
-    description = json.loads(metadata[b"pandas"])
-    indexes = description.get("index_columns", [])
     for level, index in enumerate(indexes):
-        if isinstance(index, dict) and index.get("kind") == "range":
-            field = f"__index_level_{level}__"
-            labels = index["start"] + index["step"] * rows.astype(np.int64)
-            table = table.append_column(field, pa.array(labels, pa.int64()))
-            indexes[level] = field
-            description["columns"].append({"name": index.get("name"), "field_name": field,
-                                           "pandas_type": "int64", "numpy_type": "int64",
-                                           "metadata": None})
+        if not (isinstance(index, dict) and index.get("kind") == "range"):
+            continue
+        try:
+            labels = range(index["start"], index["stop"], index["step"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        field = f"__index_level_{level}__"
+        while field in table.column_names:
+            field = f"_{field}"
+        values = ([labels[i] for i in rows.tolist()] if len(labels) == file_rows
+                  else rows.tolist())
+        table = table.append_column(field, pa.array(values, pa.int64()))
+        indexes[level] = field
+        columns.append({"name": index.get("name"), "field_name": field, "pandas_type": "int64",
+                        "numpy_type": "int64", "metadata": None})
     return table.replace_schema_metadata(
         {**metadata, b"pandas": json.dumps(description).encode()})
+
+
+def concat_selected(pa: Any, tables: list[Any]) -> Any:
+    """The selected rows of several files as one table. Where only some files had a pandas
+    RangeIndex (made a column by :func:`parquet_take`), the tables would not concatenate: the
+    labels are dropped (pandas numbers the rows) rather than the selection refused."""
+    names = [set(table.column_names) for table in tables]
+    uneven = set.union(*names) - set.intersection(*names)
+    if uneven and all(name.lstrip("_").startswith("index_level_") for name in uneven):
+        tables = [_without_index_columns(table, uneven) for table in tables]
+    return pa.concat_tables(tables)
+
+
+def _without_index_columns(table: Any, fields: set[str]) -> Any:
+    dropped = [name for name in table.column_names if name in fields]
+    if not dropped:
+        return table
+    metadata = dict(table.schema.metadata)
+    description = json.loads(metadata[b"pandas"])
+    description["index_columns"] = [index for index in description["index_columns"]
+                                    if index not in dropped]
+    description["columns"] = [column for column in description["columns"]
+                              if column.get("field_name") not in dropped]
+    metadata[b"pandas"] = json.dumps(description).encode()
+    return table.drop_columns(dropped).replace_schema_metadata(metadata)
 
 
 def check_same_columns(paths: list[str], partitions: Optional[list[Partitions]] = None) -> None:

@@ -361,13 +361,13 @@ def _raw_records(parts: list[Part], rows: np.ndarray) -> Iterator[bytes]:
 
 
 def _parquet_selection(parts: list[Part], rows: np.ndarray) -> memoryview:
-    from .parquet import parquet_bytes, parquet_take
+    from .parquet import concat_selected, parquet_bytes, parquet_take
 
     pa = require_pyarrow()
     tables = [parquet_take(file.path, rows[positions] - first, file.partitions)
               for file, positions, first in parts]
     try:
-        table = pa.concat_tables(tables)
+        table = concat_selected(pa, tables)
     except pa.ArrowInvalid as exc:
         raise ZipcoreError(f"{parts[0][0].path}, {parts[1][0].path}: Parquet files with "
                            f"different columns cannot be written as one ({exc})") from None
