@@ -7,17 +7,16 @@ how well each method recovers a held-out source.
 
 Data: ``../shared/data/pool_real.json.gz`` (52,625 ShareGPT samples from five sources), each
 sample's text its turns joined by newlines, as ZIP-FIT compares texts; targets for ``speed``:
-the last samples of ``gsm8k.json``. ``speed`` runs the package (``pip install zip-fit==1.0.9
-lz4 brotli``) in a process of its own, timed around ``rank_sequences_by_alignment`` (its
-multiprocessing pool on every core), and zipcore on every core, on the same texts and level;
-CPU seconds include the package's workers. ``quality``: a pool of ``--per-source`` samples of
-each source, and for each source ``--held-out`` other samples of it as the target, scored by
+the last samples of ``gsm8k.json``. ``speed`` runs the package
+(``pip install zip-fit==1.0.9 lz4 brotli``) in a process of its own, timed around
+``rank_sequences_by_alignment`` (its multiprocessing pool on every core), and zipcore on every
+core, on the same texts and level; CPU seconds include the package's workers. ``quality``: a pool of ``--per-source`` samples of each
+source, and for each source ``--held-out`` other samples of it as the target, scored by
 ``zipfit`` and ``dict``, each plain and with ``contrast=True`` (also with the background sets
 drawn from ``--other-seeds`` for ``dict``, ``--zipfit-seeds`` for ``zipfit``; ``--only`` some
-sources; ``--methods dict`` skips zipfit's slow columns; ``--pool-seed`` draws another pool
-and other targets); precision@k is the share of the top k that come from the target's source (random:
-that source's share of the pool).
-"""
+sources; ``--methods dict`` skips zipfit's slow columns; ``--pool-seed`` draws another pool and
+other targets); precision@k is the share of the top k that come from the target's source
+(random: that source's share of the pool)."""
 
 from __future__ import annotations
 

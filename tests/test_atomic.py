@@ -303,7 +303,8 @@ def test_a_file_that_cannot_be_put_back_is_named_with_its_previous_contents(tmp_
     kept = tmp_path / "a.txt.zipcore-previous"  # out of the temporary names a write removes
     assert caught.value.filename == str(tmp_path / "b.txt")  # the rename that failed
     assert caught.value.strerror == (
-        f"cannot write output: Input/output error; and could not put back {tmp_path / 'a.txt'} (Input/output error; "
+        f"cannot write output: Input/output error; and could not put back "
+        f"{tmp_path / 'a.txt'} (Input/output error; "
         f"its previous contents are in {kept})")
     atomic.write_file(tmp_path / "a.txt", b"newer")  # a later run clears stale temporary files
     assert kept.read_text() == "old a.txt"

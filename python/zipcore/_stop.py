@@ -62,11 +62,11 @@ def keep_sigterm_handler() -> Iterator[None]:
 
 @contextlib.contextmanager
 def signals_deferred() -> Iterator[None]:
-    """Within the block, Ctrl-C and SIGTERM wait: they are noted, and delivered to the handlers
-    of before as the block ends (where it raises, its error goes on instead). For steps that must run whole, such as renaming a command's
-    outputs into place or putting them back. Elsewhere than the main thread it changes nothing
-    (Python runs signal handlers in the main thread only), nor where a handler was set outside
-    Python (it could not be put back)."""
+    """Within the block, Ctrl-C and SIGTERM wait: they are noted, and delivered to the handlers of
+    before as the block ends (where it raises, its error goes on instead). For steps that must
+    run whole, such as renaming a command's outputs into place or putting them back. Elsewhere
+    than the main thread it changes nothing (Python runs signal handlers in the main thread
+    only), nor where a handler was set outside Python (it could not be put back)."""
     signals = (signal.SIGINT, signal.SIGTERM)
     if (threading.current_thread() is not threading.main_thread()
             or any(signal.getsignal(number) is None for number in signals)):

@@ -50,10 +50,10 @@ closer than the pool's data.
 
 The sets hold distinct texts, none a target's (:func:`background_candidates`). The set that
 holds x, or an exact copy of x, is left out of x's mean, since x would explain itself there; a
-near-copy is not recognised and lowers x's score: deduplicate the pool first. It costs about ``1 + CONTRAST_DRAWS`` times the plain score.
-Measured on five mixed sources (``bench/RESULTS.md`` section 10), precision@500 rises on
-average from 0.796 to 0.996 for ``zipfit`` and from 0.844 to 0.988 for ``dict`` (0.978 or more
-on every source, for both).
+near-copy is not recognised and lowers x's score: deduplicate the pool first. It costs about
+``1 + CONTRAST_DRAWS`` times the plain score. Measured on five mixed sources
+(``bench/RESULTS.md`` section 10), precision@500 rises on average from 0.796 to 0.996 for
+``zipfit`` and from 0.844 to 0.988 for ``dict`` (0.978 or more on every source, for both).
 
 :func:`select_aligned` keeps the ``budget`` best, ties broken by index; ``diverse=True`` runs
 ZIP over the ``DIVERSE_FACTOR * budget`` best instead, for "like my target, without
