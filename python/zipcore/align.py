@@ -65,7 +65,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import math
-from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, Union
+from typing import Any, Callable, Literal, Optional, Union
 
 import numpy as np
 
@@ -74,9 +74,6 @@ from ._log import log
 from .params import check_budget_fits, check_progress, flag, integer, thread_count
 from ._pool import EncodedPool
 from .samples import as_pool
-
-if TYPE_CHECKING:
-    from .pool import Pool
 
 Method = Literal["zipfit", "dict"]
 METHODS: tuple[Method, ...] = ("zipfit", "dict")
@@ -282,7 +279,12 @@ def contrast_sets(method: Method, pool: EncodedPool, targets: EncodedPool) -> li
     """The background sets ``contrast=True`` scores ``method`` against, drawn from
     :func:`background_candidates` and matched to the targets in what the method's score depends
     on (see the module docstring). ValueError where the pool is too small for them."""
-    candidates = background_candidates(pool, targets)
+    return _sets_of(method, pool, targets, text_ids(pool, targets))
+
+
+def _sets_of(method: Method, pool: EncodedPool, targets: EncodedPool,
+             ids: np.ndarray) -> list[np.ndarray]:
+    candidates = np.flatnonzero(ids == np.arange(len(ids)))  # background_candidates
     sizes = np.diff(pool.offsets)[candidates]
     if method == "zipfit":
         sets = length_matched_sets(sizes, np.diff(targets.offsets))
@@ -296,20 +298,29 @@ def background_candidates(pool: EncodedPool, targets: EncodedPool) -> np.ndarray
     none with a target's bytes. A text then lies in one set at most, so only one set (x's own
     or its copy's) is left out of x's mean; and the targets are not their own background (a
     copy of a target has its length: zipfit's sets would take it first)."""
+    ids = text_ids(pool, targets)
+    return np.flatnonzero(ids == np.arange(len(ids)))
+
+
+def text_ids(pool: EncodedPool, targets: Optional[EncodedPool] = None) -> np.ndarray:
+    """For each sample, the index of the first sample with the same bytes (its own where it is
+    the first), or -1 where it has a target's bytes. Only a sample that shares its length with
+    another one, or with a target, can be a copy: only those are hashed."""
     from .pool import Pool
 
-    pool, targets = (Pool.from_buffers(p.data, p.offsets) for p in (pool, targets))
+    pool = Pool.from_buffers(pool.data, pool.offsets)
     sizes = pool.lengths()
     lengths, counts = np.unique(sizes, return_counts=True)
-    suspects = np.isin(sizes, lengths[counts > 1]) | np.isin(sizes, targets.lengths())
-    seen = {_digest(targets.sample(j)) for j in range(len(targets))}
-    keep = np.ones(len(pool), dtype=bool)
-    for i in np.flatnonzero(suspects).tolist():  # only these can be copies
-        digest = _digest(pool.sample(i))
-        if digest in seen:
-            keep[i] = False
-        seen.add(digest)
-    return np.flatnonzero(keep)
+    suspects = np.isin(sizes, lengths[counts > 1])
+    seen: dict[bytes, int] = {}
+    if targets is not None:
+        targets = Pool.from_buffers(targets.data, targets.offsets)
+        suspects |= np.isin(sizes, targets.lengths())
+        seen = {_digest(targets.sample(j)): -1 for j in range(len(targets))}
+    ids = np.arange(len(pool), dtype=np.int64)
+    for i in np.flatnonzero(suspects).tolist():
+        ids[i] = seen.setdefault(_digest(pool.sample(i)), i)
+    return ids
 
 
 def _digest(sample: bytes) -> bytes:
@@ -317,21 +328,14 @@ def _digest(sample: bytes) -> bytes:
     return hashlib.blake2b(sample, digest_size=16).digest()
 
 
-def own_sets(pool: "Pool", sets: list[np.ndarray]) -> np.ndarray:
+def own_sets(pool: EncodedPool, sets: list[np.ndarray]) -> np.ndarray:
     """``(len(sets), len(pool))`` bools: sample i is in set k, or has the same bytes as one of
     its samples (an exact copy would explain i)."""
-    own = np.zeros((len(sets), len(pool)), dtype=bool)
-    owners: dict[bytes, list[int]] = {}
-    for k, members in enumerate(sets):
-        own[k, members] = True
-        for i in members.tolist():
-            owners.setdefault(pool.sample(i), []).append(k)
-    sizes = pool.lengths()
-    lengths = np.unique(sizes[np.concatenate(sets)])
-    for i in np.flatnonzero(np.isin(sizes, lengths)).tolist():  # only these can be copies
-        for k in owners.get(pool.sample(i), []):
-            own[k, i] = True
-    return own
+    return _owners(text_ids(pool), sets)
+
+
+def _owners(ids: np.ndarray, sets: list[np.ndarray]) -> np.ndarray:
+    return np.stack([np.isin(ids, ids[members]) for members in sets])
 
 
 def _plain(method: Method, pool: EncodedPool, targets: EncodedPool, level: int, threads: int,
@@ -362,7 +366,8 @@ def _contrasted(method: Method, pool: EncodedPool, targets: EncodedPool, level: 
     from .pool import Pool
 
     whole = Pool.from_buffers(pool.data, pool.offsets)
-    sets = contrast_sets(method, pool, targets)
+    ids = text_ids(pool, targets)  # a target's copy is -1: never a set's member nor its copy
+    sets = _sets_of(method, pool, targets, ids)
     total = (1 + len(sets)) * len(pool)
 
     def against(reference: EncodedPool, call: int) -> np.ndarray:
@@ -372,7 +377,7 @@ def _contrasted(method: Method, pool: EncodedPool, targets: EncodedPool, level: 
     on_target = against(targets, 0)
     backgrounds = np.stack([against(whole.take(members), 1 + k)
                             for k, members in enumerate(sets)])
-    counted = ~own_sets(whole, sets)  # at most one set holds x or a copy of it
+    counted = ~_owners(ids, sets)  # at most one set holds x or a copy of it
     background = (backgrounds * counted).sum(axis=0) / counted.sum(axis=0)
     return np.asarray(on_target - background, dtype=np.float64)
 
