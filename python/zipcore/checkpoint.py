@@ -85,15 +85,17 @@ def check_before_reading(path: str | os.PathLike[str], params: dict[str, Any],
     large input takes minutes): not a checkpoint, damaged, another version, budget, codec or
     level. The pool and the k's (clamped to the pool's size) are checked by :func:`load`."""
     name = os.fspath(path)
-    saved = _read(name)
+    saved = _read(name, with_state=False)  # the identity only: the arrays are the pool's size
     if saved is not None:
         known = {"version": version, "format": str(FORMAT),
                  **{key: str(params[key]) for key in ("budget", "codec", "level")}}
         _refuse(name, _differences(saved[0], known))
 
 
-def _read(name: str) -> Optional[tuple[dict[str, str], dict[str, Any]]]:
-    """A checkpoint's identity and state as stored, or None where there is no file."""
+def _read(name: str, *, with_state: bool = True
+          ) -> Optional[tuple[dict[str, str], dict[str, Any]]]:
+    """A checkpoint's identity and (``with_state``) its state as stored, or None where there is
+    no file."""
     if not os.path.exists(name):
         return None
     try:
@@ -109,8 +111,10 @@ def _read(name: str) -> Optional[tuple[dict[str, str], dict[str, Any]]]:
             with np.load(handle, allow_pickle=False) as saved:
                 stored = {k[len("meta_"):]: str(saved[k])
                           for k in saved.files if k.startswith("meta_")}
-                state = {key: saved[key] for key in _STATE_ARRAYS}
-                state.update({key: int(saved[key]) for key in _STATE_COUNTS})
+                state: dict[str, Any] = {}
+                if with_state:
+                    state = {key: saved[key] for key in _STATE_ARRAYS}
+                    state.update({key: int(saved[key]) for key in _STATE_COUNTS})
         except Exception as exc:  # noqa: BLE001
             # A damaged archive fails inside zipfile, zlib or numpy's header parser with whatever
             # those raise (BadZipFile, zlib.error, EOFError, KeyError, ValueError, struct.error,
