@@ -9,6 +9,7 @@ objects are used as they are.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Mapping
 from typing import Any, Iterable, NamedTuple
 
@@ -63,15 +64,15 @@ def check_collection(samples: Any) -> None:
 
 
 def encode_pool(samples: Iterable[Any]) -> EncodedPool:
-    """Encodes every sample once into one buffer (the only per-sample Python work of a run)."""
+    """Encodes every sample once into one buffer (the only per-sample Python work of a run).
+    The buffer is a ``bytearray`` and the ends an ``array('q')``, both grown in place, so
+    encoding holds the samples once, never a list of per-sample objects."""
     check_collection(samples)
-    chunks = [sample_bytes(s, i) for i, s in enumerate(samples)]
-    offsets = np.zeros(len(chunks) + 1, dtype=np.int64)
-    if chunks:
-        np.cumsum(np.fromiter((len(c) for c in chunks), dtype=np.int64, count=len(chunks)),
-                  out=offsets[1:])
-    data = np.frombuffer(b"".join(chunks), dtype=np.uint8)
-    return EncodedPool(data, offsets)
+    data, ends = bytearray(), array("q", [0])
+    for i, sample in enumerate(samples):
+        data += sample_bytes(sample, i)
+        ends.append(len(data))
+    return EncodedPool(np.frombuffer(data, dtype=np.uint8), np.frombuffer(ends, dtype=np.int64))
 
 
 def checked_indices(indices: Any, size: int) -> np.ndarray:

@@ -22,8 +22,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from ._pool import (EncodedPool, arrow_buffers, check_collection, checked_indices, require_pyarrow,
-                    sample_bytes)
+from ._pool import EncodedPool, arrow_buffers, checked_indices, encode_pool, require_pyarrow
 
 
 def _read_only(values: np.ndarray) -> np.ndarray:
@@ -123,11 +122,7 @@ class Pool(EncodedPool):
     def from_samples(cls, samples: Iterable[Any]) -> "Pool":
         """Encodes records (``repr`` in UTF-8, the reference's bytes), ``str`` (UTF-8) or
         ``bytes`` once into one buffer: what ``select(samples, ...)`` would compress."""
-        check_collection(samples)
-        builder = PoolBuilder()
-        for i, sample in enumerate(samples):
-            builder.append(sample_bytes(sample, i))
-        return builder.finish()
+        return cls._trusted(*encode_pool(samples))
 
     @classmethod
     def from_arrow(cls, array: Any) -> "Pool":

@@ -33,8 +33,7 @@ from typing import TYPE_CHECKING, Any, Callable, NoReturn, Optional, Union
 import numpy as np
 
 from . import WHOLE_ROW
-from ._pool import (EncodedPool, check_collection, encode_pool, is_arrow_text, plain_arrow_type,
-                    sample_bytes)
+from ._pool import EncodedPool, check_collection, encode_pool, is_arrow_text, plain_arrow_type
 from .pool import Pool
 
 if TYPE_CHECKING:
@@ -170,12 +169,7 @@ def _check_value(value: Any, row: int, what: str) -> Any:
 def _values(values: Iterable[Any], what: str) -> EncodedPool:
     """A column's values, encoded one by one like a list's samples; nulls and values other
     than str, bytes and dicts are refused, naming the row."""
-    chunks = [sample_bytes(_check_value(v, i, what), i) for i, v in enumerate(values)]
-    offsets = np.zeros(len(chunks) + 1, dtype=np.int64)
-    if chunks:
-        np.cumsum(np.fromiter((len(c) for c in chunks), dtype=np.int64, count=len(chunks)),
-                  out=offsets[1:])
-    return EncodedPool(np.frombuffer(b"".join(chunks), dtype=np.uint8), offsets)
+    return encode_pool(_check_value(v, i, what) for i, v in enumerate(values))
 
 
 def _records(samples: Any, column: str) -> EncodedPool:
