@@ -18,6 +18,7 @@ pool's buffers in place. Build a pool once when the same samples are selected fr
 from __future__ import annotations
 
 from array import array
+from itertools import accumulate
 from typing import Any, Iterable
 
 import numpy as np
@@ -139,8 +140,9 @@ class Pool(EncodedPool):
         """
         pa = require_pyarrow()
         if isinstance(array, pa.ChunkedArray):
+            starts = accumulate((len(chunk) for chunk in array.chunks), initial=0)
             chunks = [cls._trusted(*arrow_buffers(pa, chunk, start))
-                      for chunk, start in zip(array.chunks, _chunk_starts(array.chunks))]
+                      for chunk, start in zip(array.chunks, starts)]
             return cls.concat(chunks)
         if isinstance(array, pa.Array):
             return cls._trusted(*arrow_buffers(pa, array, 0))
@@ -170,11 +172,7 @@ class Pool(EncodedPool):
         if column not in dataset.column_names:
             raise ValueError(f"the dataset has no column {column!r}; its columns: "
                              f"{dataset.column_names}")
-        values = dataset.data.column(column)
-        mapping = getattr(dataset, "_indices", None)  # set by select/shuffle/filter/...
-        if mapping is not None:
-            values = values.take(mapping.column(0))
-        return cls.from_arrow(values)
+        return cls.from_arrow(hf_column(dataset, column))
 
     @classmethod
     def concat(cls, pools: Iterable[EncodedPool]) -> "Pool":
@@ -292,11 +290,13 @@ class PoolBuilder:
         return Pool._trusted(data, offsets)
 
 
-# --- Arrow -----------------------------------------------------------------------------------
-
-def _chunk_starts(chunks: Any) -> Iterable[int]:
-    start = 0
-    for chunk in chunks:
-        yield start
-        start += len(chunk)
+def hf_column(dataset: Any, name: str) -> Any:
+    """A ``datasets.Dataset``'s column as a pyarrow ChunkedArray, in the dataset's row order
+    (a dataset with an indices mapping, after ``select``, ``shuffle``, ``filter``..., is taken
+    in that order, which copies the column once)."""
+    values = dataset.data.column(name)
+    mapping = getattr(dataset, "_indices", None)  # set by select/shuffle/filter/...
+    if mapping is not None:
+        values = values.take(mapping.column(0))
+    return values
 

@@ -34,7 +34,7 @@ import numpy as np
 
 from . import WHOLE_ROW
 from ._pool import EncodedPool, check_collection, encode_pool, is_arrow_text, plain_arrow_type
-from .pool import Pool
+from .pool import Pool, hf_column
 
 if TYPE_CHECKING:
     import datasets
@@ -305,17 +305,6 @@ def _polars_series(pl: Any, series: Any, what: str) -> EncodedPool:
 
 
 # --- Hugging Face datasets -------------------------------------------------------------------
-
-def hf_column(dataset: Any, name: str) -> Any:
-    """A ``datasets.Dataset``'s column as a pyarrow ChunkedArray, in the dataset's row order
-    (a dataset with an indices mapping, after ``select``, ``shuffle``, ``filter``..., is taken
-    in that order, which copies the column once)."""
-    values = dataset.data.column(name)
-    mapping = getattr(dataset, "_indices", None)  # set by select/shuffle/filter/...
-    if mapping is not None:
-        values = values.take(mapping.column(0))
-    return values
-
 
 def _hf(samples: Any, column: Optional[str]) -> EncodedPool:
     import datasets
