@@ -37,6 +37,7 @@ from ._core import ZipcoreError
 from ._log import log
 from ._pool import EncodedPool, checked_indices
 from .params import codec_level, flag, integer, thread_count
+from .pool import Pool
 from .samples import Samples, as_pool
 
 EXACT_LIMIT = 32 << 20
@@ -122,18 +123,9 @@ def dataset_ratios(groups: Iterable[Any], *, column: Optional[str] = None,
     pools = [as_pool(group, column) for group in groups]
     if not pools:
         return []
-    # Each pool's samples only (a pool's buffer may hold bytes before its first offset or after
-    # its last), back to back, with offsets rebased to match.
-    spans = [(int(p.offsets[0]), int(p.offsets[-1])) for p in pools]
-    data = np.concatenate([np.asarray(p.data, dtype=np.uint8)[lo:hi]
-                           for p, (lo, hi) in zip(pools, spans)])
-    starts = np.cumsum([0] + [hi - lo for lo, hi in spans[:-1]])
-    offsets = np.concatenate([np.zeros(1, dtype=np.int64)]
-                             + [p.offsets[1:] - lo + start
-                                for p, (lo, _), start in zip(pools, spans, starts)])
     bounds = np.cumsum([0] + [len(p) for p in pools])
     members = [np.arange(lo, hi, dtype=np.int64) for lo, hi in zip(bounds[:-1], bounds[1:])]
-    return pool_ratios(EncodedPool(data, offsets.astype(np.int64)), members, **options)
+    return pool_ratios(Pool.concat(pools), members, **options)  # windows of larger buffers too
 
 
 def check_options(options: dict[str, Any], caller: str, *takers: Callable[..., Any]) -> None:
@@ -170,9 +162,10 @@ def pool_ratios(
     members = (None if groups is None
                else [checked_indices(g, len(pool)) for g in groups])
     lengths = np.diff(pool.offsets)
-    sizes = ([_framed_size(int(lengths.sum()), len(pool))] if members is None
-             else [_framed_size(int(lengths[m].sum()), len(m)) for m in members])
-    counts = [len(pool)] if members is None else [len(m) for m in members]
+    group_lengths = [lengths] if members is None else [lengths[m] for m in members]
+    counts = [len(group) for group in group_lengths]
+    sizes = [int(group.sum()) + _FRAMING + len(_core.GROUP_SEPARATOR) * max(len(group) - 1, 0)
+             for group in group_lengths]
     if 0 in counts:
         raise ZipcoreError("there are no samples: R of an empty group is undefined")
     chunked = [codec == "zlib" and (exact is False or (exact is None and size > exact_limit))
@@ -187,7 +180,3 @@ def pool_ratios(
     name = "zlib-9" if codec == "zlib" else f"zstd-{level}"
     return [RatioResult(n, raw, compressed, name, "parallel" if c else "exact")
             for n, (raw, compressed), c in zip(counts, measured, chunked)]
-
-
-def _framed_size(sample_bytes: int, samples: int) -> int:
-    return sample_bytes + _FRAMING + len(_core.GROUP_SEPARATOR) * max(samples - 1, 0)
