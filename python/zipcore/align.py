@@ -126,10 +126,10 @@ def align_scores(samples: Any, target: Any, *, method: Method = "zipfit",
         return np.zeros(0, dtype=np.float64)
     callback, bar = _progress(progress, method)
     try:
-        if not contrast:
-            scores = _plain(method, pool, targets, level, count, callback)
-        else:
+        if contrast:
             scores = _contrasted(method, pool, targets, level, count, callback)
+        else:
+            scores = _closeness(method, pool, targets, level, count, callback, contrast=False)
     finally:
         if bar is not None:
             bar.close()
@@ -306,26 +306,24 @@ def text_ids(pool: EncodedPool, targets: Optional[EncodedPool] = None) -> np.nda
     """For each sample, the index of the first sample with the same bytes (its own where it is
     the first), or -1 where it has a target's bytes. Only a sample that shares its length with
     another one, or with a target, can be a copy: only those are hashed."""
-    from .pool import Pool
-
-    pool = Pool.from_buffers(pool.data, pool.offsets)
-    sizes = pool.lengths()
+    sizes = np.diff(pool.offsets)
     lengths, counts = np.unique(sizes, return_counts=True)
     suspects = np.isin(sizes, lengths[counts > 1])
     seen: dict[bytes, int] = {}
     if targets is not None:
-        targets = Pool.from_buffers(targets.data, targets.offsets)
-        suspects |= np.isin(sizes, targets.lengths())
-        seen = {_digest(targets.sample(j)): -1 for j in range(len(targets))}
+        suspects |= np.isin(sizes, np.diff(targets.offsets))
+        seen = {_digest(targets, j): -1 for j in range(len(targets))}
     ids = np.arange(len(pool), dtype=np.int64)
     for i in np.flatnonzero(suspects).tolist():
-        ids[i] = seen.setdefault(_digest(pool.sample(i)), i)
+        ids[i] = seen.setdefault(_digest(pool, i), i)
     return ids
 
 
-def _digest(sample: bytes) -> bytes:
-    # 128 bits: no two texts of one pool share one by chance; hash() would change per process.
-    return hashlib.blake2b(sample, digest_size=16).digest()
+def _digest(pool: EncodedPool, i: int) -> bytes:
+    """Sample ``i``'s digest. 128 bits: no two texts of one pool share one by chance; hash()
+    would change per process."""
+    return hashlib.blake2b(pool.data[pool.offsets[i]:pool.offsets[i + 1]].tobytes(),
+                           digest_size=16).digest()
 
 
 def own_sets(pool: EncodedPool, sets: list[np.ndarray]) -> np.ndarray:
@@ -338,25 +336,20 @@ def _owners(ids: np.ndarray, sets: list[np.ndarray]) -> np.ndarray:
     return np.stack([np.isin(ids, ids[members]) for members in sets])
 
 
-def _plain(method: Method, pool: EncodedPool, targets: EncodedPool, level: int, threads: int,
-           callback: Optional[Callable[[int, int], Any]]) -> np.ndarray:
-    """``contrast=False``: ZIP-FIT's score, or ``1 - C(x | T) / C(x)``."""
-    arguments = (pool.data, pool.offsets, targets.data, targets.offsets, level, threads, callback)
-    if method == "zipfit":
-        return _core.zipfit_alignment(*arguments)
-    alone, explained = _core.dictionary_sizes(*arguments)
-    return np.asarray(1.0 - explained / alone, dtype=np.float64)
-
-
 def _closeness(method: Method, pool: EncodedPool, reference: EncodedPool, level: int,
-               threads: int, callback: Optional[Callable[[int, int], Any]]) -> np.ndarray:
-    """What ``contrast=True`` compares between the targets and a background set: ZIP-FIT's
-    score, or minus x's code length under the reference, ``-C(x | R)`` in bytes."""
+               threads: int, callback: Optional[Callable[[int, int], Any]],
+               contrast: bool) -> np.ndarray:
+    """ZIP-FIT's score; for ``dict``, ``1 - C(x | R) / C(x)``, or with ``contrast`` (what it
+    compares between the targets and a background set) minus x's code length under the
+    reference, ``-C(x | R)`` in bytes."""
     arguments = (pool.data, pool.offsets, reference.data, reference.offsets, level, threads,
                  callback)
     if method == "zipfit":
         return _core.zipfit_alignment(*arguments)
-    return -_core.dictionary_sizes(*arguments)[1].astype(np.float64)
+    alone, explained = _core.dictionary_sizes(*arguments)
+    if contrast:
+        return -explained.astype(np.float64)
+    return np.asarray(1.0 - explained / alone, dtype=np.float64)
 
 
 def _contrasted(method: Method, pool: EncodedPool, targets: EncodedPool, level: int,
@@ -372,7 +365,7 @@ def _contrasted(method: Method, pool: EncodedPool, targets: EncodedPool, level: 
 
     def against(reference: EncodedPool, call: int) -> np.ndarray:
         step = None if callback is None else _part(callback, call, len(pool), total)
-        return _closeness(method, pool, reference, level, threads, step)
+        return _closeness(method, pool, reference, level, threads, step, contrast=True)
 
     on_target = against(targets, 0)
     backgrounds = np.stack([against(whole.take(members), 1 + k)
@@ -410,6 +403,4 @@ def _progress(progress: AlignProgress, method: str) -> tuple[Any, Any]:
 
         bar = ProgressBar(label=f"align ({method})")
         return (lambda done, total: bar(1, 0, done, total)), bar
-    if progress is False or progress is None:
-        return None, None
-    return progress, None
+    return (progress if callable(progress) else None), None
