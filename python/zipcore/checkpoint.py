@@ -75,8 +75,7 @@ def load(path: str | os.PathLike[str], identity: dict[str, str], *, pool_size: i
     if problem is not None:
         raise ZipcoreError(f"{name}: damaged checkpoint ({problem}): delete it or pass another "
                            "checkpoint path")
-    return ResumeState(state["order"], state["global"], state["alone"], state["eligible"],
-                       state["available"], state["rounds"])
+    return ResumeState(*(state[key] for key in _STATE_ARRAYS + _STATE_COUNTS))
 
 
 def check_before_reading(path: str | os.PathLike[str], params: dict[str, Any],

@@ -136,14 +136,12 @@ def select_with_stats(
         def on_round(state: _core.ResumeState) -> None:
             _checkpoint.save(outputs["checkpoint="], identity, state)
 
-    callback: Optional[ProgressCallback] = None
+    callback: Optional[ProgressCallback] = progress if callable(progress) else None
     bar = None
     if progress is True:
         from .progress import ProgressBar  # imports tqdm
 
         callback = bar = ProgressBar()
-    elif progress is not False and progress is not None:
-        callback = progress
     try:
         raw = _core.select(pool.data, pool.offsets, params.budget, params.k1, params.k2,
                            params.k3, params.threads, params.codec, params.level, callback,
