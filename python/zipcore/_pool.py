@@ -127,15 +127,13 @@ def arrow_buffers(pa: Any, array: Any, first_index: int) -> tuple[np.ndarray, np
     """(data, int64 offsets from 0) viewing one Arrow array; ``first_index`` numbers its values
     in error messages (its position in a ChunkedArray)."""
     kind = array.type
-    offset_type: Any  # np.int32 or np.int64
-    if is_arrow_text(pa, kind):
-        large = pa.types.is_large_string(kind) or pa.types.is_large_binary(kind)
-        offset_type = np.int64 if large else np.int32
-    else:
+    if not is_arrow_text(pa, kind):
         hint = (" (decode it first: array.dictionary_decode())"
                 if pa.types.is_dictionary(kind) else "")
         raise TypeError(f"Arrow pools are string or binary arrays (one sample per value), got "
                         f"{kind}{hint}")
+    large = pa.types.is_large_string(kind) or pa.types.is_large_binary(kind)
+    offset_type: Any = np.int64 if large else np.int32
     if array.null_count:
         first = int(np.argmax(array.is_null().to_numpy(zero_copy_only=False)))
         raise ValueError(f"value {first_index + first} of the Arrow array is null; drop or fill "
