@@ -275,15 +275,14 @@ class _NearestFree:
         return chosen
 
 
-def contrast_sets(method: Method, pool: EncodedPool, targets: EncodedPool) -> list[np.ndarray]:
+def contrast_sets(method: Method, pool: EncodedPool, targets: EncodedPool,
+                  ids: Optional[np.ndarray] = None) -> list[np.ndarray]:
     """The background sets ``contrast=True`` scores ``method`` against, drawn from
     :func:`background_candidates` and matched to the targets in what the method's score depends
-    on (see the module docstring). ValueError where the pool is too small for them."""
-    return _sets_of(method, pool, targets, text_ids(pool, targets))
-
-
-def _sets_of(method: Method, pool: EncodedPool, targets: EncodedPool,
-             ids: np.ndarray) -> list[np.ndarray]:
+    on (see the module docstring). ValueError where the pool is too small for them. ``ids``:
+    :func:`text_ids` of the pool and targets, where the caller has them already."""
+    if ids is None:
+        ids = text_ids(pool, targets)
     candidates = np.flatnonzero(ids == np.arange(len(ids)))  # background_candidates
     sizes = np.diff(pool.offsets)[candidates]
     if method == "zipfit":
@@ -360,7 +359,7 @@ def _contrasted(method: Method, pool: EncodedPool, targets: EncodedPool, level: 
 
     whole = Pool.from_buffers(pool.data, pool.offsets)
     ids = text_ids(pool, targets)  # a target's copy is -1: never a set's member nor its copy
-    sets = _sets_of(method, pool, targets, ids)
+    sets = contrast_sets(method, pool, targets, ids)
     total = (1 + len(sets)) * len(pool)
 
     def against(reference: EncodedPool, call: int) -> np.ndarray:
