@@ -64,7 +64,6 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-import math
 from typing import Any, Callable, Literal, Optional, Union
 
 import numpy as np
@@ -183,7 +182,7 @@ def best_aligned(pool: Any, scores: np.ndarray, budget: int, *, diverse: bool = 
     from .pool import Pool
     from .selection import select
 
-    shortlist: np.ndarray = order[:min(len(pool), math.ceil(DIVERSE_FACTOR * budget))]
+    shortlist: np.ndarray = order[:DIVERSE_FACTOR * budget]  # the whole pool where it is smaller
     chosen = select(Pool.from_buffers(pool.data, pool.offsets).take(shortlist), budget,
                     threads=threads, progress=progress)
     return np.asarray(shortlist[chosen], dtype=np.int64)

@@ -195,12 +195,15 @@ def _records(samples: Any, column: str) -> EncodedPool:
     return _values(fields(), what)
 
 
-def _optional_pyarrow() -> Any:
+def _arrow_or_values(arrow: Callable[[Any], Any], values: Callable[[], Iterable[Any]],
+                     what: str) -> EncodedPool:
+    """A text column through :func:`_arrow` (``arrow(pyarrow)``: its Arrow array), or where
+    pyarrow is not installed its ``values()`` one by one."""
     try:
-        import pyarrow
+        import pyarrow as pa
     except ImportError:
-        return None
-    return pyarrow
+        return _values(values(), what)
+    return _arrow(pa, arrow(pa), what)
 
 
 # --- Arrow -----------------------------------------------------------------------------------
@@ -263,10 +266,8 @@ def _pandas_series(pd: Any, series: Any, what: str) -> EncodedPool:
     arrow_types = tuple(t for t in (pd.StringDtype, pd.CategoricalDtype,
                                     getattr(pd, "ArrowDtype", None)) if t is not None)
     if isinstance(dtype, arrow_types):
-        pa = _optional_pyarrow()
-        if pa is not None:
-            return _arrow(pa, pa.array(series.array), what)  # zero-copy for pyarrow storage
-        return _values(series.to_numpy(dtype=object), what)
+        return _arrow_or_values(lambda pa: pa.array(series.array),  # zero-copy for pyarrow storage
+                                lambda: series.to_numpy(dtype=object), what)
     raise TypeError(f"{what} has dtype {dtype}, not text: zipcore selects on str or bytes "
                     "values")
 
@@ -294,10 +295,7 @@ def _polars_series(pl: Any, series: Any, what: str) -> EncodedPool:
     if series.dtype == pl.Categorical or series.dtype == pl.Enum:
         series = series.cast(pl.String)
     if series.dtype == pl.String or series.dtype == pl.Binary:
-        pa = _optional_pyarrow()
-        if pa is not None:
-            return _arrow(pa, series.to_arrow(), what)
-        return _values(series.to_list(), what)
+        return _arrow_or_values(lambda pa: series.to_arrow(), series.to_list, what)
     if series.dtype == pl.Object:
         return _values(series.to_list(), what)
     raise TypeError(f"{what} has dtype {series.dtype}, not text: zipcore selects on String or "
