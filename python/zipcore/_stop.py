@@ -77,11 +77,9 @@ def signals_deferred() -> Iterator[None]:
                 for number in signals}
     try:
         yield
-    except BaseException:  # the block's error is the one to report; the run stops with it
+    finally:
         _put_back(previous)
-        raise
-    _put_back(previous)
-    if noted:
+    if noted:  # not reached where the block raised: its error is the one to report
         signal.raise_signal(noted[0])
 
 

@@ -78,9 +78,8 @@ def library_of(obj: Any) -> Optional[str]:
 
 def describe(obj: Any) -> str:
     """``obj``'s type for messages and the log, e.g. ``pandas.DataFrame``."""
-    cls = type(obj)
     library = library_of(obj)
-    return f"{library}.{cls.__name__}" if library else cls.__name__
+    return f"{library}.{type(obj).__name__}" if library else type(obj).__name__
 
 
 def as_pool(samples: Any, column: Optional[str] = None) -> EncodedPool:
