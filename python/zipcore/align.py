@@ -118,8 +118,7 @@ def align_scores(samples: Any, target: Any, *, method: Method = "zipfit",
     pool, targets = as_pool(samples, column), target_pool(target, column)
     if len(targets) == 0:
         raise ValueError("the target set is empty")
-    target_bytes = int(targets.offsets[-1])
-    level = method_level(method, level, target_bytes=target_bytes)
+    level = method_level(method, level, target_bytes=int(targets.offsets[-1]))
     count = thread_count(threads)
     if len(pool) == 0:
         return np.zeros(0, dtype=np.float64)

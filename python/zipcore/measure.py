@@ -159,8 +159,7 @@ def pool_ratios(
     chunk_size = integer("chunk_size", chunk_size, minimum=MIN_CHUNK_SIZE)
     exact_limit = integer("exact_limit", exact_limit, minimum=0)
     exact = flag("exact", exact, none=True)
-    members = (None if groups is None
-               else [checked_indices(g, len(pool)) for g in groups])
+    members = None if groups is None else [checked_indices(g, len(pool)) for g in groups]
     lengths = np.diff(pool.offsets)
     group_lengths = [lengths] if members is None else [lengths[m] for m in members]
     counts = [len(group) for group in group_lengths]
