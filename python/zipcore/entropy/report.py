@@ -8,16 +8,15 @@ selection against the pool's.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 import numpy as np
 
 from ..io import atomic
-from .plotting import require_matplotlib
+from .plotting import new_figure, plain_text, png_bytes, require_matplotlib
 from .._pool import EncodedPool
 from ..measure import dataset_ratio
 from ..samples import as_pool, library_of
@@ -25,8 +24,6 @@ from .ratio import NO_SOURCE, source_of, source_prefix
 
 if TYPE_CHECKING:  # the selection imports this module for report=, never the other way
     from ..selection import SelectionResult
-
-PathLike = Union[str, "os.PathLike[str]"]
 
 MAX_SOURCES = 12
 """Sources shown in the mix; with more, sources are merged by prefix, then the rest as other."""
@@ -143,8 +140,6 @@ def selection_report(result: SelectionResult, samples: Any, *, column: Optional[
 def report_png(report: SelectionReport, *, title: str = "ZIP selection") -> bytes:
     """The report as a PNG image (needs matplotlib)."""
     require_matplotlib("the selection report")
-    from .plotting import plain_text
-
     with plain_text():  # source names and the title as they are, '$' included
         return _drawn(report, title)
 
@@ -162,8 +157,6 @@ def _rounds_shown(report: SelectionReport) -> str:
 
 def _drawn(report: SelectionReport, title: str) -> bytes:
     from matplotlib.ticker import MaxNLocator
-
-    from .plotting import new_figure, png_bytes
 
     figure = new_figure(8.0, 7.5)
     top, middle, bottom = figure.subplots(3, 1, height_ratios=[1.0, 0.8, 1.1])
