@@ -62,10 +62,7 @@ def add_command(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     sample_options(args)
-    try:  # the level's range is the method's: checked before anything is read
-        method_level(args.method, args.level)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    method_level(args.method, args.level)  # the level's range is the method's: checked first
     if "-" in args.inputs and "-" in args.target:
         raise UsageError("standard input can be read once: give - as INPUT or as --target, "
                          "not both")

@@ -19,7 +19,7 @@ from ..io.jsonstream import sniff
 from ..io.outputs import KINDS, OutputFormat, compression_for, output_format
 from ..io.parquet import hive_partitions
 from ..io.readers import PoolFiles, read_pools
-from .arguments import UsageError, add_records_key, template
+from .arguments import add_records_key, template
 
 INPUT_HELP = ("JSON list or JSONL of records (.gz and .zst read), or Parquet; a folder "
               "(recursive, sorted by path), a quoted glob, - (JSONL on standard input) or a URL "
@@ -73,13 +73,10 @@ def add_sample_arguments(command: argparse.ArgumentParser, *, pairs: bool = True
 
 def sample_options(args: argparse.Namespace) -> dict[str, Any]:
     """The options of :func:`add_sample_arguments`, checked together before any input is read
-    (standard input may be a long stream), as keyword arguments of ``read_pool``: UsageError
+    (standard input may be a long stream), as keyword arguments of ``read_pool``: ValueError
     where they contradict each other."""
-    try:
-        resolve_format(args.format, text_field=args.text_field, column=args.column,
-                       template=args.template)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    resolve_format(args.format, text_field=args.text_field, column=args.column,
+                   template=args.template)
     return {"format": args.format, "text_field": args.text_field, "column": args.column,
             "template": args.template}
 

@@ -53,10 +53,7 @@ def ratio_options(args: argparse.Namespace) -> dict[str, Any]:
     if args.exact is not None and args.exact_limit is not None:
         raise UsageError("--exact-limit chooses the path by size; --exact and --parallel choose "
                          "one path always: give one or the other")
-    try:  # before any file is read
-        codec_level(args.codec, args.level)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    codec_level(args.codec, args.level)  # before any file is read
     exact_limit = EXACT_LIMIT if args.exact_limit is None else args.exact_limit
     return {**samples, "codec": args.codec, "level": args.level, "exact": args.exact,
             "exact_limit": exact_limit, "threads": args.threads}

@@ -71,15 +71,6 @@ def add_command(commands: Any) -> None:
     sel.set_defaults(run=run)
 
 
-def _params(args: argparse.Namespace) -> ZipParams:
-    """Every parameter checked before any input is read (an error names no input file)."""
-    try:
-        return ZipParams.build(args.budget, k1=args.k1, k2=args.k2, k3=args.k3,
-                               codec=args.codec, level=args.level, threads=args.threads)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-
-
 def _check_streams(args: argparse.Namespace) -> None:
     if not args.json:
         return
@@ -91,7 +82,9 @@ def _check_streams(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    params = _params(args)
+    # Every parameter checked before any input is read (an error names no input file).
+    params = ZipParams.build(args.budget, k1=args.k1, k2=args.k2, k3=args.k3, codec=args.codec,
+                             level=args.level, threads=args.threads)
     sample_options(args)
     _check_streams(args)
     if args.report is not None:
@@ -112,17 +105,10 @@ def run(args: argparse.Namespace) -> int:
                              build_info()["version"])
     check_output_names(args, named[0], args.indices_out)
     with local_inputs(named) as inputs:  # errors name what the user gave, not a copy
-        return _run_inputs(args, params, outputs, inputs)
-
-
-def _run_inputs(args: argparse.Namespace, params: ZipParams, outputs: dict[str, atomic.Output],
-                inputs: list[Input]) -> int:
-    made = selection_format(args, inputs[0])
-    if args.ray is not None:
-        from . import select_ray
-
-        return select_ray.run(args, params, outputs, made)
-    return _run_here(args, params, outputs, inputs, made)
+        made = selection_format(args, inputs[0])
+        if args.ray is not None:
+            return select_ray.run(args, params, outputs, made)
+        return _run_here(args, params, outputs, inputs, made)
 
 
 def _run_here(args: argparse.Namespace, params: ZipParams, outputs: dict[str, atomic.Output],
