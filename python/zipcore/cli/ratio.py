@@ -84,22 +84,17 @@ def add_command(commands: Any) -> None:
 def _rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     options = ratio_options(args)
     named = require(expand, args.files)  # fsspec, for a URL
-    with local_inputs(named) as inputs:  # errors name what the user gave, not a copy
-        return _measure(args, options, [(item.name, item.path) for item in inputs])
-
-
-def _measure(args: argparse.Namespace, options: dict[str, Any],
-             files: list[tuple[str, str]]) -> list[dict[str, Any]]:
-    for _, path in files:  # every file is there before the first one is measured
-        require_regular_file(path)
     rows = []
-    for name, path in files:  # one file in memory at a time, read as a stream
-        whole, sources = entropy_ratio.file_ratios(path, by=args.by, records_key=args.records_key,
-                                                   **options)
-        row = {"file": name, **whole.as_dict()}
-        if sources is not None:
-            row["sources"] = [{"source": s.source, **s.as_dict()} for s in sources]
-        rows.append(row)
+    with local_inputs(named) as inputs:  # errors name what the user gave, not a copy
+        for item in inputs:  # every file is there before the first one is measured
+            require_regular_file(item.path)
+        for item in inputs:  # one file in memory at a time, read as a stream
+            whole, sources = entropy_ratio.file_ratios(
+                item.path, by=args.by, records_key=args.records_key, **options)
+            row = {"file": item.name, **whole.as_dict()}
+            if sources is not None:
+                row["sources"] = [{"source": s.source, **s.as_dict()} for s in sources]
+            rows.append(row)
     return rows
 
 
