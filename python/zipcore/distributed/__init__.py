@@ -213,12 +213,10 @@ def _is_paths(inputs: Any) -> bool:
 
 
 def _paths(inputs: Any) -> list[str]:
+    """What :func:`_is_paths` accepts (anything else was made a pool by select_with_stats)."""
     if isinstance(inputs, (str, os.PathLike)):
         return [os.fspath(inputs)]
-    if _is_paths(inputs):
-        return [os.fspath(item) for item in inputs]
-    raise TypeError("inputs must be a path, a non-empty list of paths (JSON, JSONL or Parquet) "
-                    f"or a ray.data.Dataset, got {type(inputs).__name__}")
+    return [os.fspath(item) for item in inputs]
 
 
 def _record_options(format: str, text_field: Optional[str], column: Optional[str],
