@@ -71,22 +71,17 @@ def add_command(commands: Any) -> None:
     sel.set_defaults(run=run)
 
 
-def _check_streams(args: argparse.Namespace) -> None:
-    if not args.json:
-        return
-    require_stdout("--json")
-    for flag, path in (("-o", args.output), ("--indices-out", args.indices_out),
-                       ("--report", args.report)):
-        if path == "-":
-            raise UsageError(f"{flag} - and --json both write to standard output: choose one")
-
-
 def run(args: argparse.Namespace) -> int:
     # Every parameter checked before any input is read (an error names no input file).
     params = ZipParams.build(args.budget, k1=args.k1, k2=args.k2, k3=args.k3, codec=args.codec,
                              level=args.level, threads=args.threads)
     sample_options(args)
-    _check_streams(args)
+    if args.json:
+        require_stdout("--json")
+        for flag, path in (("-o", args.output), ("--indices-out", args.indices_out),
+                           ("--report", args.report)):
+            if path == "-":
+                raise UsageError(f"{flag} - and --json both write to standard output: choose one")
     if args.report is not None:
         check_png_name("--report", args.report)
         require(require_matplotlib, "--report")

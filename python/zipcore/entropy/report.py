@@ -116,7 +116,6 @@ def selection_report(result: SelectionResult, samples: Any, *, column: Optional[
     if len(indices) and not 0 <= min(indices) <= max(indices) < count:
         raise ValueError(f"the selection has indices outside the {count} samples given: "
                          "pass the samples the selection was made from")
-    ends = [int(r["selected"]) for r in result.rounds]
     if sources is None:
         sources = sample_sources(samples, count)
     elif len(sources) != count:
@@ -127,7 +126,7 @@ def selection_report(result: SelectionResult, samples: Any, *, column: Optional[
     return SelectionReport(
         samples=len(indices),
         rounds=[int(r["round"]) for r in result.rounds],
-        selected=ends,
+        selected=[int(r["selected"]) for r in result.rounds],
         running_ratio=[float(r["ratio"]) for r in result.rounds],
         pool_ratio=pool.ratio,
         codec=pool.codec,
