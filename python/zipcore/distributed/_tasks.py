@@ -59,19 +59,12 @@ def shard_of(indices: Any, seed: int, shards: int) -> np.ndarray:
 
 # --- engine calls ----------------------------------------------------------------------------
 
-def stage1_scores(pool: Pool, codec: str, level: int, threads: int) -> np.ndarray:
-    """ZIP's stage-1 scores ``ratio([s])`` exactly as the engine keeps them (float32): a
-    candidate scored against an empty selection is scored alone."""
-    empty = np.empty(0, dtype=np.int64)
-    everyone = np.arange(len(pool), dtype=np.int64)
-    ratios = _core.candidate_ratios(pool.data, pool.offsets, empty, everyone, threads, codec, level)
-    return np.asarray(ratios, dtype=np.float32)
-
-
-def select_scored(pool: Pool, scores: np.ndarray, budget: int, p: TaskParams) -> dict[str, Any]:
-    """``zipcore.select(pool, budget, ...)`` given the pool's stage-1 scores: the engine starts
-    at round 1 from the loop state it would have reached itself (the state a checkpoint holds),
-    so the selection is the same, without scoring every sample again."""
+def select_scored(table: Any, budget: int, p: TaskParams) -> dict[str, Any]:
+    """``zipcore.select(pool, budget, ...)`` over a table's ``sample`` column given its
+    stage-1 ``score``s: the engine starts at round 1 from the loop state it would have reached
+    itself (the state a checkpoint holds), so the selection is the same, without scoring every
+    sample again."""
+    pool, scores = Pool.from_arrow(table.column("sample")), table.column("score").to_numpy()
     params = ZipParams(budget, p.k1, p.k2, p.k3, p.codec, p.level, p.cpus).for_pool(len(pool))
     n = len(pool)
     start = _core.ResumeState(order=np.empty(0, dtype=np.int64), global_=scores, alone=scores,
@@ -81,11 +74,15 @@ def select_scored(pool: Pool, scores: np.ndarray, budget: int, p: TaskParams) ->
 
 
 def _scored_table(pool: Pool, p: TaskParams) -> Any:
+    """The pool's samples and ZIP's stage-1 scores ``ratio([s])`` exactly as the engine keeps
+    them (float32): a candidate scored against an empty selection is scored alone."""
     import pyarrow as pa
 
     samples = pa.LargeBinaryArray.from_buffers(  # the pool's buffers, not copied
         pa.large_binary(), len(pool), [None, pa.py_buffer(pool.offsets), pa.py_buffer(pool.data)])
-    scores = stage1_scores(pool, p.codec, p.level, p.cpus)
+    scores = np.asarray(_core.candidate_ratios(
+        pool.data, pool.offsets, np.empty(0, dtype=np.int64), np.arange(len(pool), dtype=np.int64),
+        p.cpus, p.codec, p.level), dtype=np.float32)
     return pa.table({"sample": samples, "score": pa.array(scores, type=pa.float32())})
 
 
@@ -152,8 +149,7 @@ def select_shard(shard: int, budget: int, p: TaskParams, *parts: Any
     if p.hook is not None:
         p.hook("shard", shard)
     table = pa.concat_tables(parts)
-    raw = select_scored(Pool.from_arrow(table.column("sample")),
-                        table.column("score").to_numpy(), budget, p)
+    raw = select_scored(table, budget, p)
     picks = table.take(pa.array(raw["indices"]))
     return picks, {"indices": picks.column("index").to_numpy(), "seconds": raw["wall_seconds"]}
 
@@ -165,8 +161,7 @@ def merge(budget: int, p: TaskParams, *picks: Any) -> np.ndarray:
     if p.hook is not None:
         p.hook("merge", 0)
     union = pa.concat_tables(picks).sort_by("index")
-    raw = select_scored(Pool.from_arrow(union.column("sample")),
-                        union.column("score").to_numpy(), budget, p)
+    raw = select_scored(union, budget, p)
     chosen: np.ndarray = union.column("index").to_numpy()[raw["indices"]]
     return chosen
 
