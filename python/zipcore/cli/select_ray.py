@@ -18,6 +18,7 @@ from ..io.outputs import OutputFormat, compressed_as_named
 from ..io.readers import indices_bytes
 from ..params import ZipParams
 from .arguments import UsageError, require
+from .pool_inputs import sample_options
 
 
 def check(args: argparse.Namespace) -> None:
@@ -50,8 +51,7 @@ def run(args: argparse.Namespace, params: ZipParams, outputs: dict[str, atomic.O
         logging.getLogger("ray").setLevel(logging.ERROR)
         ray.data.DataContext.get_current().enable_progress_bars = False
     connect(args.ray or None, **({"log_to_driver": False} if args.quiet else {}))
-    options = {"format": args.format, "text_field": args.text_field, "column": args.column,
-               "template": args.template}
+    options = sample_options(args)
     try:
         result = select_with_stats(path, params.budget, k1=params.k1, k2=params.k2,
                                    k3=params.k3, codec=params.codec, level=params.level,
