@@ -304,12 +304,22 @@ def _by(rows) -> dict[str, tuple[int, float]]:
 def test_sources_that_look_alike_stay_apart():
     records = [{"t": 1, "source": "3"}, {"t": 2, "source": 3}, {"t": 3, "source": "(none)"},
                {"t": 4}, {"t": 5, "source": None}, {"t": 6, "source": 3.0},
-               {"t": 7, "source": True}, {"t": 8, "source": "(no source)"}]
+               {"t": 7, "source": True}, {"t": 8, "source": "(no source)"},
+               {"t": 9, "source": "3 (JSON number)"}, {"t": 10, "source": "null (JSON null)"},
+               {"t": 11, "source": "b'x' (Python bytes)"}, {"t": 12, "source": b"x"},
+               {"t": 13, "source": ""}, {"t": 14, "source": "a\nb"},
+               {"t": 15, "source": "\ud800"}, {"t": 16, "source": "\\ud800"}]
     rows = ratio.ratio_by_source(records)
+    # One label a group: a string that could pass for another label, or that a table cannot
+    # show, is shown as JSON.
     assert sorted(row.source for row in rows) == sorted(
         ["3", "3 (JSON number)", "(none)", "(no source)", "null (JSON null)",
-         "3.0 (JSON number)", "true (JSON boolean)", "(no source)"])
+         "3.0 (JSON number)", "true (JSON boolean)", '"(no source)" (JSON string)',
+         '"3 (JSON number)" (JSON string)', '"null (JSON null)" (JSON string)',
+         '"b\'x\' (Python bytes)" (JSON string)', "b'x' (Python bytes)",
+         '"" (JSON string)', '"a\\nb" (JSON string)', '"\\ud800" (JSON string)', "\\ud800"])
     assert all(row.samples == 1 for row in rows)
+    assert all(row.source.isprintable() for row in rows)
     assert ratio.source_of({"t": 4}) == ratio.NO_SOURCE == "(no source)"
     # prefix=True cuts string sources only.
     prefixed = _by(ratio.ratio_by_source([{"source": "a/b"}, {"source": ["a/b"]}], prefix=True))
@@ -534,3 +544,15 @@ def test_a_pipe_as_input_is_refused_not_read_or_waited_on(tmp_path):
                            "be read only once); write it to a file first\n")
     with pytest.raises(ZipcoreError, match="not a regular file"):
         read_pool(fifo)
+
+
+def test_ratio_by_source_names_the_row_of_the_input():
+    # The row of a bad field is its row in what the caller passed, not in its source's group.
+    records = [{"text": "a", "source": "x"}] * 5 + [{"text": "b", "source": "y"},
+                                                    {"text": None, "source": "y"}]
+    with pytest.raises(ValueError, match="row 6"):
+        measure.dataset_ratio(records, column="text")
+    with pytest.raises(ValueError, match="row 6"):
+        ratio.ratio_by_source(records, column="text")
+    generated = ratio.ratio_by_source((r for r in records[:6]), column="text")  # read once
+    assert sorted((row.source, row.samples) for row in generated) == [("x", 5), ("y", 1)]

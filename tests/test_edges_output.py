@@ -71,18 +71,20 @@ def _run_cli(args: list[str], **kwargs) -> subprocess.CompletedProcess:
     (["-o", "{good}"], "--output {good} is the same file as the input INPUT {good}"),
     (["-o", "{d}/o.json", "--indices-out", "{good}"],
      "--indices-out {good} is the same file as the input INPUT {good}"),
-    (["-o", "{d}/o.json", "--report", "{d}/o.json"],
-     "--report {d}/o.json is the same file as the output --output {d}/o.json"),
+    (["-o", "{d}/o.json", "--report", "{d}/o.png"],  # o.png: a link to o.json
+     "--report {d}/o.png is the same file as the output --output {d}/o.json"),
     (["-o", "{d}/o.json", "--checkpoint", "{d}/o.json"],
      "--checkpoint {d}/o.json is the same file as the output --output {d}/o.json"),
-    (["-o", "{d}/o.json", "--report", "{good}"],
-     "--report {good} is the same file as the input INPUT {good}"),
+    (["-o", "{d}/o.json", "--report", "{d}/good.png"],  # good.png: a link to the input
+     "--report {d}/good.png is the same file as the input INPUT {good}"),
     (["-o", "{d}/link.json"], "--output {d}/link.json is the same file as the input"),
     (["-o", "{d}/hard.json"], "--output {d}/hard.json is the same file as the input"),
 ])
 def test_an_output_that_is_an_input_or_another_output_is_refused(good, capsys, flags, message):
     folder = good.parent
     (folder / "link.json").symlink_to(good)
+    (folder / "good.png").symlink_to(good)
+    (folder / "o.png").symlink_to(folder / "o.json")  # a picture's name, the output's file
     os.link(good, folder / "hard.json")
     before = _tree(folder)
     fill = {"good": str(good), "d": str(folder)}
@@ -98,9 +100,11 @@ def test_a_missing_folder_and_dotdot_never_lands_on_the_input(good, capsys, flag
     if flag == "--report":
         pytest.importorskip("matplotlib")
     folder = good.parent
-    (folder / "link.json").symlink_to("nosuch/../good.json")  # the same, through a link
+    name = "good.png" if flag == "--report" else "good.json"  # a picture is named *.png
+    link = folder / ("link.png" if flag == "--report" else "link.json")
+    link.symlink_to("nosuch/../good.json")  # the input, through a link
     before = _tree(folder)
-    for path in (folder / "nosuch" / ".." / "good.json", folder / "link.json"):
+    for path in (folder / "nosuch" / ".." / name, link):
         extra = [flag, str(path)] + ([] if flag == "-o" else ["-o", str(folder / "o.json")])
         assert cli.main(_select(good, *extra)) == 2
         line = _one_error_line(capsys.readouterr().err)
@@ -116,9 +120,11 @@ def test_write_selection_never_writes_over_its_input(good):
 
 
 def test_api_checkpoint_and_report_must_differ(tmp_path, records):
-    path = tmp_path / "run.npz"
+    pytest.importorskip("matplotlib")
+    path, picture = tmp_path / "run.npz", tmp_path / "run.png"
+    picture.symlink_to(path)
     with pytest.raises(ValueError, match="report= .* is the same file as the output checkpoint="):
-        zipcore.select(records[:40], 4, k1=20, k2=8, k3=4, checkpoint=path, report=path)
+        zipcore.select(records[:40], 4, k1=20, k2=8, k3=4, checkpoint=path, report=picture)
     assert not path.exists()
 
 
@@ -128,12 +134,46 @@ def test_monitor_plot_that_is_an_input_is_refused(tmp_path, records, capsys):
     data.write_text(json.dumps(records[:30]), encoding="utf-8")
     versions = tmp_path / "versions.csv"
     versions.write_text("version,path\nv1,v1.json\n", encoding="utf-8")
+    for target, label in ((versions, "VERSIONS.csv"), (data, "version v1")):
+        (tmp_path / f"{target.stem}.png").symlink_to(target)  # a picture's name, an input
     before = _tree(tmp_path)
     for target, label in ((versions, "VERSIONS.csv"), (data, "version v1")):
-        assert cli.main(["monitor", str(versions), "--plot", str(target)]) == 2
+        link = tmp_path / f"{target.stem}.png"
+        assert cli.main(["monitor", str(versions), "--plot", str(link)]) == 2
         line = _one_error_line(capsys.readouterr().err)
-        assert f"--plot {target} is the same file as the input {label}" in line
+        assert f"--plot {link} is the same file as the input {label}" in line
     assert _tree(tmp_path) == before
+
+
+def test_a_picture_is_written_only_under_a_png_name(tmp_path, records, capsys):
+    # A mistyped picture name (--plot versions.csv) replaced that file with PNG bytes; the API's
+    # writers wrote PNG bytes under a.pdf.
+    pytest.importorskip("matplotlib")
+    from zipcore.entropy import monitor, report
+
+    data = tmp_path / "v1.json"
+    data.write_text(json.dumps(records[:30]), encoding="utf-8")
+    (tmp_path / "versions.csv").write_text("version,path\nv1,v1.json\n", encoding="utf-8")
+    other = tmp_path / "other.csv"
+    other.write_text("keep me", encoding="utf-8")
+    before = _tree(tmp_path)
+    assert cli.main(["monitor", str(tmp_path / "versions.csv"), "--plot", str(other)]) == 2
+    assert _one_error_line(capsys.readouterr().err) == (
+        f"zipcore: error: --plot {other}: the picture is written as PNG: name it *.png")
+    assert cli.main(_select(data, "-o", str(tmp_path / "o.json"), "--report",
+                            str(tmp_path / "r.json"))) == 2
+    assert "--report" in _one_error_line(capsys.readouterr().err)
+    with pytest.raises(ValueError, match="report= .*r.pdf: the picture is written as PNG"):
+        zipcore.select(records[:40], 4, k1=20, k2=8, k3=4, report=tmp_path / "r.pdf")
+    result = zipcore.select_with_stats(records[:40], 4, k1=20, k2=8, k3=4)
+    with pytest.raises(ValueError, match="r.pdf: the picture is written as PNG"):
+        report.write_selection_report(tmp_path / "r.pdf", result, records[:40])
+    with pytest.raises(ValueError, match="m.jpg: the picture is written as PNG"):
+        monitor.write_plot(tmp_path / "m.jpg",
+                           monitor.monitor(tmp_path / "versions.csv", threads=1))
+    assert _tree(tmp_path) == before
+    report.write_selection_report(tmp_path / "R.PNG", result, records[:40])  # any case
+    assert (tmp_path / "R.PNG").read_bytes().startswith(b"\x89PNG")
 
 
 # --- 2: devices, pipes, symlinks and permissions -----------------------------------------------

@@ -230,6 +230,15 @@ CSV_ERRORS = {
     "twice": ("version,path\nv1,a.json\nv1,b.json\n", ":3: version 'v1' appears twice"),
     "empty_path": ("version,path\nv1, \n", ":2: version and path must not be empty"),
     "missing_dataset": ("version,path\nv1,absent.json\n", "absent.json: No such file"),
+    # A row's line, where an earlier row's quoted cell holds line breaks (rows were counted).
+    "line_after_breaks": ('version,path\n"v\n\n\n1",a.json\nv2, \n',
+                          ":6: version and path must not be empty"),
+    "unclosed_quote": ('version,path\nv1,"a.json\nv2,b.json\n',
+                       ":2: not a CSV row: unexpected end of data (a cell that starts with a "
+                       "quote must end with one)"),
+    "unclosed_quote_alone": ('version,path\nv1,"a.json\n', ":2: not a CSV row"),
+    "url": ("version,path\nv1,s3://bucket/v1.json\n",
+            ":2: s3://bucket/v1.json: a versions CSV names local files"),
     "huge_field": ("version,path\nv1,\"" + "x" * 200_000 + "\"\n",
                    ":2: not a CSV row: field larger than field limit"),
     "nul_in_path": ("version,path\nv1,a.json\0\n", ":2: the path holds a NUL character"),

@@ -326,3 +326,38 @@ def test_source_keys_of_different_kinds_never_collide():
         f"{instant!r} (Python datetime64)",
         "1577836800000000000 (JSON number)", "{'a': b'x'} (Python dict)",
         """{"a": "b'x'"} (JSON object)"""])
+
+
+def test_the_table_shows_names_and_sources_a_terminal_cannot(tmp_path, capsys):
+    # A lone surrogate in a source, or an undecodable byte in a file name, stopped the table
+    # with "'utf-8' codec can't encode character", naming no file.
+    import os
+
+    rows = [{"text": "a", "source": "\ud800"}, {"text": "b", "source": "ok"}]
+    path = tmp_path / os.fsdecode(b"pool\xff.json")
+    path.write_text(json.dumps(rows), encoding="utf-8", errors="surrogatepass")
+    assert cli.main(["ratio", str(path), "--by", "source"]) == 0
+    out = capsys.readouterr().out
+    assert "pool\\udcff.json" in out and '"\\ud800" (JSON string)' in out
+    assert cli.main(["ratio", str(path), "--by", "source", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)[0]
+    assert sorted(s["source"] for s in shown["sources"]) == ['"\\ud800" (JSON string)', "ok"]
+
+
+def test_exact_is_refused_with_zstd():
+    # The command line refused --exact/--parallel with --codec zstd; the API ignored them.
+    for exact in (True, False):
+        with pytest.raises(ValueError, match="exact chooses how zlib's R is computed"):
+            measure.dataset_ratio(["a", "b"], codec="zstd", exact=exact)
+    assert measure.dataset_ratio(["a", "b"], codec="zstd").codec == "zstd-3"
+
+
+def test_monitor_reads_a_list_under_a_key(tmp_path, capsys):
+    # Its error told the user to pass --records-key, which monitor did not have.
+    (tmp_path / "v1.json").write_text(json.dumps({"data": [{"text": "a"}, {"text": "b"}]}))
+    (tmp_path / "versions.csv").write_text("version,path\nv1,v1.json\n")
+    assert cli.main(["monitor", str(tmp_path / "versions.csv")]) == 2
+    assert "--records-key data" in capsys.readouterr().err
+    assert cli.main(["monitor", str(tmp_path / "versions.csv"), "--records-key", "data",
+                     "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["versions"][0]["samples"] == 2

@@ -151,6 +151,9 @@ def test_explicit_sources_and_a_pool_without_sources(tmp_path, records, result):
     assert sum(summary.selection_share) == pytest.approx(1)
     with pytest.raises(ValueError, match="sources has 3 labels for 400 samples"):
         report.selection_report(result, records, sources=labels[:3])
+    for bad in ([i for i in range(len(records))], [None] * len(records)):  # was AttributeError
+        with pytest.raises(TypeError, match="sources must be str labels"):
+            report.selection_report(result, records, sources=bad)
     pytest.importorskip("matplotlib")
     path = tmp_path / "bytes.png"
     report.write_selection_report(path, result, encode_pool(records))  # a note, no bars
@@ -171,3 +174,31 @@ def test_a_resumed_run_says_its_report_shows_only_its_own_rounds(records, result
     assert report._rounds_shown(whole) == "4 rounds"
     later = dataclasses.replace(whole, rounds=whole.rounds[2:], selected=whole.selected[2:])
     assert report._rounds_shown(later).startswith("rounds 3-4 (resumed from a checkpoint")
+
+
+def test_labels_and_titles_a_picture_cannot_show_are_escaped(tmp_path, records, capsys):
+    # A lone surrogate in a source, or an undecodable byte in the input's name (in the title),
+    # made matplotlib fail after the whole run: a traceback, the selection lost.
+    pytest.importorskip("matplotlib")
+    rows = [{"text": f"sample {i} " * (i % 7 + 1), "source": "\ud800" if i % 2 else "ok"}
+            for i in range(60)]
+    name = os.fsdecode(b"pool\xff.json")  # \udcff: the surrogate Python decodes 0xff to
+    path = tmp_path / name
+    path.write_text(json.dumps(rows), encoding="utf-8", errors="surrogatepass")
+    picture = tmp_path / "r.png"
+    assert cli.main(["select", str(path), "-o", str(tmp_path / "o.json"), "--budget", "6",
+                     "--k1", "30", "--k2", "12", "--k3", "6", "-q", "--report",
+                     str(picture)]) == 0
+    assert picture.read_bytes().startswith(b"\x89PNG")
+    summary = report.selection_report(zipcore.select_with_stats(rows, 6, k1=30, k2=12, k3=6),
+                                      rows)
+    assert sorted(summary.sources) == ['"\\ud800" (JSON string)', "ok"]
+    report.write_selection_report(tmp_path / "s.png", zipcore.select_with_stats(
+        rows, 1, k1=30, k2=12, k3=6), rows, sources=["a\nb\ud800"] * 60, title="t\udcff")
+
+
+def test_the_title_counts_in_the_singular_and_plural(records):
+    one = report.selection_report(zipcore.select_with_stats(records[:30], 1, k1=20, k2=8, k3=1),
+                                  records[:30])
+    assert (one.samples, report._rounds_shown(one)) == (1, "1 round")
+    assert report._count(1, "sample") == "1 sample" and report._count(0, "round") == "0 rounds"

@@ -159,6 +159,9 @@ def pool_ratios(
     chunk_size = integer("chunk_size", chunk_size, minimum=MIN_CHUNK_SIZE)
     exact_limit = integer("exact_limit", exact_limit, minimum=0)
     exact = flag("exact", exact, none=True)
+    if codec == "zstd" and exact is not None:
+        raise ValueError("exact chooses how zlib's R is computed; zstd's is always one stream "
+                         "over the whole group: leave exact out")
     members = None if groups is None else [checked_indices(g, len(pool)) for g in groups]
     lengths = np.diff(pool.offsets)
     group_lengths = [lengths] if members is None else [lengths[m] for m in members]

@@ -114,9 +114,9 @@ def select_with_stats(
                              threads=threads)
     check_progress(progress)
     if report is not None:  # fail before the run, not after it
-        from .entropy.plotting import require_matplotlib
+        from .entropy.plotting import check_picture
 
-        require_matplotlib("report=")
+        check_picture("report=", report)
     outputs = atomic.plan({"checkpoint=": checkpoint, "report=": report},
                           regular_only=["checkpoint="])
     version = _core.build_info()["version"]

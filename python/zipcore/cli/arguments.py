@@ -30,9 +30,12 @@ def require_stdout(what: str) -> None:
 
 def write_stdout(text: str) -> None:
     """``text`` on standard output now; a failure there (a full disk behind ``>``, a reader gone
-    from ``|``) names standard output, as every file zipcore writes is named."""
+    from ``|``) names standard output, as every file zipcore writes is named. What its encoding
+    cannot hold (a file name's undecodable bytes, a lone surrogate) is written as a backslash
+    escape, as Python writes to standard error."""
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
     try:
-        sys.stdout.write(text)
+        sys.stdout.write(text.encode(encoding, "backslashreplace").decode(encoding))
         sys.stdout.flush()
     except OSError as exc:
         raise OSError(exc.errno, exc.strerror, "standard output") from None

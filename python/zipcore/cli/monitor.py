@@ -8,9 +8,10 @@ import json
 from typing import Any
 
 from ..entropy import monitor
-from ..entropy.plotting import INSTALL as PLOT_INSTALL, check_png_name, require_matplotlib
+from ..entropy.plotting import INSTALL as PLOT_INSTALL, check_picture
 from ..io import atomic
-from .arguments import UsageError, percentage, require, require_stdout, write_stdout
+from .arguments import (UsageError, add_records_key, percentage, require, require_stdout,
+                        write_stdout)
 from .ratio import add_ratio_options, ratio_options
 
 
@@ -35,6 +36,7 @@ def add_command(commands: Any) -> None:
                      help=f"also write a picture of R, L and the quality fit ({PLOT_INSTALL})")
     mon.add_argument("--strict", action="store_true",
                      help="exit 1 when a version is flagged RISK, R-UP, L-UP or MIXED")
+    add_records_key(mon)
     add_ratio_options(mon)
     mon.add_argument("--json", action="store_true", help="machine-readable output")
     mon.set_defaults(run=run)
@@ -47,14 +49,13 @@ def run(args: argparse.Namespace) -> int:
         if args.plot == "-":
             raise UsageError("--plot - and the report both write to standard output: name a "
                              "file for the picture")
-        check_png_name("--plot", args.plot)
-        require(require_matplotlib, "--plot")
+        require(check_picture, "--plot", args.plot)
         inputs = {"VERSIONS.csv": args.versions}
         inputs.update((f"version {spec.version}", spec.path)
                       for spec in monitor.read_versions(args.versions))
         plot = atomic.plan({"--plot": args.plot}, inputs)["--plot"]
     result = monitor.monitor(args.versions, r_pct=args.r_tol, l_pct=args.l_tol,
-                             against=args.against, **options)
+                             against=args.against, records_key=args.records_key, **options)
     picture = monitor.plot_bytes(result) if args.plot is not None else None
     # The report first: a run that cannot print it (a full disk behind >) leaves no picture.
     write_stdout(json.dumps(result.as_dict(), indent=2) + "\n" if args.json

@@ -16,7 +16,7 @@ from typing import Any
 
 from .._core import build_info
 from ..checkpoint import check_before_reading
-from ..entropy.plotting import INSTALL as PLOT_INSTALL, check_png_name, require_matplotlib
+from ..entropy.plotting import INSTALL as PLOT_INSTALL, check_picture
 from ..io import atomic
 from ..io.inputs import Input, expand, local_inputs
 from ..io.outputs import OutputFormat, compressed_as_named
@@ -83,8 +83,7 @@ def run(args: argparse.Namespace) -> int:
             if path == "-":
                 raise UsageError(f"{flag} - and --json both write to standard output: choose one")
     if args.report is not None:
-        check_png_name("--report", args.report)
-        require(require_matplotlib, "--report")
+        require(check_picture, "--report", args.report)
     if args.ray is not None:
         # Imported only for --ray: zipcore.distributed is not needed otherwise.
         from . import select_ray

@@ -46,13 +46,12 @@ def png_bytes(figure: Any) -> bytes:
     return buffer.getvalue()
 
 
-_OTHER_PICTURES = (".pdf", ".svg", ".jpg", ".jpeg", ".gif", ".tif", ".tiff", ".bmp", ".webp",
-                   ".eps", ".ps")
-
-
-def check_png_name(label: str, path: Any) -> None:
-    """ValueError for a picture's output named as another picture format (``p.pdf``): the
-    bytes are PNG, whatever the name says."""
-    name = str(path)
-    if name.lower().endswith(_OTHER_PICTURES):
+def check_picture(label: str, path: Any) -> None:
+    """Before any work, that the picture ``label`` asks for can be drawn and written: ImportError
+    without matplotlib; ValueError where ``path`` is not named ``*.png`` (``-``, standard
+    output, aside): the bytes are PNG whatever the name says, and a mistyped name (``--plot
+    versions.csv``) must not replace another file with a picture."""
+    name = str(getattr(path, "path", path))  # a path, or an atomic.Output planned for one
+    if name != "-" and not name.lower().endswith(".png"):
         raise ValueError(f"{label} {name}: the picture is written as PNG: name it *.png")
+    require_matplotlib(label)

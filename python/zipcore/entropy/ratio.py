@@ -9,9 +9,10 @@ is measured on its own, all groups in one pass of the engine's thread pool.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Optional, Sequence
 
 import numpy as np
 
@@ -19,10 +20,9 @@ from .._core import ZipcoreError
 from ..io.formats import json_type
 from .._pool import EncodedPool, check_collection
 from ..io.readers import PoolFile, read_pool
-from ..measure import (RatioResult, check_options, dataset_ratio, dataset_ratios,
-                       pool_ratios)
+from ..measure import RatioResult, check_options, dataset_ratio, pool_ratios
 from ..params import flag
-from ..samples import describe, library_of
+from ..samples import as_pool, describe, library_of
 
 NO_SOURCE = "(no source)"
 """The label of the group of records that have no ``source`` field (and of str, bytes and pool
@@ -62,13 +62,32 @@ def source_key(sample: Any, prefix: bool = False) -> SourceKey:
 
 def source_label(key: SourceKey) -> str:
     """How a group is shown: a string source as it is, ``(no source)``, or another value's JSON
-    text with its type (``3 (JSON number)``, ``null (JSON null)``)."""
+    text with its type (``3 (JSON number)``, ``null (JSON null)``). One label a key: a string
+    that could pass for another label (``(no source)``, ``3 (JSON number)``), or that holds a
+    character a table or a picture cannot show (a newline, a lone surrogate), is shown as JSON,
+    ``"(no source)" (JSON string)``, and no character that cannot be shown is left in a label."""
     kind, text = key
-    if kind == "string":
-        return text
     if kind == "none":
         return NO_SOURCE
-    return f"{text} ({kind})" if kind.startswith("Python ") else f"{text} (JSON {kind})"
+    if kind == "string":
+        if text.isprintable() and text not in ("", NO_SOURCE) and not _TYPED.search(text):
+            return text
+        text, kind = json.dumps(text, ensure_ascii=False), "string"
+    suffix = f"({kind})" if kind.startswith("Python ") else f"(JSON {kind})"
+    return f"{printable(text)} {suffix}"
+
+
+_TYPED = re.compile(r" \((JSON|Python) [^()]*\)$")
+"""The end of a label that is not a string's (``3 (JSON number)``)."""
+
+
+def printable(text: str) -> str:
+    """``text`` with each character that a terminal or a picture cannot show (control characters,
+    lone surrogates, as file names and JSON may hold) written as its Python escape."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   for c in text)
 
 
 def source_of(sample: Any) -> str:
@@ -94,22 +113,31 @@ def ratio_by_source(samples: Iterable[Any], *, prefix: bool = False,
     prefix = bool(flag("prefix", prefix))
     check_options(options, "ratio_by_source")
     if isinstance(samples, EncodedPool):  # bytes only: one group
-        return _source_rows([("none", "")], [dataset_ratio(samples, column=column, **options)])
-    if library_of(samples) is not None:  # a table iterates its column names, not its rows
+        records: Any = [None] * len(samples)
+    elif library_of(samples) is not None:  # a table iterates its column names, not its rows
         raise TypeError(f"ratio_by_source takes records (dicts with a source field), not a "
                         f"{describe(samples)}: pass its rows, e.g. df.to_dict('records')")
-    check_collection(samples)
-    members: dict[SourceKey, list[Any]] = {}
-    for sample in samples:
-        members.setdefault(source_key(sample, prefix), []).append(sample)
-    return _source_rows(list(members), dataset_ratios(list(members.values()), column=column,
-                                                      **options))
+    else:
+        check_collection(samples)
+        if not isinstance(samples, (Sequence, np.ndarray)):  # read twice: bytes, then sources
+            samples = list(samples)
+        records = samples
+    pool = as_pool(samples, column)  # encoded whole: an error names the record's row
+    return _by_source(pool, records, prefix, [], options)[1]
 
 
-def _source_rows(keys: list[SourceKey], results: list[RatioResult]) -> list[SourceRatio]:
+def _by_source(pool: EncodedPool, records: Iterable[Any], prefix: bool,
+               groups: list[np.ndarray], options: dict[str, Any]
+               ) -> tuple[list[RatioResult], list[SourceRatio]]:
+    """R of ``groups`` of the pool, and of each source's samples (``records``: the pool's
+    records, in order), on one pass of the thread pool."""
+    members: dict[SourceKey, list[int]] = {}
+    for i, record in enumerate(records):
+        members.setdefault(source_key(record, prefix), []).append(i)
+    results = pool_ratios(pool, groups + [np.asarray(m) for m in members.values()], **options)
     rows = [SourceRatio(r.samples, r.bytes, r.compressed, r.codec, r.method, source_label(key))
-            for key, r in zip(keys, results)]
-    return sorted(rows, key=lambda row: (-row.ratio, row.source))
+            for key, r in zip(members, results[len(groups):])]
+    return results[:len(groups)], sorted(rows, key=lambda row: (-row.ratio, row.source))
 
 
 def file_samples(path: Any, *, records_key: Optional[str] = None, format: str = "auto",
@@ -148,10 +176,7 @@ def file_ratios(path: Any, *, by: Optional[str] = None, records_key: Optional[st
                           column=column, template=template)
     if by is None:
         return dataset_ratio(source.pool, **options), None
-    members: dict[SourceKey, list[int]] = {}
-    for i, record in enumerate(source.iter_records(columns=["source"])):
-        members.setdefault(source_key(record, by == "prefix"), []).append(i)
-    keys = list(members)
     whole = np.arange(len(source.pool), dtype=np.int64)  # the file, beside its groups
-    results = pool_ratios(source.pool, [whole] + [members[k] for k in keys], **options)
-    return results[0], _source_rows(keys, results[1:])
+    (result,), rows = _by_source(source.pool, source.iter_records(columns=["source"]),
+                                 by == "prefix", [whole], options)
+    return result, rows

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence
 import numpy as np
 
 from ..io import atomic
-from .plotting import new_figure, plain_text, png_bytes, require_matplotlib
+from .plotting import check_picture, new_figure, plain_text, png_bytes, require_matplotlib
 from .._pool import EncodedPool
 from ..measure import dataset_ratio
 from ..samples import as_pool, library_of
-from .ratio import NO_SOURCE, source_of, source_prefix
+from .ratio import NO_SOURCE, printable, source_of, source_prefix
 
 if TYPE_CHECKING:  # the selection imports this module for report=, never the other way
     from ..selection import SelectionResult
@@ -120,6 +120,9 @@ def selection_report(result: SelectionResult, samples: Any, *, column: Optional[
         sources = sample_sources(samples, count)
     elif len(sources) != count:
         raise ValueError(f"sources has {len(sources)} labels for {count} samples")
+    elif not all(isinstance(label, str) for label in sources):
+        raise TypeError("sources must be str labels, one a sample (e.g. "
+                        "zipcore.entropy.ratio.source_of of each record)")
     sources, pool_share, selection_share = _source_groups(sources, indices)
     pool = dataset_ratio(encoded, codec=result.codec, level=result.level,
                          threads=threads or result.threads)
@@ -140,18 +143,22 @@ def report_png(report: SelectionReport, *, title: str = "ZIP selection") -> byte
     """The report as a PNG image (needs matplotlib)."""
     require_matplotlib("the selection report")
     with plain_text():  # source names and the title as they are, '$' included
-        return _drawn(report, title)
+        return _drawn(report, printable(title))
 
 
 def _rounds_shown(report: SelectionReport) -> str:
     """How many rounds the picture shows, and that a resumed run's earlier ones are not in it."""
     if not report.rounds:
         return ("resumed from a finished checkpoint: no round ran in this run" if report.samples
-                else "0 rounds")
+                else _count(0, "round"))
     if report.rounds[0] > 1:
         return (f"rounds {report.rounds[0]}-{report.rounds[-1]} (resumed from a checkpoint: "
                 "stage 1 and the rounds before ran earlier)")
-    return f"{len(report.rounds)} rounds"
+    return _count(len(report.rounds), "round")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def _drawn(report: SelectionReport, title: str) -> bytes:
@@ -159,7 +166,8 @@ def _drawn(report: SelectionReport, title: str) -> bytes:
 
     figure = new_figure(8.0, 7.5)
     top, middle, bottom = figure.subplots(3, 1, height_ratios=[1.0, 0.8, 1.1])
-    figure.suptitle(f"{title}: {report.samples} samples, {_rounds_shown(report)}", fontsize=11)
+    figure.suptitle(f"{title}: {_count(report.samples, 'sample')}, {_rounds_shown(report)}",
+                    fontsize=11)
 
     top.plot(report.selected, report.running_ratio, "o-", color="#1565c0", markersize=3,
              label="selection so far")
@@ -191,7 +199,7 @@ def _drawn(report: SelectionReport, title: str) -> bytes:
                 color="#9e9e9e", label="pool")
     bottom.barh([i + 0.2 for i in y], [100 * s for s in report.selection_share], height=0.4,
                 color="#1565c0", label="selection")
-    bottom.set_yticks(y, report.sources, fontsize=8)
+    bottom.set_yticks(y, [printable(label) for label in report.sources], fontsize=8)
     bottom.invert_yaxis()
     bottom.set_title("source mix: selection against pool", fontsize=9)
     bottom.set_xlabel("share of samples (%)")
@@ -207,7 +215,7 @@ def write_selection_report(path: atomic.Destination, result: SelectionResult,
     column=column)``). Atomic, like every zipcore output. Needs matplotlib
     (``pip install 'zipcore[plot]'``).
     """
-    require_matplotlib("the selection report")
+    check_picture("the selection report", path)
     summary = selection_report(result, samples, column=column, sources=sources,
                                threads=threads)
     atomic.write_file(path, report_png(summary, title=title))

@@ -8,7 +8,7 @@ from typing import Any, Union
 import numpy as np
 
 from ...io import atomic
-from ..plotting import FLAG_COLORS, new_figure, plain_text, png_bytes
+from ..plotting import FLAG_COLORS, check_picture, new_figure, plain_text, png_bytes
 from .flags import MonitorResult
 
 
@@ -72,4 +72,5 @@ def _plot_quality(ax: Any, result: MonitorResult, x: np.ndarray, names: list[str
 
 def write_plot(path: Union[atomic.Output, atomic.PathLike], result: MonitorResult) -> None:
     """Writes :func:`plot_bytes` to ``path`` atomically."""
+    check_picture("the monitor picture", path)
     atomic.write_file(path, plot_bytes(result))

@@ -61,12 +61,18 @@ def read_versions(csv_path: PathLike) -> list[VersionSpec]:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise utf8_error(csv_path, exc.start, exc) from None
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), strict=True)
+    rows: list[tuple[int, list[str]]] = []  # (the line a row starts on, its cells)
+    start = 1
     try:
-        rows = [(number, row) for number, row in enumerate(reader, start=1)
-                if any(cell.strip() for cell in row)]
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                rows.append((start, row))
+            start = reader.line_num + 1  # a quoted cell may hold line breaks
     except csv.Error as exc:  # a field over the csv module's limit, an unclosed quote
-        raise ZipcoreError(f"{csv_path}:{reader.line_num}: not a CSV row: {exc}") from None
+        quoting = "quote" in str(exc) or "end of data" in str(exc)
+        hint = " (a cell that starts with a quote must end with one)" if quoting else ""
+        raise ZipcoreError(f"{csv_path}:{start}: not a CSV row: {exc}{hint}") from None
     if not rows:
         raise ZipcoreError(f"{csv_path}: empty; expected a header row version,path[,loss]"
                            "[,quality] and one row per version")
@@ -82,6 +88,9 @@ def read_versions(csv_path: PathLike) -> list[VersionSpec]:
             raise ZipcoreError(f"{where}: version and path must not be empty")
         if "\0" in path:
             raise ZipcoreError(f"{where}: the path holds a NUL character")
+        if "://" in path:  # Path would read s3://b/x as the local s3:/b/x
+            raise ZipcoreError(f"{where}: {path}: a versions CSV names local files (relative "
+                               "to the CSV's folder), not URLs: copy the version here first")
         if any(spec.version == version for spec in specs):
             raise ZipcoreError(f"{where}: version {version!r} appears twice")
         specs.append(VersionSpec(version, csv_path.parent / path,
