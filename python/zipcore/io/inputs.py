@@ -47,8 +47,6 @@ from .._core import ZipcoreError
 from .compressed import strip_compression
 
 STDIN = "-"
-DATA_SUFFIXES = (".json", ".jsonl", ".parquet")
-"""Data files a folder contributes (JSON and JSONL also with .gz or .zst)."""
 FSSPEC_INSTALL = "pip install 'zipcore[remote]' (and the file system's package, e.g. s3fs)"
 
 

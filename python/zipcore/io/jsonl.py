@@ -51,19 +51,14 @@ def fast_record(body: bytes) -> Optional[dict[str, Any]]:
     return value if type(value) is dict else None
 
 
-def jsonl_spans(lines: Iterable[bytes], path: str, offset: int = 0, number: int = 1
-                ) -> Iterator[Span]:
-    """The objects of ``lines`` (each ending in ``\\n`` but maybe the last), with byte spans.
+def jsonl_texts(lines: Iterable[bytes], path: str, offset: int = 0, number: int = 1
+                ) -> Iterator[SpanText]:
+    """The objects of ``lines`` (each ending in ``\\n`` but maybe the last), with byte spans
+    and source texts (see :data:`SpanText`).
 
     ``offset`` and ``number`` are the first line's byte offset and number in the file: a part
     of a file is read as the file's lines there (a byte order mark is skipped at offset 0
     only). Errors name ``path`` and the line's number."""
-    return spans_only(jsonl_texts(lines, path, offset, number))
-
-
-def jsonl_texts(lines: Iterable[bytes], path: str, offset: int = 0, number: int = 1
-                ) -> Iterator[SpanText]:
-    """As :func:`jsonl_spans`, each record also with its source text (see :data:`SpanText`)."""
     first = offset == 0
     for line in lines:
         size = len(line)

@@ -32,7 +32,6 @@ PathLike = Union[str, "os.PathLike[str]"]
 KINDS = ("json", "jsonl", "parquet")
 """What ``--output-format`` takes."""
 _NAMED = {".json": "json", ".jsonl": "jsonl", ".parquet": "parquet"}
-_JSON_KINDS = ("json", "jsonl")
 
 
 @dataclass(frozen=True)
