@@ -4,7 +4,7 @@ Parsed over 1 MiB chunks (``json.JSONDecoder.raw_decode`` over a sliding window)
 ``json.load`` of the whole file; a record cut by the window's end is parsed again once the
 window has grown. Each record comes with the byte span of its source text (see
 :mod:`zipcore.io.jsonfile`). A file that is one object wrapping its records is refused, naming
-its list fields, unless ``records_key`` names the list (:func:`not_records`).
+its list fields, unless ``records_key`` names the list (:func:`not_records_error`).
 """
 
 from __future__ import annotations
@@ -202,7 +202,12 @@ def _quoted(names: list[str]) -> str:
     return ", ".join(repr(name) for name in names) or "none"
 
 
-def _parsed(path: PathLike, records_key: Optional[str], texts: bool) -> Iterator[SpanText]:
+def iter_list_texts(path: PathLike, records_key: Optional[str] = None, texts: bool = True
+                    ) -> Iterator[SpanText]:
+    """The objects of a JSON list file, or of the list under ``records_key`` in a file whose
+    top level is one JSON object (the object's other values are parsed and dropped), one at a
+    time, each with the byte span of its source text and (``texts``) that text. Holds about
+    1 MiB of text (more for a larger record)."""
     with Reader(path) as reader:
         parser = _Parser(reader, texts)
         yield from parser.records() if records_key is None else parser.members(records_key)
@@ -210,25 +215,8 @@ def _parsed(path: PathLike, records_key: Optional[str], texts: bool) -> Iterator
 
 def iter_json_list(path: PathLike) -> Iterator[Span]:
     """The objects of a JSON list file (``.gz`` read through gzip), one at a time, each with
-    the byte span of its source text. Holds about 1 MiB of text (more for a larger record)."""
-    return spans_only(_parsed(path, None, texts=False))
-
-
-def iter_json_list_texts(path: PathLike) -> Iterator[SpanText]:
-    """As :func:`iter_json_list`, each record also with its source text."""
-    return _parsed(path, None, texts=True)
-
-
-def iter_keyed_list(path: PathLike, records_key: str) -> Iterator[Span]:
-    """The objects of the list under ``records_key`` in a file whose top level is one JSON
-    object, each with the byte span of its source text; the object's other values are parsed
-    and dropped."""
-    return spans_only(_parsed(path, records_key, texts=False))
-
-
-def iter_keyed_list_texts(path: PathLike, records_key: str) -> Iterator[SpanText]:
-    """As :func:`iter_keyed_list`, each record also with its source text."""
-    return _parsed(path, records_key, texts=True)
+    the byte span of its source text (:func:`iter_list_texts`)."""
+    return spans_only(iter_list_texts(path, texts=False))
 
 
 def one_object_error(path: PathLike) -> ZipcoreError:

@@ -26,7 +26,7 @@ from .._core import ZipcoreError
 from .compressed import strip_compression
 from .jsonfile import BOM, PathLike, Reader, Span, SpanText, spans_only
 from .jsonl import iter_jsonl_texts
-from .jsonlist import iter_json_list_texts, iter_keyed_list_texts, not_records_error
+from .jsonlist import iter_list_texts, not_records_error
 
 _PARQUET_MAGIC = b"PAR1"
 
@@ -48,11 +48,8 @@ def iter_record_texts(path: PathLike, kind: str, records_key: Optional[str] = No
                       ) -> Iterator[SpanText]:
     """As :func:`iter_records`, each record also with its source text (see
     :data:`~zipcore.io.jsonfile.SpanText`)."""
-    if records_key is not None:
-        yield from iter_keyed_list_texts(path, records_key)
-        return
-    if kind == "json":
-        yield from iter_json_list_texts(path)
+    if records_key is not None or kind == "json":
+        yield from iter_list_texts(path, records_key)
         return
     lines = iter_jsonl_texts(path)
     first = next(lines, None)
