@@ -87,15 +87,10 @@ class Reader:
             raise self._bad_file(exc) from None
 
     def lines(self) -> Iterator[bytes]:
-        iterator = iter(self.handle)
-        while True:
-            try:
-                line = next(iterator)
-            except StopIteration:
-                return
-            except self._errors as exc:
-                raise self._bad_file(exc) from None
-            yield line
+        try:
+            yield from self.handle
+        except self._errors as exc:
+            raise self._bad_file(exc) from None
 
 
 class TextChunks:
