@@ -2,9 +2,9 @@
 (which also read Parquet row groups: :func:`run_in_order`, :mod:`zipcore.io.parquet`).
 
 :func:`encode_records` is the serial reader: records in file order through one
-:class:`~zipcore.io.encoder.PoolEncoder`. :func:`read_jsonl` reads a JSONL file (plain or
-compressed) the same way, but cuts it at newlines into parts of about :data:`PART_BYTES` that
-``threads`` spawned worker processes parse and encode at once (a worker reads a plain file's
+:class:`~zipcore.io.encoder.PoolEncoder`. :func:`read_jsonl_files` reads JSONL files (plain
+or compressed) the same way, but cuts each at newlines into parts of about :data:`PART_BYTES`
+that ``threads`` spawned worker processes parse and encode at once (a worker reads a plain file's
 part itself; a compressed file is decompressed here). The parts' samples and spans are joined
 in file order. The result is the serial reader's, byte for byte:
 
@@ -98,22 +98,11 @@ def encode_records(path: str, kind: str, records_key: Optional[str] = None, *,
                           encoder.records, encoder.format, encoder.pair_codes)
 
 
-def read_jsonl(path: str, *, format: str = "auto", text_field: str = "text",
-               template: Optional[str] = None, pairs: Optional[bool] = None,
-               threads: Optional[int] = None) -> EncodedRecords:
-    """A JSONL file's records as a pool, read by ``threads`` worker processes (None: every
-    core this process may use; 1: serially, in this process). The result, errors included,
-    is :func:`encode_records`'s whatever ``threads`` is (see the module docstring)."""
-    options: dict[str, Any] = dict(format=format, text_field=text_field, template=template,
-                                   pairs=pairs)
-    read = read_jsonl_files([path], threads=threads, **options)
-    return read[0] if read is not None else encode_records(path, "jsonl", **options)
-
-
 def read_jsonl_files(paths: Sequence[str], *, format: str = "auto", text_field: str = "text",
                      template: Optional[str] = None, pairs: Optional[bool] = None,
                      threads: Optional[int] = None) -> Optional[list[EncodedRecords]]:
-    """JSONL files read at once by ``threads`` worker processes, as
+    """JSONL files read at once by ``threads`` worker processes (None: every core this process
+    may use), as
     :func:`zipcore.io.readers.read_pools` reads them one after the other: each file's records
     as a pool, every file with the format and pair layout the first file's first record gives.
     Shards smaller than a part are one task each, so many small files keep the workers busy too.

@@ -52,7 +52,7 @@ from .jsonl import iter_jsonl
 from .jsonlist import iter_json_list
 from .jsonstream import iter_records, sniff
 from .parquet import NO_PARTITIONS, ParquetRead, Partitions
-from .parallel import EncodedRecords, encode_records, read_jsonl, read_jsonl_files
+from .parallel import EncodedRecords, encode_records, read_jsonl_files
 from .outputs import OutputFormat, check_output, json_chunks, output_format
 from ..pool import Pool
 from ..params import flag
@@ -246,10 +246,9 @@ def read_pool(path: PathLike, *, format: str = "auto", text_field: Optional[str]
             path, format, text_field, template, pairs, partitions), stamp, partitions)
     options: dict[str, Any] = dict(format=format, text_field=text_field, template=template,
                                    pairs=pairs)
-    if kind == "jsonl" and records_key is None:
-        read = read_jsonl(path, threads=threads, **options)
-    else:
-        read = encode_records(path, kind, records_key, **options)
+    jsonl = (read_jsonl_files([path], threads=threads, **options)
+             if kind == "jsonl" and records_key is None else None)
+    read = jsonl[0] if jsonl else encode_records(path, kind, records_key, **options)
     if records_key is not None:
         kind = "json"  # the selection is written as a JSON list
     return _json_file(path, kind, read, stamp, records_key)
@@ -406,12 +405,9 @@ def read_pools(paths: Sequence[PathLike], *, format: str = "auto",
         from .parquet import check_same_columns
 
         check_same_columns(parquet, parts)
-    files = (_jsonl_files(names, kinds, format=format, text_field=text_field, column=column,
-                          template=template, pairs=pairs, records_key=records_key,
-                          threads=threads)
-             or _parquet_files(names, parquet, parts, format=format, text_field=text_field,
-                               column=column, template=template, pairs=pairs,
-                               threads=threads))  # all of them at once, or none
+    files = _read_at_once(names, kinds, parts, format=format, text_field=text_field,
+                          column=column, template=template, pairs=pairs,
+                          records_key=records_key, threads=threads)  # all of them, or none
     for i, name in enumerate([] if files else names):  # one by one
         try:
             files.append(read_pool(name, format=format, text_field=text_field, column=column,
@@ -435,47 +431,32 @@ def read_pools(paths: Sequence[PathLike], *, format: str = "auto",
     return PoolFiles(files, pool, groups, starts)
 
 
-def _jsonl_files(names: list[str], kinds: list[str], *, format: str,
-                 text_field: Optional[str], column: Optional[str], template: Optional[str],
-                 pairs: Optional[bool], records_key: Optional[str], threads: Optional[int]
-                 ) -> list[PoolFile]:
-    """Several JSONL files read at once by worker processes (:func:`read_jsonl_files`), so
-    that many shards smaller than a part still keep every core busy; [] where they are read
-    one by one instead (other kinds, one file, preference pairs, an error: the serial reader
-    then names the first)."""
-    if len(names) < 2 or records_key is not None or any(kind != "jsonl" for kind in kinds):
+def _read_at_once(names: list[str], kinds: list[str], partitions: list[Partitions], *,
+                  format: str, text_field: Optional[str], column: Optional[str],
+                  template: Optional[str], pairs: Optional[bool], records_key: Optional[str],
+                  threads: Optional[int]) -> list[PoolFile]:
+    """Several JSONL files, or several Parquet files (the caller refused a mix), read at once
+    by worker processes (:func:`read_jsonl_files`,
+    :func:`~zipcore.io.parquet.read_parquet_files`), so that many shards smaller than a part
+    still keep every core busy; [] where they are read one by one instead (JSON lists, a
+    ``records_key``, one file, preference pairs, an error: the serial reader then names the
+    first)."""
+    if len(names) < 2 or "json" in kinds or records_key is not None:
         return []
     format, text_field = resolve_format(format, text_field=text_field, column=column,
                                         template=template)
     stamps = [_stamp(name) for name in names]
-    reads = read_jsonl_files(names, format=format, text_field=text_field, template=template,
+    if kinds[0] == "parquet":
+        from .parquet import read_parquet_files
+
+        reads = read_parquet_files(names, format, text_field, template, pairs, partitions,
+                                   threads)
+        return [_parquet_file(name, read, stamp, part) for name, read, stamp, part
+                in zip(names, reads or [], stamps, partitions)]
+    jsonl = read_jsonl_files(names, format=format, text_field=text_field, template=template,
                              pairs=pairs, threads=threads)
-    if reads is None:
-        return []
     return [_json_file(name, "jsonl", read, stamp)
-            for name, read, stamp in zip(names, reads, stamps)]
-
-
-def _parquet_files(names: list[str], parquet: list[str], partitions: list[Partitions], *,
-                   format: str, text_field: Optional[str], column: Optional[str],
-                   template: Optional[str], pairs: Optional[bool], threads: Optional[int]
-                   ) -> list[PoolFile]:
-    """Several Parquet files read at once by worker processes
-    (:func:`~zipcore.io.parquet.read_parquet_files`); [] where they are read one by one
-    instead (other kinds, one file, preference pairs, an error: the serial reader then names
-    the first)."""
-    if len(names) < 2 or len(parquet) < len(names):
-        return []
-    from .parquet import read_parquet_files
-
-    format, text_field = resolve_format(format, text_field=text_field, column=column,
-                                        template=template)
-    stamps = [_stamp(name) for name in names]
-    reads = read_parquet_files(names, format, text_field, template, pairs, partitions, threads)
-    if reads is None:
-        return []
-    return [_parquet_file(name, read, stamp, part)
-            for name, read, stamp, part in zip(names, reads, stamps, partitions)]
+            for name, read, stamp in zip(names, jsonl or [], stamps)]
 
 
 def _pair_ids(path: str, records_key: Optional[str]) -> Iterator[Any]:
