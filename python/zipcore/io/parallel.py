@@ -71,7 +71,8 @@ class EncodedRecords(NamedTuple):
 
     pool: Pool
     groups: Optional[np.ndarray]  # with preference pairs: sample i is records groups[i]:[i+1]
-    spans: np.ndarray  # (records, 2) int64: each record's byte span in the decompressed text
+    spans: Optional[np.ndarray]  # (records, 2) int64: each record's byte span in the
+    # decompressed text (None for Parquet)
     records: int
     format: str  # the format used (``auto`` resolved)
     pair_codes: Optional[np.ndarray] = None  # with pairs: PoolEncoder.pair_codes

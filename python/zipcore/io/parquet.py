@@ -36,7 +36,7 @@ from .encoder import PoolEncoder
 from .formats import PairCutAtEnd, RecordError, UnpartneredAtEnd, detect_format
 from .templates import template_fields
 from .._pool import arrow_buffers, require_pyarrow
-from ..pool import Pool, PoolBuilder
+from ..pool import PoolBuilder
 
 BATCH_ROWS = 8192
 """Rows per batch when rows become Python objects (templates, records)."""
@@ -144,10 +144,6 @@ def _text_column(pa: Any, path: str, schema: Any, name: str) -> None:
                            "column, or use a template")
 
 
-ParquetRead = tuple[Pool, Optional[np.ndarray], int, str, Optional[np.ndarray]]
-"""A file's pool, pair groups, records, format and pair codes (see read_pool)."""
-
-
 @dataclass(frozen=True)
 class _Plan:
     """How a file's rows become samples: ``text``, the text column (None: rows as records or
@@ -203,7 +199,7 @@ def _add_rows(pa: Any, parquet: Any, plan: _Plan, partitions: Partitions,
 
 
 def read_parquet(path: str, format: str, text_field: str, template: Optional[str],
-                 pairs: Optional[bool], partitions: Partitions) -> ParquetRead:
+                 pairs: Optional[bool], partitions: Partitions) -> parallel.EncodedRecords:
     """A Parquet file's rows as a pool, serially; errors name the file and the row."""
     pa, pq = _require_parquet()
     parquet = _open_parquet(pa, pq, path)
@@ -219,14 +215,14 @@ def read_parquet(path: str, format: str, text_field: str, template: Optional[str
         raise kind(f"{path}: row {exc.index} {exc.problem}") from None
     except pa.ArrowException as exc:
         raise ZipcoreError(f"{path}: cannot read Parquet after row {row} ({exc})") from None
-    return (pool, groups, encoder.records, "text" if plan.text else encoder.format,
-            encoder.pair_codes)
+    return parallel.EncodedRecords(pool, groups, None, encoder.records,
+                                   "text" if plan.text else encoder.format, encoder.pair_codes)
 
 
 def read_parquet_files(paths: Sequence[str], format: str, text_field: str,
                        template: Optional[str], pairs: Optional[bool],
                        partitions: Sequence[Partitions], threads: Optional[int]
-                       ) -> Optional[list[ParquetRead]]:
+                       ) -> Optional[list[parallel.EncodedRecords]]:
     """Parquet files read at once by worker processes, a row group a task (the machinery
     of :func:`zipcore.io.parallel.run_in_order`): what :func:`read_parquet` gives for each,
     every file in the format the first file's first row gives (as ``read_pools`` reads them).
@@ -282,7 +278,7 @@ def read_parquet_files(paths: Sequence[str], format: str, text_field: str,
         log.debug("reading %s serially: %s", paths[0], exc)
         return None
     name = "template" if template is not None else format
-    return [(pool, None, len(pool), name, None)
+    return [parallel.EncodedRecords(pool, None, None, len(pool), name)
             for pool in (builder.finish() for builder in builders)]
 
 

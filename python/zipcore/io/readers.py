@@ -51,7 +51,7 @@ from .jsonfile import locate
 from .jsonl import iter_jsonl
 from .jsonlist import iter_json_list
 from .jsonstream import iter_records, sniff
-from .parquet import NO_PARTITIONS, ParquetRead, Partitions
+from .parquet import NO_PARTITIONS, Partitions
 from .parallel import EncodedRecords, encode_records, read_jsonl_files
 from .outputs import OutputFormat, check_output, json_chunks, output_format
 from ..pool import Pool
@@ -242,8 +242,9 @@ def read_pool(path: PathLike, *, format: str = "auto", text_field: Optional[str]
 
         reads = read_parquet_files([path], format, text_field, template, pairs, [partitions],
                                    threads)
-        return _parquet_file(path, reads[0] if reads else read_parquet(
-            path, format, text_field, template, pairs, partitions), stamp, partitions)
+        read = reads[0] if reads else read_parquet(path, format, text_field, template, pairs,
+                                                   partitions)
+        return _pool_file(path, kind, read, stamp, partitions=partitions)
     options: dict[str, Any] = dict(format=format, text_field=text_field, template=template,
                                    pairs=pairs)
     jsonl = (read_jsonl_files([path], threads=threads, **options)
@@ -251,15 +252,7 @@ def read_pool(path: PathLike, *, format: str = "auto", text_field: Optional[str]
     read = jsonl[0] if jsonl else encode_records(path, kind, records_key, **options)
     if records_key is not None:
         kind = "json"  # the selection is written as a JSON list
-    return _json_file(path, kind, read, stamp, records_key)
-
-
-def _parquet_file(path: str, read: ParquetRead, stamp: tuple[int, int],
-                  partitions: Partitions) -> PoolFile:
-    """A Parquet file as its rows were read (serially or by the workers)."""
-    pool, groups, records, name, codes = read
-    return PoolFile(path, "parquet", name, pool, records, None, groups, None, stamp,
-                    pair_codes=codes, partitions=partitions)
+    return _pool_file(path, kind, read, stamp, records_key)
 
 
 def _check_partitions(path: str, kind: str, partitions: Partitions) -> None:
@@ -268,11 +261,12 @@ def _check_partitions(path: str, kind: str, partitions: Partitions) -> None:
                          f"this file is {kind.upper()}")
 
 
-def _json_file(path: str, kind: str, read: EncodedRecords, stamp: tuple[int, int],
-               records_key: Optional[str] = None) -> PoolFile:
-    """A JSON list or JSONL file as its records were read (serially or by the workers)."""
+def _pool_file(path: str, kind: str, read: EncodedRecords, stamp: tuple[int, int],
+               records_key: Optional[str] = None, partitions: Partitions = NO_PARTITIONS
+               ) -> PoolFile:
+    """A file as its records were read (serially or by the workers)."""
     return PoolFile(path, kind, read.format, read.pool, read.records, read.spans, read.groups,
-                    compression_of(path), stamp, records_key, read.pair_codes)
+                    compression_of(path), stamp, records_key, read.pair_codes, partitions)
 
 
 @dataclass
@@ -451,11 +445,11 @@ def _read_at_once(names: list[str], kinds: list[str], partitions: list[Partition
 
         reads = read_parquet_files(names, format, text_field, template, pairs, partitions,
                                    threads)
-        return [_parquet_file(name, read, stamp, part) for name, read, stamp, part
-                in zip(names, reads or [], stamps, partitions)]
+        return [_pool_file(name, "parquet", read, stamp, partitions=part) for name, read, stamp,
+                part in zip(names, reads or [], stamps, partitions)]
     jsonl = read_jsonl_files(names, format=format, text_field=text_field, template=template,
                              pairs=pairs, threads=threads)
-    return [_json_file(name, "jsonl", read, stamp)
+    return [_pool_file(name, "jsonl", read, stamp)
             for name, read, stamp in zip(names, jsonl or [], stamps)]
 
 
