@@ -226,18 +226,23 @@ class PoolEncoder:
         return None if self._codes is None else np.frombuffer(self._codes, dtype=np.int64)
 
     def _check_pairs_are_together(self) -> None:
-        codes = np.frombuffer(self._codes, dtype=np.int64)
-        if len(codes) < 2:
-            return
-        order = np.argsort(codes, kind="stable")
-        same = codes[order[1:]] == codes[order[:-1]]
-        if same.any():
-            # The repeat that comes first in the file: the smallest later group among repeats.
-            later = order[1:][same]
-            first = order[:-1][same]
-            k = int(np.argmin(later))
-            again, before = int(later[k]), int(first[k])
+        repeat = first_repeat(np.frombuffer(self._codes, dtype=np.int64))
+        if repeat is not None:
+            again, before = repeat
             raise RecordError(self._groups[again],
                               f"has the pair_id of record {self._groups[before]}, with other "
                               "records in between: the members of a preference pair must be "
                               "next to each other")
+
+
+def first_repeat(codes: np.ndarray) -> Optional[tuple[int, int]]:
+    """The first position in ``codes`` whose code came before, and that earlier position; None
+    where every code differs."""
+    order = np.argsort(codes, kind="stable")
+    same = codes[order[1:]] == codes[order[:-1]]
+    if not same.any():
+        return None
+    # The repeat that comes first: the smallest later position among repeats.
+    later, earlier = order[1:][same], order[:-1][same]
+    k = int(np.argmin(later))
+    return int(later[k]), int(earlier[k])

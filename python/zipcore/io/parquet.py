@@ -347,12 +347,6 @@ def iter_parquet_rows(path: str, columns: Optional[list[str]] = None,
             for row in batch.to_pylist())
 
 
-def parquet_selection(path: str, rows: np.ndarray,
-                      partitions: Partitions = NO_PARTITIONS) -> memoryview:
-    """The rows at ``rows`` (in that order, every column) as a Parquet file's bytes."""
-    return parquet_bytes(parquet_take(path, rows, partitions))
-
-
 def parquet_bytes(table: Any) -> memoryview:
     """A table as a Parquet file's bytes."""
     pa, pq = _require_parquet()
@@ -361,7 +355,7 @@ def parquet_bytes(table: Any) -> memoryview:
     return memoryview(sink.getvalue())
 
 
-def parquet_take(path: str, rows: np.ndarray, partitions: Partitions = NO_PARTITIONS) -> Any:
+def parquet_take(path: str, rows: np.ndarray, partitions: Partitions) -> Any:
     """The rows at ``rows`` of the file (in that order, every column, partition columns
     last) as a pyarrow Table."""
     pa, pq = _require_parquet()
@@ -443,15 +437,14 @@ def _without_index_columns(table: Any, fields: set[str]) -> Any:
     return table.drop_columns(dropped).replace_schema_metadata(metadata)
 
 
-def check_same_columns(paths: list[str], partitions: Optional[list[Partitions]] = None) -> None:
+def check_same_columns(paths: list[str], partitions: list[Partitions]) -> None:
     """Refuses Parquet files whose columns differ (names, order, types; partition columns
     included), with one line naming the first file and one that differs from it, before any
     is read: their selected rows could not be written as one file. Not unified (null-filled)
     instead: a selection's rows stay exactly as they were, every column kept."""
     pa, pq = _require_parquet()
-    parts = partitions or [NO_PARTITIONS] * len(paths)
-    first = _schema(pa, paths[0], _open_parquet(pa, pq, paths[0]), parts[0])
-    for path, more in zip(paths[1:], parts[1:]):
+    first = _schema(pa, paths[0], _open_parquet(pa, pq, paths[0]), partitions[0])
+    for path, more in zip(paths[1:], partitions[1:]):
         schema = _schema(pa, path, _open_parquet(pa, pq, path), more)
         if not schema.equals(first, check_metadata=False):
             raise ZipcoreError(f"{paths[0]}, {path}: Parquet files with different columns "

@@ -45,6 +45,7 @@ import numpy as np
 from . import atomic
 from .._core import ZipcoreError
 from .._pool import checked_indices, require_pyarrow
+from .encoder import first_repeat
 from .formats import PairCutAtEnd, json_text, resolve_format
 from .compressed import compressed_chunks, compression_of, open_decompressed, skip
 from .jsonfile import locate
@@ -107,9 +108,9 @@ class PoolFile:
         rows = self.record_indices(samples)
         self._check_unchanged()
         if self.kind == "parquet":
-            from .parquet import parquet_selection
+            from .parquet import parquet_bytes, parquet_take
 
-            return [parquet_selection(self.path, rows, self.partitions)]
+            return [parquet_bytes(parquet_take(self.path, rows, self.partitions))]
         return compressed_chunks(json_chunks(self.raw_records(rows), out.kind), out.compression)
 
     def iter_records(self, columns: Optional[list[str]] = None) -> Iterator[Mapping[str, Any]]:
@@ -482,13 +483,10 @@ def _refuse_split_pair(first: str, then: str, records_key: Optional[str]) -> Non
 def _refuse_pair_ids_again(files: list[PoolFile]) -> None:
     """A pair id in two files, as one file holding both would refuse it."""
     codes = [np.empty(0, np.int64) if f.pair_codes is None else f.pair_codes for f in files]
-    every = np.concatenate(codes)
-    order = np.argsort(every, kind="stable")
-    same = every[order[1:]] == every[order[:-1]]  # within a file, ids are already unique
-    if not same.any():
+    repeat = first_repeat(np.concatenate(codes))  # within a file, ids are already unique
+    if repeat is None:
         return
-    k = int(np.argmin(order[1:][same]))
-    again, before = int(order[1:][same][k]), int(order[:-1][same][k])
+    again, before = repeat
     firsts = np.cumsum([0] + [len(c) for c in codes])
 
     def located(sample: int) -> tuple[PoolFile, int]:  # its file and first record there
