@@ -237,10 +237,8 @@ def remove_stale_temps(target: Path) -> None:
     for name in names:
         match = pattern.fullmatch(name)
         if match and not _process_alive(int(match.group(1))):
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(target.parent / name)
-            except OSError:
-                pass
 
 
 class _Staged:
@@ -276,10 +274,8 @@ class _Staged:
         if self.out.mode is not None:
             os.fchmod(fd, self.out.mode)
         if self.out.owner is not None:
-            try:
+            with contextlib.suppress(OSError):  # only root may give a file away; bits are kept
                 os.fchown(fd, *self.out.owner)
-            except OSError:  # only root may give a file away; the bits were kept anyway
-                pass
         return fd
 
     def commit(self) -> None:
@@ -376,16 +372,12 @@ def _write_stream(out: Output, data: Content) -> None:
 
 def _sync_directory(directory: Path) -> None:
     # Makes the rename itself durable; not every platform or file system allows it.
-    try:
+    with contextlib.suppress(OSError):
         fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def write_files(files: Iterable[Tuple[Destination, Content]]) -> None:

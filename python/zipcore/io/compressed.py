@@ -118,14 +118,10 @@ def compressed_chunks(chunks: Iterable[Union[bytes, memoryview]], compression: O
     if compression is None:
         yield from chunks
         return
-    if compression == "gzip":
-        compressor: Any = zlib.compressobj(6, zlib.DEFLATED, 31)
-        finish = compressor.flush
-    else:
-        compressor = _zstandard().ZstdCompressor(level=ZSTD_LEVEL).compressobj()
-        finish = compressor.flush
+    compressor: Any = (zlib.compressobj(6, zlib.DEFLATED, 31) if compression == "gzip"
+                       else _zstandard().ZstdCompressor(level=ZSTD_LEVEL).compressobj())
     for chunk in chunks:
         out = compressor.compress(chunk)
         if out:
             yield out
-    yield finish()
+    yield compressor.flush()
