@@ -188,26 +188,6 @@ def _remote(url: str) -> tuple[Any, list[str], str]:
                                    else [match]))), root
 
 
-def _is_url(argument: str) -> bool:
-    return "://" in argument
-
-
-class _Spool:
-    """The temporary folder that standard input and remote files are copied into."""
-
-    def __init__(self, stack: ExitStack) -> None:
-        self.stack = stack
-        self.folder: Optional[str] = None
-        self.count = 0
-
-    def path(self, name: str) -> str:
-        if self.folder is None:
-            self.folder = tempfile.mkdtemp(prefix="zipcore-inputs-")
-            self.stack.callback(shutil.rmtree, self.folder, ignore_errors=True)
-        self.count += 1  # keeps the name's suffixes: they say the kind and the compression
-        return os.path.join(self.folder, f"{self.count}-{os.path.basename(name)}")
-
-
 def expand(arguments: Sequence[str]) -> list[Input]:
     """The input files of ``arguments`` in order (see the module docstring). Local files are
     found, remote folders and globs listed; nothing is read or copied yet (:func:`localize`)."""
@@ -220,18 +200,15 @@ def expand(arguments: Sequence[str]) -> list[Input]:
             if any(item.name == STDIN for item in inputs):
                 raise ValueError("'-' (standard input) can be read only once")
             inputs.append(Input(STDIN, "", _copy_stdin))
-        elif argument.startswith("file://"):
-            local = argument[len("file://"):]
-            root = _root(local, os.path.isdir, os.path.exists)
-            inputs.extend(Input(path, path, root=root) for path in _local(local))
-        elif _is_url(argument):
+        elif "://" in argument and not argument.startswith("file://"):
             fs, paths, where = _remote(argument)
             root = fs.unstrip_protocol(_root(where, fs.isdir, fs.exists))
             inputs.extend(Input(fs.unstrip_protocol(path), "", partial(fs.get_file, path), root)
                           for path in paths)
-        else:
-            root = _root(argument, os.path.isdir, os.path.exists)
-            inputs.extend(Input(path, path, root=root) for path in _local(argument))
+        else:  # a local path; file://PATH is PATH
+            local = argument.removeprefix("file://")
+            root = _root(local, os.path.isdir, os.path.exists)
+            inputs.extend(Input(path, path, root=root) for path in _local(local))
         by.extend([argument] * (len(inputs) - len(by)))
     _refuse_twice(inputs, by)
     return inputs
@@ -246,11 +223,16 @@ def _copy_stdin(local: str) -> None:
 def localize(inputs: Sequence[Input], stack: ExitStack) -> list[Input]:
     """``inputs`` readable locally until ``stack`` closes: standard input and remote files
     copied now into one temporary folder, which closing ``stack`` removes."""
-    spool = _Spool(stack)
+    folder = None
     local = []
-    for item in inputs:
+    for number, item in enumerate(inputs, 1):
         if item.fetch is not None:
-            path = spool.path("stdin.jsonl" if item.name == STDIN else item.name)
+            if folder is None:
+                folder = tempfile.mkdtemp(prefix="zipcore-inputs-")
+                stack.callback(shutil.rmtree, folder, ignore_errors=True)
+            # Numbered, keeping the name's suffixes: they say the kind and the compression.
+            name = os.path.basename("stdin.jsonl" if item.name == STDIN else item.name)
+            path = os.path.join(folder, f"{number}-{name}")
             try:
                 item.fetch(path)
             except OSError as exc:
