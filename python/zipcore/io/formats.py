@@ -109,14 +109,6 @@ def _has_list(key: str) -> Callable[[Record], Optional[str]]:
     return _has_field_of_type(key, list, "an array")
 
 
-def _has_string(key: str) -> Callable[[Record], Optional[str]]:
-    return _has_field_of_type(key, str, "a string")
-
-
-def _no_check(record: Record) -> Optional[str]:
-    return None
-
-
 def _repr_bytes(record: Record) -> bytes:
     return repr(record).encode("utf-8")
 
@@ -145,9 +137,9 @@ def record_format(name: str, *, text_field: str = "text") -> RecordFormat:
     if name == "preference":
         return RecordFormat(name, _has("chosen", "rejected"), _repr_bytes, json_object_repr)
     if name == "record":
-        return RecordFormat(name, _no_check, _repr_bytes, json_object_repr)
+        return RecordFormat(name, lambda record: None, _repr_bytes, json_object_repr)
     if name == "text":
-        return RecordFormat(name, _has_string(text_field),
+        return RecordFormat(name, _has_field_of_type(text_field, str, "a string"),
                             lambda record: record[text_field].encode("utf-8"))
     raise ValueError(f"unknown format {name!r}; choose one of {', '.join(FORMATS)}")
 
