@@ -120,14 +120,9 @@ def _schema(pa: Any, path: str, parquet: Any, partitions: Partitions) -> Any:
     return _plus_partition_fields(pa, schema, partitions)
 
 
-def _require_parquet() -> tuple[Any, Any]:
-    pa = require_pyarrow()
+def _open_parquet(pa: Any, path: str) -> Any:
     import pyarrow.parquet as pq
 
-    return pa, pq
-
-
-def _open_parquet(pa: Any, pq: Any, path: str) -> Any:
     try:
         return pq.ParquetFile(path)
     except (pa.ArrowException, OSError) as exc:
@@ -201,8 +196,8 @@ def _add_rows(pa: Any, parquet: Any, plan: _Plan, partitions: Partitions,
 def read_parquet(path: str, format: str, text_field: str, template: Optional[str],
                  pairs: Optional[bool], partitions: Partitions) -> parallel.EncodedRecords:
     """A Parquet file's rows as a pool, serially; errors name the file and the row."""
-    pa, pq = _require_parquet()
-    parquet = _open_parquet(pa, pq, path)
+    pa = require_pyarrow()
+    parquet = _open_parquet(pa, path)
     plan = _plan(pa, path, parquet, format, text_field, template, pairs, partitions)
     encoder = _encoder(plan, format, template)
     row = 0
@@ -237,13 +232,13 @@ def read_parquet_files(paths: Sequence[str], format: str, text_field: str,
     workers = thread_count(threads)
     if workers < 2 or sum(os.path.getsize(path) for path in paths) < parallel.PARALLEL_BYTES:
         return None
-    pa, pq = _require_parquet()
+    pa = require_pyarrow()
     plans: list[_Plan] = []
     counts: list[int] = []
     first_format: Optional[str] = None
     try:
         for index, path in enumerate(paths):  # one file open at a time (a folder of thousands)
-            with _open_parquet(pa, pq, path) as file:
+            with _open_parquet(pa, path) as file:
                 plans.append(_plan(pa, path, file, format, text_field, template, pairs,
                                    partitions[index]))
                 counts.append(file.metadata.num_row_groups)
@@ -299,9 +294,9 @@ def encode_row_group(path: str, group: int, plan: _Plan, format: str,
                      ) -> Optional[tuple[np.ndarray, np.ndarray]]:
     """A worker's task: the samples of one row group (data, offsets from 0) read by the
     first file's plan and format, or None where the serial reader must decide (any error)."""
-    pa, pq = _require_parquet()
+    pa = require_pyarrow()
     try:
-        parquet = _open_parquet(pa, pq, path)
+        parquet = _open_parquet(pa, path)
         encoder = _encoder(plan, format, template)
         for _ in _add_rows(pa, parquet, plan, partitions, encoder, [group]):
             pass
@@ -333,8 +328,8 @@ def iter_parquet_rows(path: str, columns: Optional[list[str]] = None,
                       partitions: Partitions = NO_PARTITIONS) -> Iterator[dict[str, Any]]:
     """The rows of a Parquet file as dicts (partition columns last), a batch at a time;
     ``columns``: only those of them the file has (rows of no column are empty dicts)."""
-    pa, pq = _require_parquet()
-    parquet = _open_parquet(pa, pq, path)
+    pa = require_pyarrow()
+    parquet = _open_parquet(pa, path)
     _schema(pa, path, parquet, partitions)
     extra = {key: value for key, value in partitions.items()
              if columns is None or key in columns}
@@ -349,7 +344,9 @@ def iter_parquet_rows(path: str, columns: Optional[list[str]] = None,
 
 def parquet_bytes(table: Any) -> memoryview:
     """A table as a Parquet file's bytes."""
-    pa, pq = _require_parquet()
+    pa = require_pyarrow()
+    import pyarrow.parquet as pq
+
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink)
     return memoryview(sink.getvalue())
@@ -358,8 +355,8 @@ def parquet_bytes(table: Any) -> memoryview:
 def parquet_take(path: str, rows: np.ndarray, partitions: Partitions) -> Any:
     """The rows at ``rows`` of the file (in that order, every column, partition columns
     last) as a pyarrow Table."""
-    pa, pq = _require_parquet()
-    parquet = _open_parquet(pa, pq, path)
+    pa = require_pyarrow()
+    parquet = _open_parquet(pa, path)
     schema = _schema(pa, path, parquet, partitions)
     order = np.argsort(rows, kind="stable")
     wanted = rows[order]
@@ -442,10 +439,10 @@ def check_same_columns(paths: list[str], partitions: list[Partitions]) -> None:
     included), with one line naming the first file and one that differs from it, before any
     is read: their selected rows could not be written as one file. Not unified (null-filled)
     instead: a selection's rows stay exactly as they were, every column kept."""
-    pa, pq = _require_parquet()
-    first = _schema(pa, paths[0], _open_parquet(pa, pq, paths[0]), partitions[0])
+    pa = require_pyarrow()
+    first = _schema(pa, paths[0], _open_parquet(pa, paths[0]), partitions[0])
     for path, more in zip(paths[1:], partitions[1:]):
-        schema = _schema(pa, path, _open_parquet(pa, pq, path), more)
+        schema = _schema(pa, path, _open_parquet(pa, path), more)
         if not schema.equals(first, check_metadata=False):
             raise ZipcoreError(f"{paths[0]}, {path}: Parquet files with different columns "
                                f"({_difference(first, schema, paths[0], path)}) cannot be one "
