@@ -146,12 +146,6 @@ def _new_file(given: str) -> Path:
     return Path(os.path.realpath(folder)) / os.path.basename(name)
 
 
-def _check_path(label: str, value: object) -> None:
-    """TypeError for what is no path at all (``checkpoint=3``), naming the argument."""
-    if not isinstance(value, (str, bytes, os.PathLike)):
-        raise TypeError(f"{label} takes a file path, not {type(value).__name__}")
-
-
 def plan(outputs: Mapping[str, Optional[PathLike]],
          inputs: Mapping[str, Optional[PathLike]] = {},
          *, regular_only: Sequence[str] = ()) -> dict[str, Output]:
@@ -166,8 +160,9 @@ def plan(outputs: Mapping[str, Optional[PathLike]],
     files.
     """
     given = {label: path for label, path in outputs.items() if path is not None}
-    for label, value in given.items():
-        _check_path(label, value)
+    for label, value in given.items():  # what is no path at all (checkpoint=3)
+        if not isinstance(value, (str, bytes, os.PathLike)):
+            raise TypeError(f"{label} takes a file path, not {type(value).__name__}")
     planned = {label: output(path, regular_only=label in regular_only)
                for label, path in given.items()}
     seen: dict[tuple[Any, ...], tuple[str, str]] = {}

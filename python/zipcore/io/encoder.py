@@ -164,8 +164,6 @@ class PoolEncoder:
 
     def add_samples(self, data: Any, offsets: np.ndarray) -> None:
         """Adds many single-record samples at once (no pairs): ``data[offsets[i]:offsets[i+1]]``."""
-        if self.pairs:
-            raise ValueError("add_samples cannot group preference pairs")
         self.pairs = False
         self._builder.append_many(data, offsets)
         self.records += len(offsets) - 1

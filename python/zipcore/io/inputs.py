@@ -47,7 +47,6 @@ from .._core import ZipcoreError
 from .compressed import strip_compression
 
 STDIN = "-"
-FSSPEC_INSTALL = "pip install 'zipcore[remote]' (and the file system's package, e.g. s3fs)"
 
 
 @dataclass(frozen=True)
@@ -152,18 +151,14 @@ def _local(argument: str) -> list[str]:
                               (_local_folder(match) if os.path.isdir(match) else [match])))
 
 
-def require_fsspec(url: str) -> Any:
-    try:
-        import fsspec
-    except ImportError:
-        raise ImportError(f"{url}: reading URLs needs fsspec: {FSSPEC_INSTALL}") from None
-    return fsspec
-
-
 def _remote(url: str) -> tuple[Any, list[str], str]:
     """The file system of ``url``, the paths in it that ``url`` names, and ``url`` as a path
     of that file system."""
-    fsspec = require_fsspec(url)
+    try:
+        import fsspec
+    except ImportError:
+        raise ImportError(f"{url}: reading URLs needs fsspec: pip install 'zipcore[remote]' "
+                          "(and the file system's package, e.g. s3fs)") from None
     try:
         fs, root = fsspec.core.url_to_fs(url)
     except (ImportError, ValueError) as exc:  # no such protocol, its package missing

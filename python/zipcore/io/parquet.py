@@ -71,16 +71,12 @@ def hive_partitions(name: str) -> dict[str, Optional[str]]:
     return found
 
 
-def _folder_keys(path: str) -> list[str]:
-    try:
-        return list(hive_partitions(path))
-    except ValueError:
-        return []
-
-
 def _partition_hint(path: str, name: str, partitions: Partitions) -> str:
     """Where ``name`` is a ``name=value`` folder above the file: how to read it as a column."""
-    if name not in _folder_keys(path):
+    try:
+        if name not in hive_partitions(path):
+            return ""
+    except ValueError:  # a key with two values: no hint
         return ""
     if partitions:  # read, but from a folder below this key's: the key's folder is above it
         return (f" ({name}=... is a folder above the one named: name the dataset's root folder "
