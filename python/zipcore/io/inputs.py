@@ -129,31 +129,25 @@ def _literal_folders(pattern: str) -> str:
     return "/".join(parts[:literal])
 
 
-def _root(argument: str, isdir: Callable[[str], bool], exists: Callable[[str], bool]) -> str:
-    """:attr:`Input.root` of the files an argument names."""
-    if isdir(argument):
-        return argument
-    if exists(argument) or not glob.has_magic(argument):
-        return os.path.dirname(argument)
-    return _literal_folders(argument)
-
-
-def _local(argument: str) -> list[str]:
+def _local(argument: str) -> tuple[list[str], str]:
+    """The files a local argument names, and their :attr:`Input.root`."""
     if os.path.isdir(argument):
-        return _local_folder(argument)
+        return _local_folder(argument), argument
     if os.path.exists(argument) or not glob.has_magic(argument):
-        return [argument]  # a missing file fails when it is read, naming itself
+        # A missing file fails when it is read, naming itself.
+        return [argument], os.path.dirname(argument)
     matches = sorted(m for m in glob.glob(argument, recursive=True) if not _skipped(m, argument))
     if not matches:
         raise ValueError(f"{argument}: no file matches this pattern")
     # dict.fromkeys: 'ds/**' matches a folder and the files in it, which are one file each.
-    return list(dict.fromkeys(path for match in matches for path in
-                              (_local_folder(match) if os.path.isdir(match) else [match])))
+    found = dict.fromkeys(path for match in matches for path in
+                          (_local_folder(match) if os.path.isdir(match) else [match]))
+    return list(found), _literal_folders(argument)
 
 
 def _remote(url: str) -> tuple[Any, list[str], str]:
-    """The file system of ``url``, the paths in it that ``url`` names, and ``url`` as a path
-    of that file system."""
+    """The file system of ``url``, the paths in it that ``url`` names, and their
+    :attr:`Input.root` as a path of that file system."""
     try:
         import fsspec
     except ImportError:
@@ -174,13 +168,13 @@ def _remote(url: str) -> tuple[Any, list[str], str]:
     if fs.exists(root) or not glob.has_magic(root):
         if not fs.exists(root):
             raise FileNotFoundError(2, "No such file or directory", url)
-        return fs, [root], root
+        return fs, [root], os.path.dirname(root)
     matches = sorted(m for m in fs.glob(root) if not _skipped(m, root))
     if not matches:
         raise ValueError(f"{url}: no file matches this pattern")
     return fs, list(dict.fromkeys(path for match in matches for path in
                                   (_remote(fs.unstrip_protocol(match))[1] if fs.isdir(match)
-                                   else [match]))), root
+                                   else [match]))), _literal_folders(root)
 
 
 def expand(arguments: Sequence[str]) -> list[Input]:
@@ -196,14 +190,12 @@ def expand(arguments: Sequence[str]) -> list[Input]:
                 raise ValueError("'-' (standard input) can be read only once")
             inputs.append(Input(STDIN, "", _copy_stdin))
         elif "://" in argument and not argument.startswith("file://"):
-            fs, paths, where = _remote(argument)
-            root = fs.unstrip_protocol(_root(where, fs.isdir, fs.exists))
-            inputs.extend(Input(fs.unstrip_protocol(path), "", partial(fs.get_file, path), root)
-                          for path in paths)
+            fs, paths, root = _remote(argument)
+            inputs.extend(Input(fs.unstrip_protocol(path), "", partial(fs.get_file, path),
+                                fs.unstrip_protocol(root)) for path in paths)
         else:  # a local path; file://PATH is PATH
-            local = argument.removeprefix("file://")
-            root = _root(local, os.path.isdir, os.path.exists)
-            inputs.extend(Input(path, path, root=root) for path in _local(local))
+            paths, root = _local(argument.removeprefix("file://"))
+            inputs.extend(Input(path, path, root=root) for path in paths)
         by.extend([argument] * (len(inputs) - len(by)))
     _refuse_twice(inputs, by)
     return inputs
