@@ -113,12 +113,12 @@ def select_with_stats(
     params = ZipParams.build(budget, k1=k1, k2=k2, k3=k3, codec=codec, level=level,
                              threads=threads)
     check_progress(progress)
+    outputs = atomic.plan({"checkpoint=": checkpoint, "report=": report},
+                          regular_only=["checkpoint="])
     if report is not None:  # fail before the run, not after it
         from .entropy.plotting import check_picture
 
-        check_picture("report=", report)
-    outputs = atomic.plan({"checkpoint=": checkpoint, "report=": report},
-                          regular_only=["checkpoint="])
+        check_picture("report=", outputs["report="])
     version = _core.build_info()["version"]
     saved = None if checkpoint is None else outputs["checkpoint="].path  # file://PATH is PATH
     if saved is not None:  # what no pool could make right, before the samples are read
