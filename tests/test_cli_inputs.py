@@ -295,6 +295,26 @@ def test_standard_input_is_read_as_jsonl_and_its_copy_removed(tmp_path, records,
     assert list(temp.iterdir()) == []  # the spooled copy is gone
 
 
+@pytest.mark.parametrize("compression", ["gzip", "zstd"])
+def test_compressed_standard_input_is_decompressed(tmp_path, records, whole, compression):
+    # A pipe has no name to say its compression: gzip -c x.jsonl | zipcore select - was
+    # "-:1:2: not valid UTF-8 (byte 0x8b)".
+    import gzip
+
+    import zstandard
+
+    out = tmp_path / "s.jsonl"
+    data = _lines(records)
+    packed = (gzip.compress(data) if compression == "gzip"
+              else zstandard.ZstdCompressor().compress(data))
+    done = subprocess.run(
+        [sys.executable, "-m", "zipcore", "select", "-", "-o", str(out), "--indices-out",
+         str(tmp_path / "s.jsonl.idx"), *FLAGS], input=packed, capture_output=True,
+        timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert (out.read_bytes(), (tmp_path / "s.jsonl.idx").read_bytes()) == whole
+
+
 def test_a_bad_record_on_standard_input_is_named_as_standard_input(tmp_path, records):
     temp = tmp_path / "temp"
     temp.mkdir()

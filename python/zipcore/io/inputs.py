@@ -2,7 +2,7 @@
 
 One answer for ``zipcore select`` and ``zipcore ratio``. Each argument, in the order given:
 
-- ``-``: standard input, JSONL (plain), at most once;
+- ``-``: standard input, JSONL (plain, gzip or zstd, told by its first bytes), at most once;
 - an existing file: itself (a name with ``*`` or ``[`` in it is a file first, a glob second);
 - an existing folder: every data file below it, recursively (through symlinked folders, each
   once), sorted by path; a folder that cannot be listed is an error; data files are
@@ -207,6 +207,22 @@ def _copy_stdin(local: str) -> None:
         shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
 
 
+_MAGIC = {b"\x1f\x8b": ".gz", b"\x28\xb5\x2f\xfd": ".zst"}
+"""The first bytes of a gzip member and of a zstd frame -> the suffix that says so."""
+
+
+def _named_by_magic(path: str) -> str:
+    """``path`` renamed with the compression suffix its first bytes show (``gzip -c x.jsonl |
+    zipcore ratio -``), or as it is."""
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+    for magic, suffix in _MAGIC.items():
+        if head.startswith(magic):
+            os.rename(path, path + suffix)
+            return path + suffix
+    return path
+
+
 def localize(inputs: Sequence[Input], stack: ExitStack) -> list[Input]:
     """``inputs`` readable locally until ``stack`` closes: standard input and remote files
     copied now into one temporary folder, which closing ``stack`` removes."""
@@ -228,6 +244,8 @@ def localize(inputs: Sequence[Input], stack: ExitStack) -> list[Input]:
                 # The copy's own failure (a full disk, a file size limit) names the input.
                 raise OSError(exc.errno, f"cannot copy it to a temporary file: {exc.strerror}",
                               "standard input" if item.name == STDIN else item.name) from None
+            if item.name == STDIN:  # a pipe has no name to say its compression: its bytes do
+                path = _named_by_magic(path)
             item = Input(item.name, path, root=item.root)
         local.append(item)
     return local
@@ -281,7 +299,7 @@ def _refuse_twice(inputs: list[Input], by: list[str]) -> None:
             name, first = seen[key]
             also = "" if name in (item.name, first) else f" as {name}"
             raise ValueError(f"{item.name}: this file is named twice, by the argument {first}"
-                             f"{also} and by {argument}: its records would count twice")
+                             f"{also} and by {argument}: name each file once")
         seen[key] = item.name, argument
 
 
