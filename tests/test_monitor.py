@@ -231,8 +231,10 @@ CSV_ERRORS = {
     "empty_path": ("version,path\nv1, \n", ":2: version and path must not be empty"),
     "missing_dataset": ("version,path\nv1,absent.json\n", "absent.json: No such file"),
     # A row's line, where an earlier row's quoted cell holds line breaks (rows were counted).
-    "line_after_breaks": ('version,path\n"v\n\n\n1",a.json\nv2, \n',
-                          ":6: version and path must not be empty"),
+    "line_after_breaks": ('version,path\n"v\n\n\n1",a.json\n',
+                          ":2: the version name 'v\\n\\n\\n1' holds a line break"),
+    "line_after_a_quoted_break": ('version,path,loss\nv1,a.json,"1\n"\nv2, ,\n',
+                                  ":4: version and path must not be empty"),
     "unclosed_quote": ('version,path\nv1,"a.json\nv2,b.json\n',
                        ":2: not a CSV row: unexpected end of data (a cell that starts with a "
                        "quote must end with one)"),

@@ -86,6 +86,9 @@ def read_versions(csv_path: PathLike) -> list[VersionSpec]:
         version, path = cells["version"].strip(), cells["path"].strip()
         if not version or not path:
             raise ZipcoreError(f"{where}: version and path must not be empty")
+        if not version.isprintable():  # it is a table's row and a picture's tick label
+            raise ZipcoreError(f"{where}: the version name {version!r} holds a line break or "
+                               "another character a table cannot show")
         if "\0" in path:
             raise ZipcoreError(f"{where}: the path holds a NUL character")
         if "://" in path:  # Path would read s3://b/x as the local s3:/b/x
