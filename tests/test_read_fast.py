@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, example, given, settings, strategies as st
 from zipcore import ZipcoreError
 from zipcore.io import jsonl, parallel
 from zipcore.io.jsonfile import DECODER
-from zipcore.io.readers import read_pool
+from zipcore.io.readers import read_pool, read_pools
 
 
 def stdlib_record(body: bytes) -> Optional[dict[str, Any]]:
@@ -345,3 +345,29 @@ def test_several_files_are_read_at_once_as_one_by_one(tmp_path, small_parts, rea
     assert str(error.value) == str(serial_error.value) and "c.jsonl:138:" in str(error.value)
     # All three at once met the error; then each file alone, the last one failing again.
     assert small_parts[:2] == [True, False] and small_parts[-1] is False
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_inputs_hold_pairs_or_none_do(tmp_path, small_parts, threads):
+    # A file of pairs after a file without them was read as single records (each pair member a
+    # sample of its own, written back without its partner), where one file holding both is
+    # refused; the other order blamed an option the user did not give (pairs=True).
+    plain = tmp_path / "plain.jsonl"
+    plain.write_text("".join(json.dumps({"text": f"plain {i} " * 3}) + "\n" for i in range(40)),
+                     encoding="utf-8")
+    paired = tmp_path / "pairs.jsonl"
+    paired.write_text("".join(json.dumps({"pair_id": i // 2,
+                                          "label": ["chosen", "rejected"][i % 2],
+                                          "text": f"pair {i} " * 3}) + "\n" for i in range(40)),
+                      encoding="utf-8")
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")
+    with pytest.raises(ZipcoreError, match=f"{paired}: its first record has pair_id "
+                       f"and label, but the first record of {plain} has not"):
+        read_pools([plain, paired], threads=threads)
+    with pytest.raises(ZipcoreError, match=f"{plain}: its first record has no pair_id "
+                       f"or label, but the first record of {paired} has"):
+        read_pools([paired, plain], threads=threads)
+    assert len(read_pools([plain, paired], pairs=False, threads=threads)) == 80
+    both = read_pools([paired, empty], threads=threads)  # an empty file holds no records at all
+    assert (len(both), both.pairs) == (20, True)

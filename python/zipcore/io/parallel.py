@@ -147,9 +147,9 @@ def _resolve(paths: Sequence[str], options: dict[str, Any]) -> Optional[list[dic
     first = dict(options)
     if options["template"] is None:
         first["format"] = encoder.format
-    # The first file's pairs stay as asked: None, and a part whose records include a pair
-    # member fails there. read_pools reads later files with the first file's layout: no pairs.
-    return [first] + [dict(first, pairs=False)] * (len(paths) - 1)
+    # Every file's pairs stay as asked: None, and a part whose records include a pair member
+    # fails there (read_pools then reads the files one by one, and names the first such file).
+    return [first] * len(paths)
 
 
 Part = tuple[int, int, Optional[bytes]]

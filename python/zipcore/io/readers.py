@@ -379,9 +379,10 @@ def read_pools(paths: Sequence[PathLike], *, format: str = "auto",
     checked before any file is read: JSON lists and JSONL mix, Parquet and JSON do not
     (ValueError naming a file of each), and Parquet files must have the same columns,
     partition columns included (ZipcoreError naming two files and the difference: their
-    selected rows are written as one table). A preference pair lies within
-    one file, and a pair id in one file only (a ZipcoreError naming both files and the id):
-    what one file holding all the records would give, as a pool or as an error."""
+    selected rows are written as one table). Every file holds preference pairs or none does
+    (``pairs=None`` detects them from each file's first record), a pair lies within one file,
+    and a pair id in one file only (a ZipcoreError naming both files): what one file holding
+    all the records would give, as a pool or as an error."""
     names = [os.fsdecode(path) for path in paths]
     if not names:
         raise ValueError("no input files")
@@ -406,13 +407,19 @@ def read_pools(paths: Sequence[PathLike], *, format: str = "auto",
     for i, name in enumerate([] if files else names):  # one by one
         try:
             files.append(read_pool(name, format=format, text_field=text_field, column=column,
-                                   template=template, pairs=files[0].pairs if files else pairs,
-                                   records_key=records_key, threads=threads,
-                                   partitions=parts[i]))
+                                   template=template, pairs=pairs, records_key=records_key,
+                                   threads=threads, partitions=parts[i]))
         except PairCutAtEnd:  # the partner of its last record may begin the next file
             if i + 1 < len(names):
                 _refuse_split_pair(name, names[i + 1], records_key)
             raise
+        if files[-1].records and files[-1].pairs != files[0].pairs:  # as one file would be
+            has = (("has pair_id and label", "has not") if files[-1].pairs
+                   else ("has no pair_id or label", "has"))
+            raise ZipcoreError(f"{name}: its first record {has[0]}, but the first record of "
+                               f"{names[0]} {has[1]}: preference pairs are detected from the "
+                               "first record, and every input holds pairs or none does "
+                               "(pairs=False takes every record alone)")
         if format == "auto" and template is None and files[0].format != "auto":
             format = files[0].format  # resolved once, on the first file
     if files[0].pairs:
