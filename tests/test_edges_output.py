@@ -554,14 +554,39 @@ def test_a_slow_progress_callback_is_called_about_ten_times_a_second_at_most(rec
 
 # --- 15, 16: indices and zero-copy pools -------------------------------------------------------
 
-@pytest.mark.parametrize("bad", [[1.7], [True], ["1"], np.array([0.0])])
-def test_float_or_bool_indices_are_refused_not_truncated(good, tmp_path, bad):
+@pytest.mark.parametrize("bad, error, message", [
+    ([1.7], TypeError, "indices must be integers"),
+    ([True], TypeError, "indices must be integers"),
+    ([1, True], TypeError, r"indices must be integers, got a bool \(True\)"),  # was [1, 1]
+    ([1, None], TypeError, r"indices must be integers, got object \(e.g. None\)"),
+    (["1"], TypeError, "indices must be integers"),
+    (np.array([0.0]), TypeError, "indices must be integers"),
+    ({1, 2}, TypeError, "indices must be in an order, not a set"),
+    (5, TypeError, "indices must be a sequence of integers, not int"),  # was index 5 of 5
+    (np.array(1), ValueError, r"one-dimensional, got an array of shape \(\)"),
+    (np.zeros((2, 2), dtype=int), ValueError, "one-dimensional"),  # was flattened
+])
+def test_float_or_bool_indices_are_refused_not_truncated(good, tmp_path, bad, error, message):
     source = zipcore.read_pool(good)
-    with pytest.raises(TypeError, match="indices must be integers"):
+    with pytest.raises(error, match=message):
         source.write_selection(tmp_path / "o.json", bad)
-    with pytest.raises(TypeError, match="indices must be integers"):
+    with pytest.raises(error, match=message):
         source.pool.take(bad)
     assert not (tmp_path / "o.json").exists()
+
+
+def test_indices_may_come_from_any_iterable(good, tmp_path):
+    # A generator, map or iterator was one numpy object: "'generator' object has no attribute
+    # 'item'".
+    source = zipcore.read_pool(good)
+    source.write_selection(tmp_path / "list.json", [3, 1, 2])
+    for name, given in (("gen", (i for i in [3, 1, 2])), ("map", map(int, "312")),
+                        ("iter", iter([3, 1, 2]))):
+        source.write_selection(tmp_path / f"{name}.json", given)
+        assert (tmp_path / f"{name}.json").read_bytes() == (tmp_path / "list.json").read_bytes()
+    assert source.pool.take(i for i in [3, 1, 2]) == source.pool.take([3, 1, 2])
+    assert source.pool.take(range(3)) == source.pool.take([0, 1, 2])
+    assert source.record_indices(iter([2, 0])).tolist() == [2, 0]
 
 
 @pytest.mark.slow  # a thread rewriting offsets while selections run

@@ -10,8 +10,8 @@ objects are used as they are.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Mapping
-from typing import Any, Iterable, NamedTuple
+from collections.abc import Iterable, Mapping
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -76,22 +76,37 @@ def encode_pool(samples: Iterable[Any]) -> EncodedPool:
 
 
 def checked_indices(indices: Any, size: int) -> np.ndarray:
-    """``indices`` as int64 positions in ``0..size-1``. Integers only: a float index such as 1.7
-    or a bool is refused rather than truncated or read as 0/1; negative indices do not wrap."""
+    """``indices`` (a sequence, a 1-d array or any iterable of them; not a set, which has no
+    order) as int64 positions in ``0..size-1``. Integers only: a float index such as 1.7 or a
+    bool, even among ints, is refused rather than truncated or read as 0/1; negative indices do
+    not wrap."""
+    if isinstance(indices, (set, frozenset)):
+        raise TypeError(f"indices must be in an order, not a {type(indices).__name__}: pass a "
+                        "list, e.g. sorted(indices)")
+    if not isinstance(indices, np.ndarray):
+        if not isinstance(indices, Iterable) or isinstance(indices, (str, bytes, Mapping)):
+            raise TypeError(f"indices must be a sequence of integers, not "
+                            f"{type(indices).__name__}")
+        indices = list(indices)  # a generator too; numpy would make it one object
+        flag = next((v for v in indices if isinstance(v, (bool, np.bool_))), None)
+        if flag is not None:  # numpy reads [1, True] as [1, 1]
+            raise TypeError(f"indices must be integers, got a bool ({flag!r})")
     values = np.asarray(indices)
+    if values.ndim != 1:
+        raise ValueError(f"indices must be one-dimensional, got an array of shape "
+                         f"{values.shape}")
     if values.size == 0:
         return np.empty(0, dtype=np.int64)
     if values.dtype.kind not in "iu":
-        if values.dtype == object and all(type(v) is int for v in values.reshape(-1).tolist()):
-            values = np.array(values.reshape(-1).tolist(), dtype=object)  # ints past int64
-        else:
-            example = values.reshape(-1)[0].item()
-            raise TypeError(f"indices must be integers, got {values.dtype} (e.g. {example!r})")
-    flat = values.reshape(-1)
-    bad = (flat < 0) | (flat >= size)
+        others = [v for v in values.tolist() if type(v) is not int]
+        if others or values.dtype != object:
+            raise TypeError(f"indices must be integers, got {values.dtype} (e.g. "
+                            f"{(others or values.tolist())[0]!r})")
+        # ints past int64: an object array of them, refused as out of range below
+    bad = (values < 0) | (values >= size)
     if bad.any():
-        raise IndexError(f"index {flat[bad][0]} is out of range for {size} samples")
-    return flat.astype(np.int64)
+        raise IndexError(f"index {values[bad][0]} is out of range for {size} samples")
+    return values.astype(np.int64)
 
 
 def require_pyarrow() -> Any:
