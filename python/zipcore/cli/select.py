@@ -67,7 +67,9 @@ def add_command(commands: Any) -> None:
                      help="select on a Ray cluster in shards, then merge (zipcore[ray]): no "
                           "value joins RAY_ADDRESS or the cluster 'ray start' began here, else "
                           "starts one; 'local' starts a new local one; or ray://HOST:10001. "
-                          "INPUT must be readable by the workers")
+                          "INPUT, one file, must be readable by the workers; the output is in "
+                          "its format; not with --checkpoint, --report, --json, --partitioning "
+                          "hive")
     sel.set_defaults(run=run)
 
 

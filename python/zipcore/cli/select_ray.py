@@ -29,7 +29,6 @@ def check(args: argparse.Namespace) -> None:
         raise UsageError("--ray reads one INPUT file, which the workers open themselves: "
                          "not several, a folder, a glob, - or a URL")
     for flag, value in (("--checkpoint", args.checkpoint), ("--report", args.report),
-                        ("--records-key", args.records_key),
                         ("--json", args.json or None),
                         ("--partitioning hive", True if args.partitioning == "hive" else None)):
         if value is not None:
@@ -37,21 +36,39 @@ def check(args: argparse.Namespace) -> None:
     require(require_ray)
 
 
+def _quiet_ray(quiet: bool) -> None:
+    """Ray's own lines on standard error: none of its errors (each is raised here and printed
+    as zipcore's one line, where Ray Data also logged its traceback), and with ``-q`` nothing
+    below an error (its progress and its warnings about the cluster's CPUs)."""
+    for name in ("ray", "ray.data"):  # ray.data does not pass its records on to ray's
+        logger = logging.getLogger(name)
+        if quiet:
+            logger.setLevel(logging.CRITICAL)
+        for handler in logger.handlers:
+            handler.addFilter(_below_error)  # once: a filter already there is not added again
+
+
+def _below_error(record: logging.LogRecord) -> bool:
+    return record.levelno < logging.ERROR
+
+
 def run(args: argparse.Namespace, params: ZipParams, outputs: dict[str, atomic.Output],
         made: OutputFormat) -> int:
     """``params``, ``outputs`` (``atomic.plan``'s) and ``made`` (the output's format) were
     checked by ``zipcore select``; ``args.inputs`` is one file."""
     path = args.inputs[0]
-    kind = sniff(path)
+    kind = "json" if args.records_key is not None else sniff(path)  # the list under the key
     if made.kind != kind or made.compression == "zstd":
         raise UsageError(f"{args.output}: with --ray the selection is written in the input's "
-                         f"format ({kind}, .gz allowed for JSON): name it so")
+                         f"format ({kind}, .gz allowed for JSON): "
+                         + ("leave --output-format out" if args.output == "-" else "name it so"))
     ray = require_ray()
+    _quiet_ray(args.quiet)
     if args.quiet:
-        logging.getLogger("ray").setLevel(logging.ERROR)
         ray.data.DataContext.get_current().enable_progress_bars = False
-    connect(args.ray or None, **({"log_to_driver": False} if args.quiet else {}))
-    options = sample_options(args)
+    connect(args.ray or None, **({"log_to_driver": False, "logging_level": logging.ERROR}
+                                 if args.quiet else {}))
+    options = {**sample_options(args), "records_key": args.records_key}
     try:
         result = select_with_stats(path, params.budget, k1=params.k1, k2=params.k2,
                                    k3=params.k3, codec=params.codec, level=params.level,

@@ -125,7 +125,7 @@ def _shard_sizes(samples: int, seed: int, shards: int) -> np.ndarray:
 
 # --- step 1: stage-1 scoring, a Ray Data map -------------------------------------------------
 
-def _first_record(path: str) -> Any:
+def _first_record(path: str, records_key: Optional[str]) -> Any:
     from ..io.jsonstream import iter_records, sniff
 
     kind = sniff(path)
@@ -134,7 +134,7 @@ def _first_record(path: str) -> Any:
 
         rows = next(pq.ParquetFile(path).iter_batches(batch_size=1), None)
         return rows.to_pylist()[0] if rows is not None and rows.num_rows else None
-    records = iter_records(path, kind)
+    records = iter_records(path, kind, records_key)
     try:
         return next(iter(records), (None,))[0]
     finally:
@@ -142,9 +142,8 @@ def _first_record(path: str) -> Any:
 
 
 def _fix_format(first: Any, options: dict[str, Any]) -> dict[str, Any]:
-    """Resolves ``format="auto"`` and ``pairs=None`` from the first record, as one reader of
-    the concatenated inputs would, so that every file and batch is read alike."""
-    from ..io.encoder import is_pair_member
+    """Resolves ``format="auto"`` from the first record, as one reader of the concatenated
+    inputs would, so that every file and batch is read alike."""
     from ..io.formats import detect_format
 
     options = dict(options)
@@ -154,8 +153,6 @@ def _fix_format(first: Any, options: dict[str, Any]) -> dict[str, Any]:
         options["format"] = detect_format(first)
         if options["format"] == "text":
             options["text_field"] = "text"
-    if "pairs" in options and options["pairs"] is None:
-        options["pairs"] = is_pair_member(first)
     return options
 
 
@@ -168,6 +165,7 @@ def _stage1(ray: Any, inputs: Any, options: dict[str, Any], p: TaskParams) -> tu
                              "are single samples")
         column = options.pop("column")
         options.pop("pairs")
+        options.pop("records_key")
         if column is None and options["template"] is None and options["format"] == "auto":
             rows = inputs.take(1)
             options = _fix_format(rows[0] if rows else None, options)
@@ -177,13 +175,20 @@ def _stage1(ray: Any, inputs: Any, options: dict[str, Any], p: TaskParams) -> tu
                                                                     "options": options, "p": p})
             return scored.materialize(), time.perf_counter() - start
     paths = _paths(inputs)
+    layout = None  # the first file's name and whether it holds pairs, where others follow
     if len(paths) > 1:
-        options = _fix_format(_first_record(paths[0]), options)
+        from ..io.encoder import is_pair_member
+
+        first = _first_record(paths[0], options["records_key"])
+        options = _fix_format(first, options)
+        if options["pairs"] is None and first is not None:
+            layout = (paths[0], is_pair_member(first))
     files = ray.data.from_items([{"path": path} for path in paths],
                                 override_num_blocks=len(paths))
     with _ordered(files.context):
         scored = files.map_batches(tasks.score_files, batch_size=1, batch_format="pyarrow",
-                                   num_cpus=p.cpus, fn_kwargs={"options": options, "p": p})
+                                   num_cpus=p.cpus,
+                                   fn_kwargs={"options": options, "p": p, "layout": layout})
         return scored.materialize(), time.perf_counter() - start
 
 
@@ -206,21 +211,23 @@ def _ordered(context: Any) -> Iterator[None]:
             context.raise_original_map_exception = saved[1]
 
 
+_PATH = (str, bytes, os.PathLike)
+
+
 def _is_paths(inputs: Any) -> bool:
-    return isinstance(inputs, (str, os.PathLike)) or (
+    return isinstance(inputs, _PATH) or (
         isinstance(inputs, Sequence) and len(inputs) > 0
-        and all(isinstance(item, (str, os.PathLike)) for item in inputs))
+        and all(isinstance(item, _PATH) for item in inputs))
 
 
 def _paths(inputs: Any) -> list[str]:
     """What :func:`_is_paths` accepts (anything else was made a pool by select_with_stats)."""
-    if isinstance(inputs, (str, os.PathLike)):
-        return [os.fspath(inputs)]
-    return [os.fspath(item) for item in inputs]
+    return [os.fsdecode(item) for item in ([inputs] if isinstance(inputs, _PATH) else inputs)]
 
 
 def _record_options(format: str, text_field: Optional[str], column: Optional[str],
-                    template: Optional[str], pairs: Optional[bool]) -> dict[str, Any]:
+                    template: Optional[str], pairs: Optional[bool],
+                    records_key: Optional[str] = None) -> dict[str, Any]:
     """Which bytes a record of a file or a row of a Ray Dataset contributes; ``column`` means
     what it means for :func:`zipcore.select` (``WHOLE_ROW``: the whole row as a record)."""
     if column == WHOLE_ROW:
@@ -231,7 +238,7 @@ def _record_options(format: str, text_field: Optional[str], column: Optional[str
     format, text_field = resolve_format(format, text_field=text_field, column=column,
                                         template=template)
     return {"format": format, "text_field": text_field if format == "text" else None,
-            "column": column, "template": template, "pairs": pairs}
+            "column": column, "template": template, "pairs": pairs, "records_key": records_key}
 
 
 def _check_column(dataset: Any, column: str) -> None:
@@ -274,10 +281,22 @@ def _pool_dataset(ray: Any, pool: EncodedPool) -> Any:
 
 # --- steps 2 and 3: shards and merge, Ray tasks ----------------------------------------------
 
+def _node_cpus(ray: Any) -> list[int]:
+    return [int(node["Resources"].get("CPU", 0)) for node in ray.nodes() if node.get("Alive")]
+
+
 def _default_cpus(ray: Any, shards: int) -> int:
-    nodes = [node["Resources"].get("CPU", 0) for node in ray.nodes() if node.get("Alive")]
-    largest = int(max(nodes, default=1)) or 1
-    return max(1, min(largest, int(sum(nodes)) // shards))
+    nodes = _node_cpus(ray)
+    largest = max(nodes, default=1) or 1
+    return max(1, min(largest, sum(nodes) // shards))
+
+
+def _check_cpus(ray: Any, cpus_per_task: Optional[int]) -> None:
+    """ValueError where no node has ``cpus_per_task`` CPUs: Ray would wait for one forever."""
+    largest = max(_node_cpus(ray), default=0)
+    if cpus_per_task is not None and cpus_per_task > largest:
+        raise ValueError(f"cpus_per_task={cpus_per_task}: no node of the Ray cluster has that "
+                         f"many CPUs (the largest has {largest}), and a task waits for one")
 
 
 _RETRY_NOTE = re.compile(r"\nFailed to .* after \d+/\d+ attempts \(total backoff", re.DOTALL)
@@ -314,6 +333,7 @@ def select_with_stats(
     column: Optional[str] = None,
     template: Optional[str] = None,
     pairs: Optional[bool] = None,
+    records_key: Optional[str] = None,
     cpus_per_task: Optional[int] = None,
     max_retries: int = 3,
     _fault_hook: Optional[FaultHook] = None,
@@ -330,8 +350,11 @@ def select_with_stats(
     if column is not None and not isinstance(column, str):
         raise TypeError(f"column must be a column name (str), got {type(column).__name__}")
     pool = None
+    if records_key is not None and not _is_paths(inputs):
+        raise ValueError("records_key reads JSON files; a Ray Dataset or an in-memory input has "
+                         "no top-level object")
     if _is_paths(inputs) or isinstance(inputs, ray.data.Dataset):
-        options = _record_options(format, text_field, column, template, pairs)
+        options = _record_options(format, text_field, column, template, pairs, records_key)
     else:  # what zipcore.select takes, with its rules: read here, scored on the cluster
         if format != "auto" or text_field is not None or template is not None or pairs:
             raise ValueError("format, text_field, template and pairs read files and Ray "
@@ -347,6 +370,7 @@ def select_with_stats(
             inputs = _pool_dataset(ray, pool)
         elif isinstance(inputs, ray.data.Dataset) and options["column"] is not None:
             _check_column(inputs, options["column"])
+        _check_cpus(ray, cpus_per_task)
         cpus = cpus_per_task or _default_cpus(ray, shards or 1)
         p = TaskParams(k1, k2, k3, codec, level, cpus, _fault_hook)
         scored, stage1_seconds = _stage1(ray, inputs, options, p)
@@ -431,7 +455,10 @@ def select(inputs: Any, budget: int, *, shards: Optional[int] = None,
         format, text_field, template, pairs: which bytes a record of a file or a row of a Ray
             Dataset contributes without ``column``, as in :func:`zipcore.read_pool`: by
             default each row is a record, its format detected (no pairs in a Ray Dataset).
-            In-memory inputs take ``column`` only.
+            In-memory inputs take ``column`` only. Every file holds preference pairs or
+            none does, as in :func:`zipcore.io.readers.read_pools`.
+        records_key: a JSON file whose top level is an object: its records are the list
+            under this key (files only).
         cpus_per_task: cores each task reserves and its OpenMP threads (default: the cluster's
             CPUs divided among the shards, at most one node's).
         max_retries: how often Ray reruns a task whose worker died.

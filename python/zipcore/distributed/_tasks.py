@@ -14,6 +14,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from .. import _core
+from .._core import ZipcoreError
 from ..pool import Pool
 from ..params import Codec, ZipParams
 
@@ -88,15 +89,24 @@ def _scored_table(pool: Pool, p: TaskParams) -> Any:
 
 # --- step 1: the Ray Data map ----------------------------------------------------------------
 
-def score_files(batch: Any, *, options: dict[str, Any], p: TaskParams) -> Any:
-    """A batch of ``path`` rows -> each file's samples (zipcore's reader) and their scores."""
+def score_files(batch: Any, *, options: dict[str, Any], p: TaskParams,
+                layout: Optional[tuple[str, bool]] = None) -> Any:
+    """A batch of ``path`` rows -> each file's samples (zipcore's reader) and their scores.
+    ``layout``: the first input's name and whether it holds preference pairs, which every
+    file must match (:func:`~zipcore.io.readers.check_pair_layout`)."""
     import pyarrow as pa
 
-    from ..io.readers import read_pool
+    from ..io.readers import check_pair_layout, read_pool
 
-    # Read with the cores this task reserved, never more (read_pool's default is every core).
-    tables = [_scored_table(read_pool(path, threads=p.cpus, **options).pool, p)
-              for path in batch.column("path").to_pylist()]
+    tables = []
+    for path in batch.column("path").to_pylist():
+        try:  # with the cores this task reserved, never more (read_pool's default is all)
+            source = read_pool(path, threads=p.cpus, **options)
+        except OSError as exc:  # Ray's wrapper loses the file's name
+            raise ZipcoreError(f"{path}: {exc.strerror or exc}") from None
+        if layout is not None and source.records:
+            check_pair_layout(path, source.pairs, *layout)
+        tables.append(_scored_table(source.pool, p))
     return pa.concat_tables(tables)
 
 

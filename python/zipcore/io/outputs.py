@@ -88,6 +88,8 @@ def check_output(name: str, out: OutputFormat, input_kind: str) -> None:
     if (out.kind == "parquet") != (input_kind == "parquet"):
         hint = ("name it *.parquet" if input_kind == "parquet"
                 else "name it *.json or *.jsonl (.gz or .zst allowed)")
+        if name == "-":  # standard output has no name to change
+            hint = "ask for " + ("parquet" if input_kind == "parquet" else "json or jsonl")
         raise ValueError(f"{name}: a selection of {_label(input_kind)} records cannot be written "
                          f"as {_label(out.kind)} (each record is written with its own bytes): "
                          f"{hint}")

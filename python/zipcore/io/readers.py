@@ -384,9 +384,7 @@ def read_pools(paths: Sequence[PathLike], *, format: str = "auto",
     and a pair id in one file only (a ZipcoreError naming both files): what one file holding
     all the records would give, as a pool or as an error."""
     names = [os.fsdecode(path) for path in paths]
-    if not names:
-        raise ValueError("no input files")
-    kinds = [sniff(name) for name in names]
+    kinds = input_kinds(names)
     parts = list(partitions) if partitions is not None else [NO_PARTITIONS] * len(names)
     if len(parts) != len(names):
         raise ValueError(f"partitions: one mapping per path, got {len(parts)} for "
@@ -394,9 +392,6 @@ def read_pools(paths: Sequence[PathLike], *, format: str = "auto",
     for name, kind, part in zip(names, kinds, parts):
         _check_partitions(name, kind, part)
     parquet = [name for name, kind in zip(names, kinds) if kind == "parquet"]
-    if parquet and len(parquet) < len(names):
-        other = next(name for name, kind in zip(names, kinds) if kind != "parquet")
-        raise ValueError(f"{parquet[0]} is Parquet and {other} is JSON: give inputs of one kind")
     if len(parquet) > 1:
         from .parquet import check_same_columns
 
@@ -413,13 +408,8 @@ def read_pools(paths: Sequence[PathLike], *, format: str = "auto",
             if i + 1 < len(names):
                 _refuse_split_pair(name, names[i + 1], records_key)
             raise
-        if files[-1].records and files[-1].pairs != files[0].pairs:  # as one file would be
-            has = (("has pair_id and label", "has not") if files[-1].pairs
-                   else ("has no pair_id or label", "has"))
-            raise ZipcoreError(f"{name}: its first record {has[0]}, but the first record of "
-                               f"{names[0]} {has[1]}: preference pairs are detected from the "
-                               "first record, and every input holds pairs or none does "
-                               "(pairs=False takes every record alone)")
+        if files[-1].records:
+            check_pair_layout(name, files[-1].pairs, names[0], files[0].pairs)
         if format == "auto" and template is None and files[0].format != "auto":
             format = files[0].format  # resolved once, on the first file
     if files[0].pairs:
@@ -431,6 +421,31 @@ def read_pools(paths: Sequence[PathLike], *, format: str = "auto",
                                  if file.groups is not None] + [starts[-1:]])
     pool = Pool.concat(file.pool for file in files)
     return PoolFiles(files, pool, groups, starts)
+
+
+def input_kinds(names: Sequence[str]) -> list[str]:
+    """Each file's kind (:func:`~zipcore.io.jsonstream.sniff`), checked before any is read:
+    JSON lists and JSONL mix, Parquet and JSON do not (ValueError naming a file of each)."""
+    if not names:
+        raise ValueError("no input files")
+    kinds = [sniff(name) for name in names]
+    parquet = [name for name, kind in zip(names, kinds) if kind == "parquet"]
+    if parquet and len(parquet) < len(names):
+        other = next(name for name, kind in zip(names, kinds) if kind != "parquet")
+        raise ValueError(f"{parquet[0]} is Parquet and {other} is JSON: give inputs of one kind")
+    return kinds
+
+
+def check_pair_layout(name: str, pairs: bool, first: str, first_pairs: bool) -> None:
+    """ZipcoreError where the file ``name`` holds preference pairs and the first input
+    ``first`` not, or the other way round: what one file holding both would refuse."""
+    if pairs == first_pairs:
+        return
+    has = ("has pair_id and label", "has not") if pairs else ("has no pair_id or label", "has")
+    raise ZipcoreError(f"{name}: its first record {has[0]}, but the first record of {first} "
+                       f"{has[1]}: preference pairs are detected from the first record, and "
+                       "every input holds pairs or none does (pairs=False takes every record "
+                       "alone)")
 
 
 def _read_at_once(names: list[str], kinds: list[str], partitions: list[Partitions], *,
