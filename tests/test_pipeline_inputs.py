@@ -325,6 +325,25 @@ def test_select_rows_of_a_pandas_frame_keeps_the_index_labels(texts, expected):
     assert rows["n"].tolist() == expected
 
 
+def test_select_rows_of_arrow_views_keeps_their_types(texts, expected):
+    # pyarrow has no take for string and binary views: a traceback after the whole selection.
+    pa = pytest.importorskip("pyarrow")
+    if not hasattr(pa, "string_view"):
+        pytest.skip("this pyarrow has no view types")
+    table = pa.table({"text": pa.array(texts, pa.string_view()),
+                      "raw": pa.array([t.encode() for t in texts], pa.binary_view()),
+                      "n": list(range(len(texts)))})
+    for data, column in ((table, "text"), (table.to_batches()[0], "text"),
+                         (table.column("text"), None), (table.column("text").chunk(0), None)):
+        rows = zipcore.select_rows(data, BUDGET, column=column, **K)
+        assert type(rows) is type(data)
+        if column is None:
+            assert rows.type == pa.string_view()
+            assert rows.to_pylist() == [texts[i] for i in expected]
+        else:
+            assert rows.schema == table.schema and rows.column("n").to_pylist() == expected
+
+
 def test_select_rows_of_a_list_a_tuple_and_a_pool(records, texts, expected):
     assert zipcore.select_rows(texts, BUDGET, **K) == [texts[i] for i in expected]
     assert zipcore.select_rows(tuple(texts), BUDGET, **K) == [texts[i] for i in expected]

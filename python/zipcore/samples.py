@@ -359,6 +359,21 @@ def _hf_iterable(samples: Any, column: Optional[str]) -> EncodedPool:
 
 # --- a selection in the type given -----------------------------------------------------------
 
+def _arrow_take(pa: Any, data: Any, indices: np.ndarray) -> Any:
+    """``data.take(indices)``. pyarrow has no take for string and binary views (after the
+    selection: a traceback): those columns are taken as their large types and cast back."""
+    def plain(kind: Any) -> Any:
+        return kind if pa.types.is_dictionary(kind) else plain_arrow_type(pa, kind)
+
+    tabular = isinstance(data, (pa.Table, pa.RecordBatch))
+    kind = data.schema if tabular else data.type
+    taken = (pa.schema([f.with_type(plain(f.type)) for f in kind], metadata=kind.metadata)
+             if tabular else plain(kind))
+    if taken == kind:
+        return data.take(pa.array(indices))
+    return data.cast(taken).take(pa.array(indices)).cast(kind)
+
+
 def row_taker(data: Any) -> Callable[[np.ndarray], Any]:
     """How to take rows of ``data`` by position, keeping its type (``select_rows``): checked
     before a run, so data that cannot give its rows back (a generator, which the selection
@@ -372,7 +387,7 @@ def row_taker(data: Any) -> Callable[[np.ndarray], Any]:
         import pyarrow as pa
 
         if isinstance(data, (pa.Array, pa.ChunkedArray, pa.Table, pa.RecordBatch)):
-            return lambda indices: data.take(pa.array(indices))
+            return lambda indices: _arrow_take(pa, data, indices)
     elif library == "pandas":
         if hasattr(data, "iloc"):
             return lambda indices: data.iloc[indices]
