@@ -295,6 +295,19 @@ def test_standard_input_is_read_as_jsonl_and_its_copy_removed(tmp_path, records,
     assert list(temp.iterdir()) == []  # the spooled copy is gone
 
 
+def test_a_json_list_on_standard_input_is_written_back_as_a_list(tmp_path, records):
+    # It was written as JSONL, while the same list in a file is written as a list.
+    (tmp_path / "pool.json").write_text(json.dumps(records), encoding="utf-8")
+    from_file = subprocess.run([sys.executable, "-m", "zipcore", "select",
+                                str(tmp_path / "pool.json"), "-o", "-", *FLAGS],
+                               capture_output=True, timeout=120)
+    from_stdin = subprocess.run([sys.executable, "-m", "zipcore", "select", "-", "-o", "-",
+                                 *FLAGS], input=json.dumps(records).encode(),
+                                capture_output=True, timeout=120)
+    assert from_file.returncode == from_stdin.returncode == 0, from_stdin.stderr
+    assert from_stdin.stdout == from_file.stdout and from_stdin.stdout.startswith(b"[")
+
+
 @pytest.mark.parametrize("compression", ["gzip", "zstd"])
 def test_compressed_standard_input_is_decompressed(tmp_path, records, whole, compression):
     # A pipe has no name to say its compression: gzip -c x.jsonl | zipcore select - was

@@ -22,7 +22,7 @@ from ..io.readers import PoolFiles, read_pools
 from .arguments import add_records_key, template
 
 INPUT_HELP = ("JSON list or JSONL of records (.gz and .zst read), or Parquet; a folder "
-              "(recursive, sorted by path), a quoted glob, - (JSONL on standard input) or a URL "
+              "(recursive, sorted by path), a quoted glob, - (standard input) or a URL "
               "fsspec opens; several are one pool, in the order given; read as a stream")
 
 
@@ -93,11 +93,13 @@ def input_labels(inputs: Sequence[Input], name: str = "INPUT") -> dict[str, Opti
 
 def input_kind(args: argparse.Namespace, first: Input) -> Optional[str]:
     """What the selection is, as far as the output's format cares (JSON and JSONL convert into
-    each other, Parquet does not): None for a remote file, known once it is copied."""
-    if first.name == STDIN:
-        kind: Optional[str] = "jsonl"
+    each other, Parquet does not): known once the input is local; before, JSONL for standard
+    input (a JSON list there is written back as a list, once it is read) and None for a remote
+    file."""
+    if first.fetch is not None:  # standard input or a remote file, not copied yet
+        kind: Optional[str] = "jsonl" if first.name == STDIN else None
     else:
-        kind = sniff(first.path) if first.fetch is None else None
+        kind = sniff(first.path)
     if args.records_key is not None and kind != "parquet":  # Parquet: the reader refuses the key
         return "json"  # the records under the key are written as a JSON list
     return kind

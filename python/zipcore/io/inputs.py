@@ -2,7 +2,8 @@
 
 One answer for ``zipcore select`` and ``zipcore ratio``. Each argument, in the order given:
 
-- ``-``: standard input, JSONL (plain, gzip or zstd, told by its first bytes), at most once;
+- ``-``: standard input, JSONL or a JSON list (plain, gzip or zstd: its first bytes tell), at
+  most once;
 - an existing file: itself (a name with ``*`` or ``[`` in it is a file first, a glob second);
 - an existing folder: every data file below it, recursively (through symlinked folders, each
   once), sorted by path; a folder that cannot be listed is an error; data files are
