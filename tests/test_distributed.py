@@ -214,6 +214,10 @@ def test_records_under_a_key_and_bytes_paths(ray_cluster, files, records, tmp_pa
         expected.tolist()
     assert distributed.select(os.fsencode(files["jsonl"]), BUDGET, **K).tolist() == \
         expected.tolist()
+    samples = [repr(r).encode() for r in records]  # a list of bytes is samples, not paths
+    assert distributed.select(samples, BUDGET, **K).tolist() == expected.tolist()
+    with pytest.raises(TypeError, match=r"got a bool \(True\)"):  # was read as [1, 1]
+        distributed.selection_output(files["jsonl"], [1, True])
     out = tmp_path / "o.json"
     assert cli.main(["select", str(wrapped), "-o", str(out), "--budget", str(BUDGET), *FLAGS,
                      "--records-key", "data", "-q", "--ray"]) == 0

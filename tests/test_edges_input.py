@@ -556,3 +556,11 @@ def test_ratio_by_source_names_the_row_of_the_input():
         ratio.ratio_by_source(records, column="text")
     generated = ratio.ratio_by_source((r for r in records[:6]), column="text")  # read once
     assert sorted((row.source, row.samples) for row in generated) == [("x", 5), ("y", 1)]
+
+
+def test_ratio_by_source_of_no_samples_is_no_sources():
+    # A list gave [] and a pool "there are no samples"; one answer: no samples, no sources.
+    assert ratio.ratio_by_source([]) == []
+    assert ratio.ratio_by_source(zipcore.Pool.from_samples([])) == []
+    with pytest.raises(ZipcoreError, match="there are no samples"):
+        measure.dataset_ratio([])

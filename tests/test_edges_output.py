@@ -586,6 +586,9 @@ def test_indices_may_come_from_any_iterable(good, tmp_path):
         assert (tmp_path / f"{name}.json").read_bytes() == (tmp_path / "list.json").read_bytes()
     assert source.pool.take(i for i in [3, 1, 2]) == source.pool.take([3, 1, 2])
     assert source.pool.take(range(3)) == source.pool.take([0, 1, 2])
+    pa = pytest.importorskip("pyarrow")  # what numpy reads as an array, read as one
+    assert source.pool.take(pa.array([3, 1, 2])) == source.pool.take([3, 1, 2])
+    assert source.record_indices(pa.chunked_array([[2], [0]])).tolist() == [2, 0]
     assert source.record_indices(iter([2, 0])).tolist() == [2, 0]
 
 

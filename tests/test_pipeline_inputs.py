@@ -342,6 +342,13 @@ def test_select_rows_of_arrow_views_keeps_their_types(texts, expected):
             assert rows.to_pylist() == [texts[i] for i in expected]
         else:
             assert rows.schema == table.schema and rows.column("n").to_pylist() == expected
+    nested = table.append_column("tags", pa.array([[t] for t in texts],
+                                                  pa.list_(pa.string_view())))
+    calls = []
+    with pytest.raises(TypeError, match="select_rows cannot take rows of this pyarrow.Table"):
+        zipcore.select_rows(nested, BUDGET, column="text", progress=lambda *a: calls.append(a),
+                            **K)
+    assert calls == []  # refused before the run
 
 
 def test_select_rows_of_a_list_a_tuple_and_a_pool(records, texts, expected):

@@ -369,5 +369,10 @@ def test_inputs_hold_pairs_or_none_do(tmp_path, small_parts, threads):
                        f"or label, but the first record of {paired} has"):
         read_pools([paired, plain], threads=threads)
     assert len(read_pools([plain, paired], pairs=False, threads=threads)) == 80
-    both = read_pools([paired, empty], threads=threads)  # an empty file holds no records at all
-    assert (len(both), both.pairs) == (20, True)
+    for order in ([paired, empty], [empty, paired]):  # an empty file holds no records at all
+        both = read_pools(order, threads=threads)
+        assert (len(both), both.pairs) == (20, True)
+    with pytest.raises(ZipcoreError, match=f"{paired}: its first record has pair_id and label, "
+                       f"but the first record of {plain} has not"):
+        read_pools([empty, plain, paired], threads=threads)  # the first file with a record
+    assert len(read_pool(empty, pairs=True)) == 0  # was a TypeError in the encoder

@@ -193,8 +193,9 @@ def test_labels_and_titles_a_picture_cannot_show_are_escaped(tmp_path, records, 
     summary = report.selection_report(zipcore.select_with_stats(rows, 6, k1=30, k2=12, k3=6),
                                       rows)
     assert sorted(summary.sources) == ['"\\ud800" (JSON string)', "ok"]
-    report.write_selection_report(tmp_path / "s.png", zipcore.select_with_stats(
+    report.write_selection_report(os.fsencode(tmp_path / "s.png"), zipcore.select_with_stats(
         rows, 1, k1=30, k2=12, k3=6), rows, sources=["a\nb\ud800"] * 60, title="t\udcff")
+    assert (tmp_path / "s.png").read_bytes().startswith(b"\x89PNG")  # a bytes path as well
 
 
 def test_the_title_counts_in_the_singular_and_plural(records):
@@ -202,3 +203,13 @@ def test_the_title_counts_in_the_singular_and_plural(records):
                                   records[:30])
     assert (one.samples, report._rounds_shown(one)) == (1, "1 round")
     assert report._count(1, "sample") == "1 sample" and report._count(0, "round") == "0 rounds"
+
+
+def test_the_source_mix_merges_by_prefix_only_where_a_label_is_a_string():
+    # A source named "(other)" went into the catch-all bar; merging by prefix cut a JSON label
+    # ('["a/b"] (JSON array)' -> '["a'), which could then meet a string source's label.
+    records = ([{"source": f"g/{i}"} for i in range(12)] + [{"source": "(other)"}]
+               + [{"source": ["a/b"]}] + [{"source": '["a'}])  # 15 sources: merged by prefix
+    names, _, _ = report._source_groups(report.sample_sources(records, len(records)), [0])
+    assert sorted(names) == sorted(["g", '"(other)" (JSON string)', '["a/b"] (JSON array)',
+                                    '["a'])

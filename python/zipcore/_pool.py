@@ -76,14 +76,24 @@ def encode_pool(samples: Iterable[Any]) -> EncodedPool:
 
 
 def checked_indices(indices: Any, size: int) -> np.ndarray:
-    """``indices`` (a sequence, a 1-d array or any iterable of them; not a set, which has no
-    order) as int64 positions in ``0..size-1``. Integers only: a float index such as 1.7 or a
-    bool, even among ints, is refused rather than truncated or read as 0/1; negative indices do
-    not wrap."""
+    """``indices`` (:func:`index_array`) as int64 positions in ``0..size-1``; negative indices
+    do not wrap."""
+    values = index_array(indices)
+    bad = (values < 0) | (values >= size)
+    if bad.any():
+        raise IndexError(f"index {values[bad][0]} is out of range for {size} samples")
+    return values.astype(np.int64)
+
+
+def index_array(indices: Any) -> np.ndarray:
+    """``indices`` (a 1-d array, anything numpy reads as one such as an Arrow array or a
+    Series, a sequence, or any iterable; not a set, which has no order) as a 1-d integer array
+    (object dtype for ints past int64). Integers only: a float index such as 1.7 or a bool,
+    even among ints, is refused rather than truncated or read as 0/1."""
     if isinstance(indices, (set, frozenset)):
         raise TypeError(f"indices must be in an order, not a {type(indices).__name__}: pass a "
                         "list, e.g. sorted(indices)")
-    if not isinstance(indices, np.ndarray):
+    if not isinstance(indices, np.ndarray) and not hasattr(indices, "__array__"):
         if not isinstance(indices, Iterable) or isinstance(indices, (str, bytes, Mapping)):
             raise TypeError(f"indices must be a sequence of integers, not "
                             f"{type(indices).__name__}")
@@ -102,11 +112,8 @@ def checked_indices(indices: Any, size: int) -> np.ndarray:
         if others or values.dtype != object:
             raise TypeError(f"indices must be integers, got {values.dtype} (e.g. "
                             f"{(others or values.tolist())[0]!r})")
-        # ints past int64: an object array of them, refused as out of range below
-    bad = (values < 0) | (values >= size)
-    if bad.any():
-        raise IndexError(f"index {values[bad][0]} is out of range for {size} samples")
-    return values.astype(np.int64)
+        # ints past int64: an object array of them, which no pool is large enough for
+    return values
 
 
 def require_pyarrow() -> Any:

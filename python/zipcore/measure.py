@@ -105,8 +105,9 @@ def dataset_ratio(samples: Samples, *, column: Optional[str] = None,
         column: the text column of a table, as in :func:`zipcore.select`.
         codec: ``"zlib"`` (level 9, as the paper and ZIP) or ``"zstd"``.
         level: zlib: 9 only; zstd: 1..22, default 3.
-        exact: zlib only. ``True`` always compresses one stream, ``False`` always takes the
-            parallel path, ``None`` (default) decides by size: exact up to ``exact_limit`` bytes.
+        exact: zlib only (ValueError with zstd). ``True`` always compresses one stream,
+            ``False`` always takes the parallel path, ``None`` (default) decides by size: exact
+            up to ``exact_limit`` bytes.
         exact_limit: see ``exact`` (default ``EXACT_LIMIT``).
         chunk_size: bytes per chunk of the parallel path (at least ``MIN_CHUNK_SIZE``).
         threads: threads for the engine; ``None`` = every core this process may use. The

@@ -387,6 +387,11 @@ def row_taker(data: Any) -> Callable[[np.ndarray], Any]:
         import pyarrow as pa
 
         if isinstance(data, (pa.Array, pa.ChunkedArray, pa.Table, pa.RecordBatch)):
+            try:  # before the run: pyarrow cannot take every type (views inside a list)
+                _arrow_take(pa, data, np.empty(0, dtype=np.int64))
+            except pa.ArrowNotImplementedError as exc:
+                raise TypeError(f"select_rows cannot take rows of this {describe(data)} "
+                                f"({exc}): use zipcore.select for the indices") from None
             return lambda indices: _arrow_take(pa, data, indices)
     elif library == "pandas":
         if hasattr(data, "iloc"):

@@ -37,15 +37,14 @@ def check(args: argparse.Namespace) -> None:
 
 
 def _quiet_ray(quiet: bool) -> None:
-    """Ray's own lines on standard error: none of its errors (each is raised here and printed
-    as zipcore's one line, where Ray Data also logged its traceback), and with ``-q`` nothing
-    below an error (its progress and its warnings about the cluster's CPUs)."""
+    """Ray's own lines on standard error: none of Ray Data's errors (a task's error is raised
+    here and printed as zipcore's one line, where Ray Data also logged its traceback), and with
+    ``-q`` nothing (Ray Data's progress, the warnings about the cluster's CPUs)."""
     for name in ("ray", "ray.data"):  # ray.data does not pass its records on to ray's
-        logger = logging.getLogger(name)
         if quiet:
-            logger.setLevel(logging.CRITICAL)
-        for handler in logger.handlers:
-            handler.addFilter(_below_error)  # once: a filter already there is not added again
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+    for handler in logging.getLogger("ray.data").handlers:  # Ray's own errors stay shown
+        handler.addFilter(_below_error)  # once: a filter already there is not added again
 
 
 def _below_error(record: logging.LogRecord) -> bool:

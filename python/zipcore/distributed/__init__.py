@@ -43,7 +43,7 @@ import numpy as np
 
 from . import _tasks as tasks
 from .. import WHOLE_ROW
-from .._pool import EncodedPool, is_arrow_text, plain_arrow_type
+from .._pool import EncodedPool, index_array, is_arrow_text, plain_arrow_type
 from .._stop import keep_sigterm_handler
 from ._tasks import FaultHook, TaskParams, shard_of
 from ..io.formats import resolve_format
@@ -179,10 +179,13 @@ def _stage1(ray: Any, inputs: Any, options: dict[str, Any], p: TaskParams) -> tu
     if len(paths) > 1:
         from ..io.encoder import is_pair_member
 
-        first = _first_record(paths[0], options["records_key"])
+        # The first record of the inputs, as one reader of them all would see it.
+        name, first = next(((path, record) for path in paths
+                            if (record := _first_record(path, options["records_key"]))
+                            is not None), (paths[0], None))
         options = _fix_format(first, options)
         if options["pairs"] is None and first is not None:
-            layout = (paths[0], is_pair_member(first))
+            layout = (name, is_pair_member(first))
     files = ray.data.from_items([{"path": path} for path in paths],
                                 override_num_blocks=len(paths))
     with _ordered(files.context):
@@ -215,9 +218,11 @@ _PATH = (str, bytes, os.PathLike)
 
 
 def _is_paths(inputs: Any) -> bool:
+    """One path (``str``, ``bytes`` or path-like), or a list of ``str`` or path-like ones (a
+    list of ``bytes`` is samples, as :func:`zipcore.select` reads it)."""
     return isinstance(inputs, _PATH) or (
         isinstance(inputs, Sequence) and len(inputs) > 0
-        and all(isinstance(item, _PATH) for item in inputs))
+        and all(isinstance(item, (str, os.PathLike)) for item in inputs))
 
 
 def _paths(inputs: Any) -> list[str]:
@@ -292,7 +297,8 @@ def _default_cpus(ray: Any, shards: int) -> int:
 
 
 def _check_cpus(ray: Any, cpus_per_task: Optional[int]) -> None:
-    """ValueError where no node has ``cpus_per_task`` CPUs: Ray would wait for one forever."""
+    """ValueError where no node has ``cpus_per_task`` CPUs: Ray would wait for one forever (on
+    an autoscaling cluster, start a node that large first)."""
     largest = max(_node_cpus(ray), default=0)
     if cpus_per_task is not None and cpus_per_task > largest:
         raise ValueError(f"cpus_per_task={cpus_per_task}: no node of the Ray cluster has that "
@@ -479,7 +485,7 @@ def selection_output(path: PathLike, indices: Any, *, compress: bool = False,
     task = ray.remote(tasks.selection_output).options(num_cpus=1)
     try:
         made: dict[str, Any] = ray.get(task.remote(os.fspath(path),
-                                                   np.asarray(indices, dtype=np.int64),
+                                                   index_array(indices),
                                                    options, compress))
         return made
     except ray.exceptions.RayError as exc:

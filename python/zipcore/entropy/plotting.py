@@ -7,6 +7,7 @@ zipcore neither changes the user's pyplot backend nor keeps figures alive in pyp
 from __future__ import annotations
 
 import io
+import os
 from typing import Any
 
 INSTALL = "pip install 'zipcore[plot]'"
@@ -51,7 +52,7 @@ def check_picture(label: str, path: Any) -> None:
     without matplotlib; ValueError where ``path`` is not named ``*.png`` (``-``, standard
     output, aside): the bytes are PNG whatever the name says, and a mistyped name (``--plot
     versions.csv``) must not replace another file with a picture."""
-    name = str(getattr(path, "path", path))  # a path, or an atomic.Output planned for one
+    name = os.fsdecode(getattr(path, "path", path))  # a path, or an Output planned for one
     if name != "-" and not name.lower().endswith(".png"):
         raise ValueError(f"{label} {name}: the picture is written as PNG: name it *.png")
     require_matplotlib(label)

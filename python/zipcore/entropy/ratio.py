@@ -27,6 +27,8 @@ from ..samples import as_pool, describe, library_of
 NO_SOURCE = "(no source)"
 """The label of the group of records that have no ``source`` field (and of str, bytes and pool
 samples)."""
+OTHER = "(other)"
+"""The label of the selection report's group of the sources it has no room for."""
 
 SourceKey = tuple[str, str]
 """What a record is grouped under: (``"string"``, the source) for a string source, (its JSON type,
@@ -70,7 +72,7 @@ def source_label(key: SourceKey) -> str:
     if kind == "none":
         return NO_SOURCE
     if kind == "string":
-        if text.isprintable() and text not in ("", NO_SOURCE) and not _TYPED.search(text):
+        if text.isprintable() and text not in ("", NO_SOURCE, OTHER) and not _TYPED.search(text):
             return text
         text, kind = json.dumps(text, ensure_ascii=False), "string"
     suffix = f"({kind})" if kind.startswith("Python ") else f"(JSON {kind})"
@@ -100,6 +102,14 @@ def source_prefix(source: str) -> str:
     return source.split("/", 1)[0]
 
 
+def label_prefix(label: str) -> str:
+    """The label of the group that ``prefix=True`` puts a group labelled ``label`` in: a string
+    source's, cut at its first ``/``; any other label as it is (``["a/b"] (JSON array)``)."""
+    if label in (NO_SOURCE, OTHER) or _TYPED.search(label):
+        return label
+    return source_label(("string", source_prefix(label)))
+
+
 def ratio_by_source(samples: Iterable[Any], *, prefix: bool = False,
                     column: Optional[str] = None, **options: Any) -> list[SourceRatio]:
     """R of each ``source``'s records, framed and compressed as a group of their own.
@@ -108,7 +118,8 @@ def ratio_by_source(samples: Iterable[Any], *, prefix: bool = False,
     first (ties by label). ``prefix=True`` groups string sources by the part before the first
     ``/`` (``gsm8k/train`` and ``gsm8k/test`` together). ``column`` and the options as
     :func:`zipcore.measure.dataset_ratio` (``column``: the field of each record measured; the
-    record's ``repr`` without it); the groups share one pass of the thread pool.
+    record's ``repr`` without it); the groups share one pass of the thread pool. No samples
+    have no sources: ``[]``.
     """
     prefix = bool(flag("prefix", prefix))
     check_options(options, "ratio_by_source")

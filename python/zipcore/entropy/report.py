@@ -20,14 +20,13 @@ from .plotting import check_picture, new_figure, plain_text, png_bytes, require_
 from .._pool import EncodedPool
 from ..measure import dataset_ratio
 from ..samples import as_pool, library_of
-from .ratio import NO_SOURCE, printable, source_of, source_prefix
+from .ratio import NO_SOURCE, OTHER, label_prefix, printable, source_of
 
 if TYPE_CHECKING:  # the selection imports this module for report=, never the other way
     from ..selection import SelectionResult
 
 MAX_SOURCES = 12
 """Sources shown in the mix; with more, sources are merged by prefix, then the rest as other."""
-OTHER = "(other)"
 
 
 @dataclass
@@ -63,7 +62,7 @@ def _source_groups(names: Sequence[str], chosen: Sequence[int]) -> tuple[list[st
     selection."""
     names = list(names)
     if len(set(names)) > MAX_SOURCES:
-        names = [source_prefix(n) for n in names]
+        names = [label_prefix(n) for n in names]
     pool = Counter(names)
     if len(pool) > MAX_SOURCES:  # keep the biggest, merge the rest
         keep = {name for name, _ in pool.most_common(MAX_SOURCES - 1)}

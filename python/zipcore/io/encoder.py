@@ -210,6 +210,7 @@ class PoolEncoder:
         ``groups[i]:groups[i+1]``; None when every record is its own sample."""
         if not self.pairs:
             return self._builder.finish(), None
+        self._begin_pairs()  # none yet in an empty file
         self._check_partnered(UnpartneredAtEnd)  # the file's last record
         self._check_pairs_are_together()
         groups = np.frombuffer(self._groups, dtype=np.int64)

@@ -276,9 +276,10 @@ class PoolFiles:
 
     Sample and record indices are positions in that concatenation (a file's own indices
     shifted by the records of the files before it). Every file is read with the first file's
-    record format and pair layout (``auto`` resolves once, on the first file), so the pool's
-    bytes, and so a selection, equal those of one file holding all the records. JSON lists and
-    JSONL mix; Parquet does not mix with JSON. A preference pair must lie within one file.
+    record format (``auto`` resolves once, on the first file), and holds preference pairs if
+    the first file with a record does, so the pool's bytes, and so a selection, equal those of
+    one file holding all the records. JSON lists and JSONL mix; Parquet does not mix with JSON.
+    A preference pair must lie within one file.
     """
 
     files: list[PoolFile]
@@ -408,15 +409,17 @@ def read_pools(paths: Sequence[PathLike], *, format: str = "auto",
             if i + 1 < len(names):
                 _refuse_split_pair(name, names[i + 1], records_key)
             raise
-        if files[-1].records:
-            check_pair_layout(name, files[-1].pairs, names[0], files[0].pairs)
+        first = next(file for file in files if file.records or file is files[-1])
+        if files[-1].records:  # against the first file that has a record
+            check_pair_layout(name, files[-1].pairs, first.path, first.pairs)
         if format == "auto" and template is None and files[0].format != "auto":
             format = files[0].format  # resolved once, on the first file
-    if files[0].pairs:
+    paired = any(file.pairs for file in files)  # an empty file holds no pairs, nor records
+    if paired:
         _refuse_pair_ids_again(files)
     starts = np.cumsum([0] + [file.records for file in files], dtype=np.int64)
     groups = None
-    if files[0].pairs:
+    if paired:
         groups = np.concatenate([file.groups[:-1] + start for file, start in zip(files, starts)
                                  if file.groups is not None] + [starts[-1:]])
     pool = Pool.concat(file.pool for file in files)
