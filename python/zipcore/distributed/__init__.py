@@ -48,6 +48,7 @@ from .._stop import keep_sigterm_handler
 from ._tasks import FaultHook, TaskParams, shard_of
 from ..io.formats import resolve_format
 from ..params import Codec, ZipParams, integer
+from ..pool import Pool
 from ..samples import as_pool
 
 __all__ = ["DistributedResult", "connect", "default_per_shard", "require_ray", "select",
@@ -272,16 +273,10 @@ def _pool_dataset(ray: Any, pool: EncodedPool) -> Any:
     into the object store."""
     import pyarrow as pa
 
-    offsets = np.asarray(pool.offsets, dtype=np.int64)
-    tables = []
-    for start in range(0, len(pool), POOL_BLOCK):
-        window = offsets[start:min(len(pool), start + POOL_BLOCK) + 1]
-        lo, hi = int(window[0]), int(window[-1])
-        values = pa.LargeBinaryArray.from_buffers(
-            pa.large_binary(), len(window) - 1,
-            [None, pa.py_buffer(window - lo), pa.py_buffer(np.asarray(pool.data)[lo:hi])])
-        tables.append(pa.table({"sample": values}))
-    return ray.data.from_arrow(tables)
+    return ray.data.from_arrow([
+        pa.table({"sample": tasks.arrow_samples(Pool(pool.data,
+                                                     pool.offsets[start:start + POOL_BLOCK + 1]))})
+        for start in range(0, len(pool), POOL_BLOCK)])
 
 
 # --- steps 2 and 3: shards and merge, Ray tasks ----------------------------------------------

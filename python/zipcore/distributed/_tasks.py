@@ -79,12 +79,19 @@ def _scored_table(pool: Pool, p: TaskParams) -> Any:
     them (float32): a candidate scored against an empty selection is scored alone."""
     import pyarrow as pa
 
-    samples = pa.LargeBinaryArray.from_buffers(  # the pool's buffers, not copied
-        pa.large_binary(), len(pool), [None, pa.py_buffer(pool.offsets), pa.py_buffer(pool.data)])
     scores = np.asarray(_core.candidate_ratios(
         pool.data, pool.offsets, np.empty(0, dtype=np.int64), np.arange(len(pool), dtype=np.int64),
         p.cpus, p.codec, p.level), dtype=np.float32)
-    return pa.table({"sample": samples, "score": pa.array(scores, type=pa.float32())})
+    return pa.table({"sample": arrow_samples(pool),
+                     "score": pa.array(scores, type=pa.float32())})
+
+
+def arrow_samples(pool: Pool) -> Any:
+    """The pool's samples as a pyarrow ``large_binary`` array over its buffers, not copied."""
+    import pyarrow as pa
+
+    return pa.LargeBinaryArray.from_buffers(
+        pa.large_binary(), len(pool), [None, pa.py_buffer(pool.offsets), pa.py_buffer(pool.data)])
 
 
 # --- step 1: the Ray Data map ----------------------------------------------------------------
