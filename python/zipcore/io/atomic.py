@@ -60,6 +60,8 @@ class Output:
     """Where the bytes land: the path itself, or the file a symlink resolves to."""
     stream: bool = False
     """A character device or FIFO: written in place, never replaced."""
+    device: bool = False
+    """A character device (``/dev/null``), which several outputs may share."""
     mode: Optional[int] = None
     """An existing file's permission bits, given to its replacement."""
     owner: Optional[Tuple[int, int]] = None
@@ -95,13 +97,13 @@ def output(path: PathLike, *, regular_only: bool = False) -> Output:
     except FileNotFoundError:
         info = None
     except OSError as exc:
-        raise _error(name, exc.errno or errno.EIO, f"cannot write output: {exc.strerror}") from None
+        raise _cannot_write(name, exc) from None
     if info is not None and (stat.S_ISCHR(info.st_mode) or stat.S_ISFIFO(info.st_mode)):
         if regular_only:
             raise _error(name, errno.EINVAL, "must be a regular file, not a device or pipe")
         if not os.access(name, os.W_OK):
             raise _error(name, errno.EACCES, "cannot write output: permission denied")
-        return Output(name, Path(name), stream=True)
+        return Output(name, Path(name), stream=True, device=stat.S_ISCHR(info.st_mode))
     if info is not None and stat.S_ISDIR(info.st_mode):
         raise _error(name, errno.EISDIR, "cannot write output: is a directory")
     if info is not None and not stat.S_ISREG(info.st_mode):
@@ -139,8 +141,7 @@ def _new_file(given: str) -> Path:
     try:
         info = os.stat(folder)
     except OSError as exc:
-        raise _error(given, exc.errno or errno.ENOENT,
-                     f"cannot write output: {exc.strerror}") from None
+        raise _cannot_write(given, exc) from None
     if not stat.S_ISDIR(info.st_mode):
         raise _error(given, errno.ENOTDIR, "cannot write output: Not a directory")
     return Path(os.path.realpath(folder)) / os.path.basename(name)
@@ -187,20 +188,13 @@ def plan(outputs: Mapping[str, Optional[PathLike]],
             key, shown = file_identity(out.path if out.stream else out.target), os.fspath(path)
         if key is None:
             continue
-        if key in seen and (out.path == STDOUT or not _is_device(out.path)):
+        if key in seen and not out.device:
             other_label, other_path = seen[key]
             kind = "the input" if other_label in inputs else "the output"
             raise ValueError(f"{label} {shown} is the same file as {kind} "
                              f"{other_label} {other_path}: choose another path")
         seen[key] = (label, shown)
     return planned
-
-
-def _is_device(path: PathLike) -> bool:
-    try:
-        return stat.S_ISCHR(os.stat(path).st_mode)
-    except OSError:
-        return False
 
 
 def _process_alive(pid: int) -> bool:
