@@ -279,9 +279,7 @@ def contrast_sets(method: Method, pool: EncodedPool, targets: EncodedPool,
     :func:`background_candidates` and matched to the targets in what the method's score depends
     on (see the module docstring). ValueError where the pool is too small for them. ``ids``:
     :func:`text_ids` of the pool and targets, where the caller has them already."""
-    if ids is None:
-        ids = text_ids(pool, targets)
-    candidates = np.flatnonzero(ids == np.arange(len(ids)))  # background_candidates
+    candidates = background_candidates(pool, targets, ids)
     sizes = np.diff(pool.offsets)[candidates]
     if method == "zipfit":
         sets = length_matched_sets(sizes, np.diff(targets.offsets))
@@ -290,12 +288,14 @@ def contrast_sets(method: Method, pool: EncodedPool, targets: EncodedPool,
     return [candidates[members] for members in sets]
 
 
-def background_candidates(pool: EncodedPool, targets: EncodedPool) -> np.ndarray:
+def background_candidates(pool: EncodedPool, targets: EncodedPool,
+                          ids: Optional[np.ndarray] = None) -> np.ndarray:
     """The pool samples a background set may hold (sorted): the first of each distinct text,
     none with a target's bytes. A text then lies in one set at most, so only one set (x's own
     or its copy's) is left out of x's mean; and the targets are not their own background (a
-    copy of a target has its length: zipfit's sets would take it first)."""
-    ids = text_ids(pool, targets)
+    copy of a target has its length: zipfit's sets would take it first). ``ids``: as in
+    :func:`contrast_sets`."""
+    ids = text_ids(pool, targets) if ids is None else ids
     return np.flatnonzero(ids == np.arange(len(ids)))
 
 
@@ -323,13 +323,12 @@ def _digest(pool: EncodedPool, i: int) -> bytes:
                            digest_size=16).digest()
 
 
-def own_sets(pool: EncodedPool, sets: list[np.ndarray]) -> np.ndarray:
+def own_sets(pool: EncodedPool, sets: list[np.ndarray],
+             ids: Optional[np.ndarray] = None) -> np.ndarray:
     """``(len(sets), len(pool))`` bools: sample i is in set k, or has the same bytes as one of
-    its samples (an exact copy would explain i)."""
-    return _owners(text_ids(pool), sets)
-
-
-def _owners(ids: np.ndarray, sets: list[np.ndarray]) -> np.ndarray:
+    its samples (an exact copy would explain i). ``ids``: the pool's :func:`text_ids`, where
+    the caller has them already."""
+    ids = text_ids(pool) if ids is None else ids
     return np.stack([np.isin(ids, ids[members]) for members in sets])
 
 
@@ -367,7 +366,7 @@ def _contrasted(method: Method, pool: EncodedPool, targets: EncodedPool, level: 
     on_target = against(targets, 0)
     backgrounds = np.stack([against(whole.take(members), 1 + k)
                             for k, members in enumerate(sets)])
-    counted = ~_owners(ids, sets)  # at most one set holds x or a copy of it
+    counted = ~own_sets(pool, sets, ids)  # at most one set holds x or a copy of it
     background = (backgrounds * counted).sum(axis=0) / counted.sum(axis=0)
     return np.asarray(on_target - background, dtype=np.float64)
 
