@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import os
-from typing import Any
+from typing import Any, Callable
 
 INSTALL = "pip install 'zipcore[plot]'"
 
@@ -25,25 +25,19 @@ def require_matplotlib(what: str) -> None:
                           f"install it with: {INSTALL}") from None
 
 
-def new_figure(width: float, height: float) -> Any:
+def picture(width: float, height: float, draw: Callable[[Any], None]) -> bytes:
+    """A PNG of a ``width`` x ``height`` inch figure that ``draw(figure)`` fills. Its labels are
+    drawn as they are: a version or source name with ``$`` in it is not read as mathtext
+    (which fails on ``$5_to_$10``, after all the work is done)."""
+    import matplotlib
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height), dpi=100, layout="constrained")
-
-
-def plain_text() -> Any:
-    """A context in which labels are drawn as they are: a version or source name with ``$`` in
-    it is not read as mathtext (which fails on ``$5_to_$10``, after all the work is done).
-    Build and render the figure inside it."""
-    import matplotlib
-
-    return matplotlib.rc_context({"text.parse_math": False, "text.usetex": False})
-
-
-def png_bytes(figure: Any) -> bytes:
     buffer = io.BytesIO()
-    # Without the Software key the bytes do not depend on the matplotlib version.
-    figure.savefig(buffer, format="png", metadata={"Software": None})
+    with matplotlib.rc_context({"text.parse_math": False, "text.usetex": False}):
+        figure = Figure(figsize=(width, height), dpi=100, layout="constrained")
+        draw(figure)
+        # Without the Software key the bytes do not depend on the matplotlib version.
+        figure.savefig(buffer, format="png", metadata={"Software": None})
     return buffer.getvalue()
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence
 import numpy as np
 
 from ..io import atomic
-from .plotting import check_picture, new_figure, plain_text, png_bytes, require_matplotlib
+from .plotting import check_picture, picture, require_matplotlib
 from .._pool import EncodedPool
 from ..measure import dataset_ratio
 from ..samples import as_pool, library_of
@@ -141,8 +141,7 @@ def selection_report(result: SelectionResult, samples: Any, *, column: Optional[
 def report_png(report: SelectionReport, *, title: str = "ZIP selection") -> bytes:
     """The report as a PNG image (needs matplotlib)."""
     require_matplotlib("the selection report")
-    with plain_text():  # source names and the title as they are, '$' included
-        return _drawn(report, printable(title))
+    return picture(8.0, 7.5, lambda figure: _draw(figure, report, printable(title)))
 
 
 def _rounds_shown(report: SelectionReport) -> str:
@@ -160,10 +159,9 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
-def _drawn(report: SelectionReport, title: str) -> bytes:
+def _draw(figure: Any, report: SelectionReport, title: str) -> None:
     from matplotlib.ticker import MaxNLocator
 
-    figure = new_figure(8.0, 7.5)
     top, middle, bottom = figure.subplots(3, 1, height_ratios=[1.0, 0.8, 1.1])
     figure.suptitle(f"{title}: {_count(report.samples, 'sample')}, {_rounds_shown(report)}",
                     fontsize=11)
@@ -192,7 +190,7 @@ def _drawn(report: SelectionReport, title: str) -> bytes:
         bottom.set_axis_off()
         bottom.text(0.5, 0.5, "no source mix: the samples carry no source field",
                     ha="center", va="center", fontsize=9, transform=bottom.transAxes)
-        return png_bytes(figure)
+        return
     y = list(range(len(report.sources)))
     bottom.barh([i - 0.2 for i in y], [100 * s for s in report.pool_share], height=0.4,
                 color="#9e9e9e", label="pool")
@@ -203,7 +201,6 @@ def _drawn(report: SelectionReport, title: str) -> bytes:
     bottom.set_title("source mix: selection against pool", fontsize=9)
     bottom.set_xlabel("share of samples (%)")
     bottom.legend(fontsize=8, loc="best")
-    return png_bytes(figure)
 
 
 def write_selection_report(path: atomic.Destination, result: SelectionResult,

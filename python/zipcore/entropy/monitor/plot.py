@@ -8,20 +8,18 @@ from typing import Any, Union
 import numpy as np
 
 from ...io import atomic
-from ..plotting import FLAG_COLORS, check_picture, new_figure, plain_text, png_bytes
+from ..plotting import FLAG_COLORS, check_picture, picture
 from .flags import MonitorResult
 
 
 def plot_bytes(result: MonitorResult) -> bytes:
     """The monitor picture as PNG: R and L per version with flags; measured vs fitted quality."""
-    with plain_text():  # version names as they are, '$' included
-        return _drawn(result)
-
-
-def _drawn(result: MonitorResult) -> bytes:
-    versions = result.versions
     has_fit = result.fit is not None
-    figure = new_figure(7.5, 6.0 if has_fit else 3.8)
+    return picture(7.5, 6.0 if has_fit else 3.8, lambda figure: _draw(figure, result, has_fit))
+
+
+def _draw(figure: Any, result: MonitorResult, has_fit: bool) -> None:
+    versions = result.versions
     axes = figure.subplots(2 if has_fit else 1, 1, squeeze=False)[:, 0]
     x = np.arange(len(versions))
     names = [v.version for v in versions]
@@ -46,7 +44,6 @@ def _drawn(result: MonitorResult) -> bytes:
                  f"L beyond {result.l_pct:g}% vs the {result.against} version)", fontsize=9)
     if has_fit:
         _plot_quality(axes[1], result, x, names)
-    return png_bytes(figure)
 
 
 def _plot_quality(ax: Any, result: MonitorResult, x: np.ndarray, names: list[str]) -> None:
