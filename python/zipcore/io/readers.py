@@ -38,7 +38,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from collections import deque
 from itertools import chain, islice
-from typing import Any, Iterable, Iterator, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional, Sequence, Union
 
 import numpy as np
 
@@ -64,8 +64,67 @@ __all__ = ["PoolFile", "PoolFiles", "iter_json_list", "iter_jsonl", "iter_record
            "sniff"]
 
 
+class _Selectable:
+    """What one file (:class:`PoolFile`) and several (:class:`PoolFiles`) share: a pool whose
+    sample ``i`` is record ``i``, or with preference pairs the records ``groups[i]:groups[i+1]``,
+    and a selection of it written back."""
+
+    pool: Pool
+    groups: Optional[np.ndarray]
+    if TYPE_CHECKING:  # a field of PoolFile, a property of PoolFiles
+
+        @property
+        def kind(self) -> str: ...
+
+    def __len__(self) -> int:
+        return len(self.pool)
+
+    @property
+    def pairs(self) -> bool:
+        return self.groups is not None
+
+    def record_indices(self, samples: Iterable[Any]) -> np.ndarray:
+        """The record indices (int64) of ``samples`` (in the files' concatenation, for several
+        files), in order, pair members together."""
+        chosen = checked_indices(samples, len(self))
+        if self.groups is None:
+            return chosen
+        starts = self.groups[chosen]
+        counts = self.groups[chosen + 1] - starts
+        before = np.cumsum(counts) - counts
+        return np.repeat(starts - before, counts) + np.arange(int(counts.sum()), dtype=np.int64)
+
+    def selection_chunks(self, samples: Iterable[Any], *, kind: Optional[str] = None,
+                         compression: Optional[str] = None
+                         ) -> Iterable[Union[bytes, memoryview]]:
+        """The contents of the file that :meth:`write_selection` writes, chunk by chunk: the
+        selected records in format ``kind`` (default: the (first) file's), compressed as asked
+        (checked by :func:`zipcore.io.outputs.output_format`)."""
+        out = OutputFormat(kind or self.kind, compression)
+        check_output("the output", out, self.kind)
+        return self._chunks(self.record_indices(samples), out)
+
+    def _chunks(self, rows: np.ndarray, out: OutputFormat) -> Iterable[Union[bytes, memoryview]]:
+        raise NotImplementedError
+
+    def _inputs(self) -> dict[str, Optional[PathLike]]:
+        raise NotImplementedError
+
+    def write_selection(self, path: PathLike, samples: Iterable[Any],
+                        format: Optional[str] = None) -> None:
+        """Writes the selected records in selection order, each exactly as in the input
+        (Parquet: every column), in ``format`` or the one ``path``'s name says (see
+        :mod:`zipcore.io.outputs`), ``.gz``/``.zst`` compressed by name; written by zipcore's
+        output policy (atomic; never over an input file itself). The format is checked and
+        the output planned before any record is read."""
+        out = atomic.plan({"output": path}, self._inputs())["output"]
+        made = output_format(path, format, self.kind)
+        atomic.write_file(out, self.selection_chunks(samples, kind=made.kind,
+                                                     compression=made.compression))
+
+
 @dataclass
-class PoolFile:
+class PoolFile(_Selectable):
     """A file read into a Pool, and what is needed to write a selection of it back.
 
     Sample ``i`` is record ``i`` of the file, or with preference pairs the records
@@ -86,26 +145,7 @@ class PoolFile:
     pair_codes: Optional[np.ndarray] = None  # with pairs: each sample's pair id code
     partitions: Partitions = field(default_factory=lambda: NO_PARTITIONS)  # Parquet: hive
 
-    def __len__(self) -> int:
-        return len(self.pool)
-
-    @property
-    def pairs(self) -> bool:
-        return self.groups is not None
-
-    def record_indices(self, samples: Iterable[Any]) -> np.ndarray:
-        """The file's record indices (int64) of ``samples``, in order, pair members together."""
-        return record_indices(self.groups, samples, len(self))
-
-    def selection_chunks(self, samples: Iterable[Any], *, kind: Optional[str] = None,
-                         compression: Optional[str] = None
-                         ) -> Iterable[Union[bytes, memoryview]]:
-        """The contents of the file that :meth:`write_selection` writes, chunk by chunk: the
-        selected records in format ``kind`` (default: the file's), compressed as asked
-        (checked by :func:`zipcore.io.outputs.output_format`)."""
-        out = OutputFormat(kind or self.kind, compression)
-        check_output("the output", out, self.kind)
-        rows = self.record_indices(samples)
+    def _chunks(self, rows: np.ndarray, out: OutputFormat) -> Iterable[Union[bytes, memoryview]]:
         self._check_unchanged()
         if self.kind == "parquet":
             from .parquet import parquet_bytes, parquet_take
@@ -125,13 +165,8 @@ class PoolFile:
             return iter_parquet_rows(self.path, columns, self.partitions)
         return (record for record, _, _ in iter_records(self.path, self.kind, self.records_key))
 
-    def write_selection(self, path: PathLike, samples: Iterable[Any],
-                        format: Optional[str] = None) -> None:
-        """Writes the selected records in selection order, each exactly as in the input
-        (Parquet: every column), in ``format`` or the one ``path``'s name says (see
-        :mod:`zipcore.io.outputs`), ``.gz``/``.zst`` compressed by name; written by zipcore's
-        output policy (atomic; never over the input file itself)."""
-        write_selection(self, path, samples, format, {"file": self.path})
+    def _inputs(self) -> dict[str, Optional[PathLike]]:
+        return {"file": self.path}
 
     def _check_unchanged(self) -> None:
         if _stamp(self.path) != self.stamp:
@@ -167,29 +202,6 @@ class PoolFile:
             raise ZipcoreError(f"{self.path} changed after it was read (record {row} is no "
                                "longer where it was); run again")
         return raw
-
-
-def record_indices(groups: Optional[np.ndarray], samples: Iterable[Any], size: int
-                   ) -> np.ndarray:
-    """The record indices (int64) of ``samples`` of a pool of ``size`` samples, in order, pair
-    members together (``groups[i]``: sample ``i``'s first record; None: one record each)."""
-    chosen = checked_indices(samples, size)
-    if groups is None:
-        return chosen
-    starts = groups[chosen]
-    counts = groups[chosen + 1] - starts
-    before = np.cumsum(counts) - counts
-    return np.repeat(starts - before, counts) + np.arange(int(counts.sum()), dtype=np.int64)
-
-
-def write_selection(source: Union[PoolFile, "PoolFiles"], path: PathLike, samples: Iterable[Any],
-                    format: Optional[str], inputs: dict[str, Optional[PathLike]]) -> None:
-    """What ``write_selection`` of one file or several does: the format checked and the
-    output planned before any record is read."""
-    out = atomic.plan({"output": path}, inputs)["output"]
-    made = output_format(path, format, source.kind)
-    atomic.write_file(out, source.selection_chunks(samples, kind=made.kind,
-                                                   compression=made.compression))
 
 
 def _stamp(path: str) -> tuple[int, int]:
@@ -271,7 +283,7 @@ def _pool_file(path: str, kind: str, read: EncodedRecords, stamp: tuple[int, int
 
 
 @dataclass
-class PoolFiles:
+class PoolFiles(_Selectable):
     """Several files read into one Pool: their records concatenated in the order given.
 
     Sample and record indices are positions in that concatenation (a file's own indices
@@ -300,26 +312,9 @@ class PoolFiles:
     def records(self) -> int:
         return int(self.record_starts[-1])
 
-    @property
-    def pairs(self) -> bool:
-        return self.groups is not None
-
-    def __len__(self) -> int:
-        return len(self.pool)
-
-    def record_indices(self, samples: Iterable[Any]) -> np.ndarray:
-        """Record indices (int64) of ``samples`` in the concatenation, pair members together."""
-        return record_indices(self.groups, samples, len(self))
-
-    def selection_chunks(self, samples: Iterable[Any], *, kind: Optional[str] = None,
-                         compression: Optional[str] = None
-                         ) -> Iterable[Union[bytes, memoryview]]:
-        """As :meth:`PoolFile.selection_chunks`, over the files together."""
+    def _chunks(self, rows: np.ndarray, out: OutputFormat) -> Iterable[Union[bytes, memoryview]]:
         if len(self.files) == 1:
-            return self.files[0].selection_chunks(samples, kind=kind, compression=compression)
-        out = OutputFormat(kind or self.kind, compression)
-        check_output("the output", out, self.kind)
-        rows = self.record_indices(samples)
+            return self.files[0]._chunks(rows, out)
         for file in self.files:
             file._check_unchanged()
         which = np.searchsorted(self.record_starts, rows, side="right") - 1
@@ -334,11 +329,8 @@ class PoolFiles:
         """Every file's records again, in order (see :meth:`PoolFile.iter_records`)."""
         return chain.from_iterable(file.iter_records(columns) for file in self.files)
 
-    def write_selection(self, path: PathLike, samples: Iterable[Any],
-                        format: Optional[str] = None) -> None:
-        """As :meth:`PoolFile.write_selection`, never over any of the input files."""
-        write_selection(self, path, samples, format,
-                        {f"file {i}": file.path for i, file in enumerate(self.files)})
+    def _inputs(self) -> dict[str, Optional[PathLike]]:
+        return {f"file {i}": file.path for i, file in enumerate(self.files)}
 
 
 Part = tuple[PoolFile, np.ndarray, int]
