@@ -39,7 +39,7 @@ from collections import deque
 from itertools import islice
 from types import FrameType, TracebackType
 from typing import (IO, Any, BinaryIO, Callable, Iterable, Iterator, NamedTuple, Optional,
-                    Sequence)
+                    Sequence, TypeVar)
 
 import numpy as np
 
@@ -53,6 +53,8 @@ from .compressed import compression_of
 from .jsonfile import Reader, positioned
 from .jsonl import jsonl_texts
 from .jsonstream import iter_record_texts, iter_records
+
+T = TypeVar("T")
 
 PARALLEL_BYTES = 32 << 20
 """Files smaller than this (on disk) are read serially: starting workers costs more."""
@@ -118,14 +120,8 @@ def read_jsonl_files(paths: Sequence[str], *, format: str = "auto", text_field: 
     if workers < 2 or sum(os.path.getsize(path) for path in paths) < PARALLEL_BYTES:
         return None
     resolved = _resolve(paths, options)
-    if resolved is None:
-        return None
-    try:
-        return _read_parts(paths, resolved, workers)
-    except (ZipcoreError, OSError, EOFError, pickle.UnpicklingError, WorkersUnavailable) as exc:
-        # e.g. a broken .gz (the serial reader names it), a worker that could not start or died
-        log.debug("reading %s serially: %s", paths[0], exc)
-        return None
+    return None if resolved is None else or_serially(
+        lambda: _read_parts(paths, resolved, workers), paths[0])
 
 
 def _resolve(paths: Sequence[str], options: dict[str, Any]) -> Optional[list[dict[str, Any]]]:
@@ -169,19 +165,17 @@ def _read_parts(paths: Sequence[str], options: list[dict[str, Any]], workers: in
     cores, this process busy and one worker read 1.1-1.4x slower, the worker waiting on its
     result's pipe. Each part's samples are appended as soon as its turn comes, so that memory
     stays the pool's own (plus the parts in flight), as when reading serially."""
-    builders = [PoolBuilder() for _ in paths]
-    spans: list[list[np.ndarray]] = [[] for _ in paths]
     room = sys.getrecursionlimit() - _stack_depth()
     tasks = ((index, (encode_part, path, part, options[index], room), part[2] is not None)
              for index, path in enumerate(paths) for part in _parts(path))
-    if not run_in_order(tasks, workers,
-                        lambda index, result: _take(result, builders[index], spans[index])):
+    done = pools_in_order(len(paths), tasks, workers)
+    if done is None:
         return None
     format = "template" if options[0]["template"] is not None else options[0]["format"]
     joined = [np.concatenate(parts) if parts else np.empty((0, 2), dtype=np.int64)
-              for parts in spans]
-    return [EncodedRecords(builder.finish(), None, file_spans, len(file_spans), format)
-            for builder, file_spans in zip(builders, joined)]
+              for parts in done[1]]
+    return [EncodedRecords(pool, None, file_spans, len(file_spans), format)
+            for pool, file_spans in zip(done[0], joined)]
 
 
 def run_in_order(tasks: Iterable[tuple[int, tuple[Any, ...], bool]], workers: int,
@@ -219,14 +213,36 @@ def run_in_order(tasks: Iterable[tuple[int, tuple[Any, ...], bool]], workers: in
     return True
 
 
-def _take(result: Optional[Encoded], builder: PoolBuilder, spans: list[np.ndarray]) -> bool:
-    """Appends a part's samples and spans; False when the part met an error."""
-    if result is None:
-        return False
-    data, offsets, part_spans = result
-    builder.append_many(data, offsets)
-    spans.append(part_spans)
-    return True
+def pools_in_order(files: int, tasks: Iterable[tuple[int, tuple[Any, ...], bool]],
+                   workers: int) -> Optional[tuple[list[Pool], list[list[np.ndarray]]]]:
+    """Runs ``tasks`` (:func:`run_in_order`, each keyed by its file's index, of ``files``)
+    whose results are samples (data, offsets from 0) and maybe more arrays, or None where the
+    task met an error: each file's samples, in task order, as a pool, and its results' further
+    arrays; None where a task met an error (the serial reader then decides)."""
+    builders = [PoolBuilder() for _ in range(files)]
+    more: list[list[np.ndarray]] = [[] for _ in range(files)]
+
+    def take(index: int, result: Optional[tuple[np.ndarray, ...]]) -> bool:
+        if result is None:
+            return False
+        builders[index].append_many(result[0], result[1])
+        more[index].extend(result[2:])
+        return True
+
+    if not run_in_order(tasks, workers, take):
+        return None
+    return [builder.finish() for builder in builders], more
+
+
+def or_serially(read: Callable[[], Optional[T]], path: str) -> Optional[T]:
+    """``read()`` (files read by the workers), or None where that failed, e.g. a broken .gz
+    (the serial reader names it), a worker that could not start or died: the serial reader
+    then reads the files (``path``: the first, for the log)."""
+    try:
+        return read()
+    except (ZipcoreError, OSError, EOFError, pickle.UnpicklingError, WorkersUnavailable) as exc:
+        log.debug("reading %s serially: %s", path, exc)
+        return None
 
 
 class WorkersUnavailable(RuntimeError):

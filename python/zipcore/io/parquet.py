@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
 import re
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -29,14 +28,12 @@ from urllib.parse import unquote
 import numpy as np
 
 from .._core import ZipcoreError
-from .._log import log
 from ..params import thread_count
 from . import parallel
 from .encoder import PoolEncoder
 from .formats import PairCutAtEnd, RecordError, UnpartneredAtEnd, detect_format
 from .templates import template_fields
 from .._pool import arrow_buffers, require_pyarrow
-from ..pool import PoolBuilder
 
 BATCH_ROWS = 8192
 """Rows per batch when rows become Python objects (templates, records)."""
@@ -252,25 +249,13 @@ def read_parquet_files(paths: Sequence[str], format: str, text_field: str,
     groups = [(index, group) for index, count in enumerate(counts) for group in range(count)]
     if len(groups) < 2:
         return None
-    builders = [PoolBuilder() for _ in paths]
     tasks = ((index, (encode_row_group, paths[index], group, plans[index], format, template,
                       dict(partitions[index])), False) for index, group in groups)
-
-    def take(index: int, result: Optional[tuple[np.ndarray, np.ndarray]]) -> bool:
-        if result is None:
-            return False
-        builders[index].append_many(*result)
-        return True
-
-    try:
-        if not parallel.run_in_order(tasks, workers, take):
-            return None
-    except (OSError, EOFError, pickle.UnpicklingError, parallel.WorkersUnavailable) as exc:
-        log.debug("reading %s serially: %s", paths[0], exc)
-        return None
+    done = parallel.or_serially(lambda: parallel.pools_in_order(len(paths), tasks, workers),
+                                paths[0])
     name = "template" if template is not None else format
-    return [parallel.EncodedRecords(pool, None, None, len(pool), name)
-            for pool in (builder.finish() for builder in builders)]
+    return None if done is None else [parallel.EncodedRecords(pool, None, None, len(pool), name)
+                                      for pool in done[0]]
 
 
 def _first_format(pa: Any, parquet: Any, plan: _Plan, partitions: Partitions, format: str,
