@@ -126,18 +126,17 @@ class RecordFormat:
     sample_of_text: Optional[Callable[[bytes], Optional[bytes]]] = None
 
 
+_REPR_CHECKS: dict[str, Callable[[Record], Optional[str]]] = {
+    "sharegpt": _has_list("conversations"), "alpaca": _has("instruction", "output"),
+    "messages": _has_list("messages"), "preference": _has("chosen", "rejected"),
+    "record": lambda record: None}
+"""The formats whose sample is ``repr(record)``, and the check of each."""
+
+
 def record_format(name: str, *, text_field: str = "text") -> RecordFormat:
     """The format called ``name`` (not ``auto``: see :func:`detect_format`)."""
-    if name == "sharegpt":
-        return RecordFormat(name, _has_list("conversations"), _repr_bytes, json_object_repr)
-    if name == "alpaca":
-        return RecordFormat(name, _has("instruction", "output"), _repr_bytes, json_object_repr)
-    if name == "messages":
-        return RecordFormat(name, _has_list("messages"), _repr_bytes, json_object_repr)
-    if name == "preference":
-        return RecordFormat(name, _has("chosen", "rejected"), _repr_bytes, json_object_repr)
-    if name == "record":
-        return RecordFormat(name, lambda record: None, _repr_bytes, json_object_repr)
+    if name in _REPR_CHECKS:
+        return RecordFormat(name, _REPR_CHECKS[name], _repr_bytes, json_object_repr)
     if name == "text":
         return RecordFormat(name, _has_field_of_type(text_field, str, "a string"),
                             lambda record: record[text_field].encode("utf-8"))
