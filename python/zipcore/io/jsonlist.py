@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from itertools import count
 from typing import Any, Iterator, Optional
 
 from . import jsonfile
@@ -70,6 +71,31 @@ class _Parser:
             if self.pos < len(self.text) or not self._more():
                 return
 
+    def _step(self) -> None:
+        """Passes the character at ``pos`` (a bracket, brace, comma or colon), and the
+        whitespace after it."""
+        self._advance(self.pos + 1)
+        self._skip_whitespace()
+
+    def _closes(self, close: str) -> bool:
+        """Passes ``close`` (``]`` or ``}``) where it is next: True."""
+        if not self.text.startswith(close, self.pos):
+            return False
+        self._advance(self.pos + 1)
+        return True
+
+    def _next(self, close: str, element: Optional[int] = None) -> bool:
+        """Passes the ``,`` after a list element (its index ``element``) or an object member
+        (True), or the closing ``close`` (False)."""
+        self._skip_whitespace()
+        if self.text.startswith(",", self.pos):
+            self._step()
+            return True
+        if self._closes(close):
+            return False
+        raise self._error(self.pos, "Expecting ',' delimiter" if element is None else
+                          f"expected ',' or ']' after element {element}, found {self._found()}")
+
     def _error(self, at: int, message: str) -> ZipcoreError:
         return positioned(self.path, self.pos_byte + self._bytes(self.pos, at), message)
 
@@ -96,13 +122,10 @@ class _Parser:
         """The elements of the list opening at ``pos``, which ends after its ``]``. records:
         each must be an object, yielded with its span and source text; else they are parsed
         and dropped, one at a time."""
-        self._advance(self.pos + 1)
-        self._skip_whitespace()
-        if self.text.startswith("]", self.pos):
-            self._advance(self.pos + 1)
+        self._step()
+        if self._closes("]"):
             return
-        index = 0
-        while True:
+        for index in count():
             value, end = self._decode()
             if records and not isinstance(value, dict):
                 raise self._error(self.pos, not_an_object(f"element {index}", value))
@@ -110,17 +133,8 @@ class _Parser:
             self._advance(end)
             if records:
                 yield value, start, self.pos_byte, None if text is None else text.encode("utf-8")
-            self._skip_whitespace()
-            if self.text.startswith(",", self.pos):
-                self._advance(self.pos + 1)
-                self._skip_whitespace()
-            elif self.text.startswith("]", self.pos):
-                self._advance(self.pos + 1)
+            if not self._next("]", index):
                 return
-            else:
-                raise self._error(self.pos, f"expected ',' or ']' after element {index}, "
-                                            f"found {self._found()}")
-            index += 1
 
     def records(self) -> Iterator[SpanText]:
         """The objects of a top-level list."""
@@ -141,9 +155,8 @@ class _Parser:
                                             "at the top level, this file is a JSON list")
             raise self._error(self.pos, f"expected a JSON object '{{', found {self._found()}")
         seen = False
-        self._advance(self.pos + 1)
-        self._skip_whitespace()
-        more = not self.text.startswith("}", self.pos)
+        self._step()
+        more = not self._closes("}")
         while more:
             key, end = self._name()
             if key == records_key and seen:
@@ -160,8 +173,7 @@ class _Parser:
                                                 "list of records")
                 self._advance(end)
             seen = seen or key == records_key
-            more = self._next_member()
-        self._advance(self.pos + 1)
+            more = self._next("}")
         self._check_end("extra data after the top-level object")
         if records_key is not None and not seen:
             raise ZipcoreError(f"{self.path}: no top-level key {records_key!r}; its list "
@@ -182,19 +194,7 @@ class _Parser:
         self._skip_whitespace()
         if not self.text.startswith(":", self.pos):
             raise self._error(self.pos, "Expecting ':' delimiter")
-        self._advance(self.pos + 1)
-        self._skip_whitespace()
-
-    def _next_member(self) -> bool:
-        """Passes the ``,`` after a member (True) or stops at the closing ``}`` (False)."""
-        self._skip_whitespace()
-        if self.text.startswith(",", self.pos):
-            self._advance(self.pos + 1)
-            self._skip_whitespace()
-            return True
-        if self.text.startswith("}", self.pos):
-            return False
-        raise self._error(self.pos, "Expecting ',' delimiter")
+        self._step()
 
 
 def _quoted(names: list[str]) -> str:
