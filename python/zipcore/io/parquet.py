@@ -34,6 +34,7 @@ from .encoder import PoolEncoder
 from .formats import PairCutAtEnd, RecordError, UnpartneredAtEnd, detect_format
 from .templates import template_fields
 from .._pool import arrow_buffers, require_pyarrow
+from ..pool import Pool
 
 BATCH_ROWS = 8192
 """Rows per batch when rows become Python objects (templates, records)."""
@@ -163,27 +164,30 @@ def _plan(pa: Any, path: str, parquet: Any, format: str, text_field: str,
     return _Plan(text, columns, pairs)
 
 
-def _encoder(plan: _Plan, format: str, template: Optional[str]) -> PoolEncoder:
-    return PoolEncoder(format if plan.text is None else "auto", template=template,
-                       pairs=plan.pairs)
-
-
-def _add_rows(pa: Any, parquet: Any, plan: _Plan, partitions: Partitions,
-              encoder: PoolEncoder, row_groups: Optional[list[int]] = None) -> Iterator[int]:
-    """Adds the file's rows (those of ``row_groups``, or all) to ``encoder`` a batch at a
-    time, yielding the rows added so far after each batch."""
+def _encode(pa: Any, path: str, parquet: Any, plan: _Plan, format: str,
+            template: Optional[str], partitions: Partitions,
+            row_groups: Optional[list[int]] = None
+            ) -> tuple[PoolEncoder, Pool, Optional[np.ndarray]]:
+    """The file's rows (those of ``row_groups``, or all) encoded a batch at a time: the
+    encoder, and what its ``finish`` gives. A row that does not fit raises its RecordError;
+    Arrow failing, a ZipcoreError naming the row after which it failed."""
+    encoder = PoolEncoder(format if plan.text is None else "auto", template=template,
+                          pairs=plan.pairs)
     fast = plan.text is not None and not plan.pairs
     row = 0
-    for batch in parquet.iter_batches(batch_size=COLUMN_BATCH_ROWS if fast else BATCH_ROWS,
-                                      columns=plan.columns, row_groups=row_groups):
-        batch = _with_partitions(pa, batch, partitions)
-        if plan.text is not None:
-            _add_text_batch(pa, encoder, batch, plan.text, row, plan.pairs)
-        else:
-            for record in batch.to_pylist():
-                encoder.add(record)
-        row += batch.num_rows
-        yield row
+    try:
+        for batch in parquet.iter_batches(batch_size=COLUMN_BATCH_ROWS if fast else BATCH_ROWS,
+                                          columns=plan.columns, row_groups=row_groups):
+            batch = _with_partitions(pa, batch, partitions)
+            if plan.text is not None:
+                _add_text_batch(pa, encoder, batch, plan.text, row, plan.pairs)
+            else:
+                for record in batch.to_pylist():
+                    encoder.add(record)
+            row += batch.num_rows
+    except pa.ArrowException as exc:
+        raise ZipcoreError(f"{path}: cannot read Parquet after row {row} ({exc})") from None
+    return (encoder, *encoder.finish())
 
 
 def read_parquet(path: str, format: str, text_field: str, template: Optional[str],
@@ -192,17 +196,11 @@ def read_parquet(path: str, format: str, text_field: str, template: Optional[str
     pa = require_pyarrow()
     parquet = _open_parquet(pa, path)
     plan = _plan(pa, path, parquet, format, text_field, template, pairs, partitions)
-    encoder = _encoder(plan, format, template)
-    row = 0
     try:
-        for row in _add_rows(pa, parquet, plan, partitions, encoder):
-            pass
-        pool, groups = encoder.finish()
+        encoder, pool, groups = _encode(pa, path, parquet, plan, format, template, partitions)
     except RecordError as exc:
         kind = PairCutAtEnd if isinstance(exc, UnpartneredAtEnd) else ZipcoreError
         raise kind(f"{path}: row {exc.index} {exc.problem}") from None
-    except pa.ArrowException as exc:
-        raise ZipcoreError(f"{path}: cannot read Parquet after row {row} ({exc})") from None
     return parallel.EncodedRecords(pool, groups, None, encoder.records,
                                    "text" if plan.text else encoder.format, encoder.pair_codes)
 
@@ -277,11 +275,8 @@ def encode_row_group(path: str, group: int, plan: _Plan, format: str,
     first file's plan and format, or None where the serial reader must decide (any error)."""
     pa = require_pyarrow()
     try:
-        parquet = _open_parquet(pa, path)
-        encoder = _encoder(plan, format, template)
-        for _ in _add_rows(pa, parquet, plan, partitions, encoder, [group]):
-            pass
-        pool, _ = encoder.finish()
+        _, pool, _ = _encode(pa, path, _open_parquet(pa, path), plan, format, template,
+                             partitions, [group])
     except (ZipcoreError, pa.ArrowException, OSError):
         return None
     return pool.data, pool.offsets
