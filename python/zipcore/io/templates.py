@@ -21,7 +21,7 @@ from .formats import Record, RecordFormat
 def template_format(template: str) -> RecordFormat:
     """Samples rendered from ``template``'s fields (see the module docstring)."""
     pieces = _parse_template(template)
-    fields = _field_names(pieces)
+    fields = template_fields(template)
 
     def check(record: Record) -> Optional[str]:
         for name in fields:
@@ -83,8 +83,4 @@ def _parse_template(template: str) -> list[tuple[str, Optional[str]]]:
 
 def template_fields(template: str) -> list[str]:
     """The record fields ``template`` names, each once, in order (see :func:`_parse_template`)."""
-    return _field_names(_parse_template(template))
-
-
-def _field_names(pieces: list[tuple[str, Optional[str]]]) -> list[str]:
-    return list(dict.fromkeys(name for _, name in pieces if name is not None))
+    return list(dict.fromkeys(name for _, name in _parse_template(template) if name is not None))
