@@ -187,5 +187,26 @@ def test_a_partition_key_read_from_below_its_folder_says_to_name_the_root(tmp_pa
     line = _error(capsys)
     assert "lang=... is a folder above the one named: name the dataset's root folder" in line
     assert cli.main(["ratio", str(folder), "--template", "{lang}: {text}"]) == 2
-    assert ("zipcore select and align read it as a column with --partitioning hive"
+    assert ("zipcore select, align and ratio read it as a column with --partitioning hive"
             in _error(capsys))
+
+
+def test_ratio_reads_partition_folders_as_columns(tmp_path, capsys):
+    # ratio had no --partitioning: --by source put every record of a source=... folder under
+    # "(no source)", and a template could not name the partition.
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    for source in ("gsm8k", "hh"):
+        (tmp_path / "ds" / f"source={source}").mkdir(parents=True)
+        pq.write_table(pa.table({"text": [f"{source} sample {i} " * (i % 4 + 1)
+                                          for i in range(30)]}),
+                       tmp_path / "ds" / f"source={source}" / "part-0.parquet")
+    assert cli.main(["ratio", str(tmp_path / "ds"), "--by", "source", "--partitioning", "hive",
+                     "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [[s["source"] for s in row["sources"]] for row in rows] == [["gsm8k"], ["hh"]]
+    assert cli.main(["ratio", str(tmp_path / "ds"), "--template", "{source}: {text}",
+                     "--partitioning", "hive", "--json"]) == 0
+    with_source = json.loads(capsys.readouterr().out)
+    assert [row["bytes"] for row in with_source] > [row["bytes"] for row in rows]

@@ -17,7 +17,7 @@ from ..io.formats import FORMATS, resolve_format
 from ..io.inputs import STDIN, Input
 from ..io.jsonstream import sniff
 from ..io.outputs import KINDS, OutputFormat, compression_for, output_format
-from ..io.parquet import hive_partitions
+from ..io.parquet import NO_PARTITIONS, Partitions, hive_partitions
 from ..io.readers import PoolFiles, read_pools
 from .arguments import add_records_key, template
 
@@ -39,12 +39,22 @@ def add_pool_arguments(command: argparse.ArgumentParser) -> None:
                               "extensions (JSON list and JSONL convert into each other)")
     add_sample_arguments(command)
     add_records_key(command)
+    add_partitioning(command)
+
+
+def add_partitioning(command: argparse.ArgumentParser) -> None:
     command.add_argument("--partitioning", choices=("none", "hive"), default="none",
                          help="hive: a Parquet file in key=value/ folders below the folder or "
                               "glob an INPUT names gets each key as a string column of that "
                               "value (after its own columns), as pyarrow.dataset reads a "
                               "hive-partitioned folder; none (default): the files' own columns "
                               "only")
+
+
+def partitions_of(args: argparse.Namespace, item: Input) -> Partitions:
+    """``item``'s partition values with ``--partitioning hive``, from the folders below what
+    its argument named, in the names the user gave (a URL's local copy has no folders)."""
+    return hive_partitions(item.in_dataset) if args.partitioning == "hive" else NO_PARTITIONS
 
 
 def add_sample_arguments(command: argparse.ArgumentParser, *, pairs: bool = True) -> None:
@@ -126,12 +136,9 @@ def selection_format(args: argparse.Namespace, first: Input) -> OutputFormat:
 
 def read_inputs(args: argparse.Namespace, inputs: Sequence[Input], threads: int) -> PoolFiles:
     """The inputs' records as one pool, as the sample options say."""
-    # Partition values come from the folders below what each argument named, in the names the
-    # user gave (a URL's local copy has no folders).
-    partitions = ([hive_partitions(item.in_dataset) for item in inputs]
-                  if args.partitioning == "hive" else None)
     return read_pools([item.path for item in inputs], **sample_options(args),
-                      records_key=args.records_key, threads=threads, partitions=partitions)
+                      records_key=args.records_key, threads=threads,
+                      partitions=[partitions_of(args, item) for item in inputs])
 
 
 def selection_file(outputs: dict[str, atomic.Output], source: PoolFiles,

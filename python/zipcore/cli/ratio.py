@@ -14,7 +14,7 @@ from ..measure import EXACT_LIMIT
 from ..params import CODECS, ZSTD_LEVEL, codec_level
 from .arguments import (UsageError, add_records_key, positive_int, require, require_stdout,
                         size, write_stdout)
-from .pool_inputs import add_sample_arguments, sample_options
+from .pool_inputs import add_partitioning, add_sample_arguments, partitions_of, sample_options
 
 
 def add_ratio_options(parser: argparse.ArgumentParser) -> None:
@@ -73,6 +73,7 @@ def add_command(commands: Any) -> None:
                      help="JSON list, JSONL (.gz, .zst) or Parquet; folders, quoted globs, - "
                           "and URLs name files as for 'zipcore select' (one row each)")
     add_records_key(rat)
+    add_partitioning(rat)
     rat.add_argument("--by", choices=("source", "prefix"),
                      help="also R per value of the records' source field (prefix: the part "
                           "before the first '/'), most redundant first")
@@ -90,7 +91,8 @@ def _rows(args: argparse.Namespace) -> list[dict[str, Any]]:
             require_regular_file(item.path)
         for item in inputs:  # one file in memory at a time, read as a stream
             whole, sources = entropy_ratio.file_ratios(
-                item.path, by=args.by, records_key=args.records_key, **options)
+                item.path, by=args.by, records_key=args.records_key,
+                partitions=partitions_of(args, item), **options)
             row = {"file": item.name, **whole.as_dict()}
             if sources is not None:
                 row["sources"] = [{"source": s.source, **s.as_dict()} for s in sources]

@@ -19,6 +19,7 @@ import numpy as np
 from .._core import ZipcoreError
 from ..io.formats import json_type
 from .._pool import EncodedPool, check_collection
+from ..io.parquet import NO_PARTITIONS, Partitions
 from ..io.readers import PoolFile, read_pool
 from ..measure import RatioResult, check_options, dataset_ratio, pool_ratios
 from ..params import flag
@@ -153,11 +154,13 @@ def _by_source(pool: EncodedPool, records: Iterable[Any], prefix: bool,
 
 def file_samples(path: Any, *, records_key: Optional[str] = None, format: str = "auto",
                  text_field: Optional[str] = None, column: Optional[str] = None,
-                 template: Optional[str] = None) -> PoolFile:
+                 template: Optional[str] = None,
+                 partitions: Partitions = NO_PARTITIONS) -> PoolFile:
     """A file's samples as :func:`file_ratios` measures them (a record each, made as
     ``zipcore select`` makes them); ZipcoreError naming the file when it has no records."""
     source = read_pool(path, format=format, text_field=text_field, column=column,
-                       template=template, pairs=False, records_key=records_key)
+                       template=template, pairs=False, records_key=records_key,
+                       partitions=partitions)
     if not len(source):
         raise ZipcoreError(f"{source.path}: no records: R of an empty file is undefined")
     return source
@@ -166,12 +169,14 @@ def file_samples(path: Any, *, records_key: Optional[str] = None, format: str = 
 def file_ratios(path: Any, *, by: Optional[str] = None, records_key: Optional[str] = None,
                 format: str = "auto", text_field: Optional[str] = None,
                 column: Optional[str] = None, template: Optional[str] = None,
+                partitions: Partitions = NO_PARTITIONS,
                 **options: Any) -> tuple[RatioResult, Optional[list[SourceRatio]]]:
     """R of a JSON list, JSONL or Parquet file, and with ``by`` of each source's records.
 
     Every record is one sample, made as :func:`zipcore.read_pool` makes it from ``format``,
-    ``text_field``, ``column`` and ``template`` (by default ``repr(record)``, Parquet: each row
-    as a dict, and a record's ``text`` string where the format detected is ``text``): the bytes
+    ``text_field``, ``column``, ``template`` and ``partitions`` (by default ``repr(record)``,
+    Parquet: each row as a dict, with the ``partitions`` of a hive-partitioned file as its
+    last columns, and a record's ``text`` string where the format detected is ``text``): the bytes
     ``zipcore select`` compresses, so R is the R of what it selects from (a preference pair's
     two records are two samples here, framed as in the pair). The file is read as a stream
     (``records_key`` as there); with
@@ -184,7 +189,7 @@ def file_ratios(path: Any, *, by: Optional[str] = None, records_key: Optional[st
         raise ValueError(f"by must be None, 'source' or 'prefix', got {by!r}")
     check_options(options, "file_ratios")
     source = file_samples(path, records_key=records_key, format=format, text_field=text_field,
-                          column=column, template=template)
+                          column=column, template=template, partitions=partitions)
     if by is None:
         return dataset_ratio(source.pool, **options), None
     whole = np.arange(len(source.pool), dtype=np.int64)  # the file, beside its groups

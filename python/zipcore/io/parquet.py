@@ -79,8 +79,8 @@ def _partition_hint(path: str, name: str, partitions: Partitions) -> str:
     if partitions:  # read, but from a folder below this key's: the key's folder is above it
         return (f" ({name}=... is a folder above the one named: name the dataset's root folder "
                 "to read it as a column)")
-    return (" (a partition folder of this file: zipcore select and align read it as a column "
-            "with --partitioning hive, given the dataset's root folder)")
+    return (" (a partition folder of this file: zipcore select, align and ratio read it as a "
+            "column with --partitioning hive, given the dataset's root folder)")
 
 
 def _plus_partition_fields(pa: Any, schema: Any, partitions: Partitions) -> Any:
