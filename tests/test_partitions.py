@@ -209,4 +209,23 @@ def test_ratio_reads_partition_folders_as_columns(tmp_path, capsys):
     assert cli.main(["ratio", str(tmp_path / "ds"), "--template", "{source}: {text}",
                      "--partitioning", "hive", "--json"]) == 0
     with_source = json.loads(capsys.readouterr().out)
-    assert [row["bytes"] for row in with_source] > [row["bytes"] for row in rows]
+    assert all(a["bytes"] > b["bytes"] for a, b in zip(with_source, rows))
+
+
+def test_ratio_refuses_partitions_of_a_json_file_before_measuring(tmp_path, capsys, monkeypatch):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    from zipcore.entropy import ratio
+
+    (tmp_path / "mix" / "k=1").mkdir(parents=True)
+    (tmp_path / "mix" / "k=2").mkdir()
+    pq.write_table(pa.table({"text": ["a b c", "d e f"]}), tmp_path / "mix" / "k=1" / "a.parquet")
+    (tmp_path / "mix" / "k=2" / "b.jsonl").write_text('{"text": "g h"}\n', encoding="utf-8")
+    measured = []
+    file_ratios = ratio.file_ratios
+    monkeypatch.setattr(ratio, "file_ratios", lambda *a, **k: measured.append(a) or
+                        file_ratios(*a, **k))
+    assert cli.main(["ratio", str(tmp_path / "mix"), "--partitioning", "hive"]) == 2
+    assert "b.jsonl: partition columns are read for Parquet files only" in _error(capsys)
+    assert measured == []  # refused before the first file was measured

@@ -326,8 +326,8 @@ def _digest(pool: EncodedPool, i: int) -> bytes:
 def own_sets(pool: EncodedPool, sets: list[np.ndarray],
              ids: Optional[np.ndarray] = None) -> np.ndarray:
     """``(len(sets), len(pool))`` bools: sample i is in set k, or has the same bytes as one of
-    its samples (an exact copy would explain i). ``ids``: the pool's :func:`text_ids`, where
-    the caller has them already."""
+    its samples (an exact copy would explain i). ``ids``: the pool's :func:`text_ids` (with
+    the targets or without), where the caller has them already."""
     ids = text_ids(pool) if ids is None else ids
     return np.stack([np.isin(ids, ids[members]) for members in sets])
 

@@ -1,5 +1,6 @@
 """What ``select`` and ``align`` share: the INPUTs a command reads as one pool, the options
-that say which bytes a record's sample is, and writing the chosen records back.
+that say which bytes a record's sample is (``ratio`` and ``monitor`` take them too, and
+``ratio`` the partitioning), and writing the chosen records back.
 
 Which files the INPUTs name, and in which order, is :mod:`zipcore.io.inputs`'s answer; what an
 output is written as, :mod:`zipcore.io.outputs`'s; reading several files into one pool,
@@ -45,7 +46,7 @@ def add_pool_arguments(command: argparse.ArgumentParser) -> None:
 def add_partitioning(command: argparse.ArgumentParser) -> None:
     command.add_argument("--partitioning", choices=("none", "hive"), default="none",
                          help="hive: a Parquet file in key=value/ folders below the folder or "
-                              "glob an INPUT names gets each key as a string column of that "
+                              "glob an argument names gets each key as a string column of that "
                               "value (after its own columns), as pyarrow.dataset reads a "
                               "hive-partitioned folder; none (default): the files' own columns "
                               "only")

@@ -9,7 +9,8 @@ from typing import Any
 
 from ..entropy import ratio as entropy_ratio
 from ..io.inputs import expand, local_inputs
-from ..io.jsonstream import require_regular_file
+from ..io.jsonstream import require_regular_file, sniff
+from ..io.readers import check_partitions
 from ..measure import EXACT_LIMIT
 from ..params import CODECS, ZSTD_LEVEL, codec_level
 from .arguments import (UsageError, add_records_key, positive_int, require, require_stdout,
@@ -87,12 +88,15 @@ def _rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     named = require(expand, args.files)  # fsspec, for a URL
     rows = []
     with local_inputs(named) as inputs:  # errors name what the user gave, not a copy
-        for item in inputs:  # every file is there before the first one is measured
-            require_regular_file(item.path)
-        for item in inputs:  # one file in memory at a time, read as a stream
+        partitions = [partitions_of(args, item) for item in inputs]
+        for item, part in zip(inputs, partitions):  # every file is there, and takes its
+            require_regular_file(item.path)         # partitions, before the first is measured
+            if part:
+                check_partitions(item.path, sniff(item.path), part)
+        for item, part in zip(inputs, partitions):  # one file in memory at a time, streamed
             whole, sources = entropy_ratio.file_ratios(
-                item.path, by=args.by, records_key=args.records_key,
-                partitions=partitions_of(args, item), **options)
+                item.path, by=args.by, records_key=args.records_key, partitions=part,
+                **options)
             row = {"file": item.name, **whole.as_dict()}
             if sources is not None:
                 row["sources"] = [{"source": s.source, **s.as_dict()} for s in sources]

@@ -87,11 +87,13 @@ def _scored_table(pool: Pool, p: TaskParams) -> Any:
 
 
 def arrow_samples(pool: Pool) -> Any:
-    """The pool's samples as a pyarrow ``large_binary`` array over its buffers, not copied."""
+    """The pool's samples as a pyarrow ``large_binary`` array over its buffers, not copied
+    (only the bytes up to its last sample: a block of a larger buffer carries no more)."""
     import pyarrow as pa
 
+    values = pa.py_buffer(pool.data[:int(pool.offsets[-1])])
     return pa.LargeBinaryArray.from_buffers(
-        pa.large_binary(), len(pool), [None, pa.py_buffer(pool.offsets), pa.py_buffer(pool.data)])
+        pa.large_binary(), len(pool), [None, pa.py_buffer(pool.offsets), values])
 
 
 # --- step 1: the Ray Data map ----------------------------------------------------------------

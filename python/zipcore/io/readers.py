@@ -247,7 +247,7 @@ def read_pool(path: PathLike, *, format: str = "auto", text_field: Optional[str]
     pairs = flag("pairs", pairs, none=True)
     stamp = _stamp(path)
     kind = sniff(path)
-    _check_partitions(path, kind, partitions)
+    check_partitions(path, kind, partitions)
     if kind == "parquet":
         if records_key is not None:
             raise ValueError(f"records_key is for JSON files; {path} is Parquet")
@@ -268,7 +268,8 @@ def read_pool(path: PathLike, *, format: str = "auto", text_field: Optional[str]
     return _pool_file(path, kind, read, stamp, records_key)
 
 
-def _check_partitions(path: str, kind: str, partitions: Partitions) -> None:
+def check_partitions(path: str, kind: str, partitions: Partitions) -> None:
+    """ValueError where a file that is not Parquet is given partition columns."""
     if partitions and kind != "parquet":
         raise ValueError(f"{path}: partition columns are read for Parquet files only, and "
                          f"this file is {kind.upper()}")
@@ -383,7 +384,7 @@ def read_pools(paths: Sequence[PathLike], *, format: str = "auto",
         raise ValueError(f"partitions: one mapping per path, got {len(parts)} for "
                          f"{len(names)} paths")
     for name, kind, part in zip(names, kinds, parts):
-        _check_partitions(name, kind, part)
+        check_partitions(name, kind, part)
     parquet = [name for name, kind in zip(names, kinds) if kind == "parquet"]
     if len(parquet) > 1:
         from .parquet import check_same_columns
