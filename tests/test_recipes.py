@@ -60,7 +60,7 @@ def in_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 
 
 def run_recipe(name: str) -> dict[str, Any]:
-    namespace: dict[str, Any] = {"__name__": f"recipe_{name}"}
+    namespace: dict[str, Any] = {"__name__": "__main__"}  # as a script runs it
     exec(compile(recipe(name), f"docs/recipes.md:{name}", "exec"), namespace)
     return namespace
 
@@ -83,6 +83,9 @@ def test_hugging_face(in_folder: Path, pool_records: list[dict[str, Any]],
 
 
 @pytest.mark.slow
+# Ray Data's DataContext warns about its own defaults of deprecated fields when it is made: run
+# alone (not after tests/test_distributed.py, which made it), the test failed on that warning.
+@pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.data.context")
 def test_ray_data(in_folder: Path, pool_records: list[dict[str, Any]]) -> None:
     skip_ray_under_sanitizers()
     run_recipe("ray")
