@@ -103,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
     with local_inputs(named) as inputs:  # errors name what the user gave, not a copy
         made = selection_format(args, inputs[0])
         if args.ray is not None:
-            return select_ray.run(args, params, outputs, made)
+            return select_ray.run(args, params, outputs, inputs[0], made)
         return _run_here(args, params, outputs, inputs, made)
 
 

@@ -13,12 +13,12 @@ import sys
 from .._core import ZipcoreError
 from ..distributed import connect, require_ray, select_with_stats, selection_output
 from ..io import atomic
-from ..io.jsonstream import sniff
+from ..io.inputs import Input
 from ..io.outputs import OutputFormat, compressed_as_named
 from ..io.readers import indices_bytes
 from ..params import ZipParams
 from .arguments import UsageError, require
-from .pool_inputs import sample_options
+from .pool_inputs import input_kind, sample_options
 
 
 def check(args: argparse.Namespace) -> None:
@@ -40,8 +40,8 @@ def _quiet_ray(quiet: bool) -> None:
     """Ray's own lines on standard error: none of Ray Data's errors (a task's error is raised
     here and printed as zipcore's one line, where Ray Data also logged its traceback), and with
     ``-q`` nothing (Ray Data's progress, the warnings about the cluster's CPUs)."""
-    for name in ("ray", "ray.data"):  # ray.data does not pass its records on to ray's
-        if quiet:
+    if quiet:
+        for name in ("ray", "ray.data"):  # ray.data does not pass its records on to ray's
             logging.getLogger(name).setLevel(logging.CRITICAL)
     for handler in logging.getLogger("ray.data").handlers:  # Ray's own errors stay shown
         handler.addFilter(_below_error)  # once: a filter already there is not added again
@@ -52,11 +52,11 @@ def _below_error(record: logging.LogRecord) -> bool:
 
 
 def run(args: argparse.Namespace, params: ZipParams, outputs: dict[str, atomic.Output],
-        made: OutputFormat) -> int:
+        first: Input, made: OutputFormat) -> int:
     """``params``, ``outputs`` (``atomic.plan``'s) and ``made`` (the output's format) were
-    checked by ``zipcore select``; ``args.inputs`` is one file."""
-    path = args.inputs[0]
-    kind = "json" if args.records_key is not None else sniff(path)  # the list under the key
+    checked by ``zipcore select``; ``first`` is the one INPUT file."""
+    path = first.path
+    kind = input_kind(args, first)
     if made.kind != kind or made.compression == "zstd":
         raise UsageError(f"{args.output}: with --ray the selection is written in the input's "
                          f"format ({kind}, .gz allowed for JSON): "

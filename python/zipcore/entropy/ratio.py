@@ -75,7 +75,7 @@ def source_label(key: SourceKey) -> str:
     if kind == "string":
         if text.isprintable() and text not in ("", NO_SOURCE, OTHER) and not _TYPED.search(text):
             return text
-        text, kind = json.dumps(text, ensure_ascii=False), "string"
+        text = json.dumps(text, ensure_ascii=False)
     suffix = f"({kind})" if kind.startswith("Python ") else f"(JSON {kind})"
     return f"{printable(text)} {suffix}"
 

@@ -24,6 +24,18 @@ ZSTD_LEVEL = 3
 """The level of a ``.zst`` output (zstd's own default)."""
 
 
+MAGIC = {b"\x1f\x8b": ".gz", b"\x28\xb5\x2f\xfd": ".zst"}
+"""The first bytes of a gzip member and of a zstd frame -> the suffix that names them."""
+
+
+def suffix_by_content(path: PathLike) -> str:
+    """The compression suffix the file's first bytes show, or ``""``: for a file with no name
+    to say it (a copy of standard input)."""
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+    return next((suffix for magic, suffix in MAGIC.items() if head.startswith(magic)), "")
+
+
 def compression_of(path: PathLike) -> Optional[str]:
     """``gzip``, ``zstd`` or None (plain), by the name's last suffix."""
     return SUFFIXES.get(os.path.splitext(os.fspath(path))[1].lower())

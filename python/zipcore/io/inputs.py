@@ -45,7 +45,7 @@ from functools import partial
 from typing import Any, Callable, Iterator, Optional, Sequence
 
 from .._core import ZipcoreError
-from .compressed import strip_compression
+from .compressed import strip_compression, suffix_by_content
 
 STDIN = "-"
 
@@ -208,22 +208,6 @@ def _copy_stdin(local: str) -> None:
         shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
 
 
-_MAGIC = {b"\x1f\x8b": ".gz", b"\x28\xb5\x2f\xfd": ".zst"}
-"""The first bytes of a gzip member and of a zstd frame -> the suffix that says so."""
-
-
-def _named_by_magic(path: str) -> str:
-    """``path`` renamed with the compression suffix its first bytes show (``gzip -c x.jsonl |
-    zipcore ratio -``), or as it is."""
-    with open(path, "rb") as handle:
-        head = handle.read(4)
-    for magic, suffix in _MAGIC.items():
-        if head.startswith(magic):
-            os.rename(path, path + suffix)
-            return path + suffix
-    return path
-
-
 def localize(inputs: Sequence[Input], stack: ExitStack) -> list[Input]:
     """``inputs`` readable locally until ``stack`` closes: standard input and remote files
     copied now into one temporary folder, which closing ``stack`` removes."""
@@ -245,8 +229,10 @@ def localize(inputs: Sequence[Input], stack: ExitStack) -> list[Input]:
                 # The copy's own failure (a full disk, a file size limit) names the input.
                 raise OSError(exc.errno, f"cannot copy it to a temporary file: {exc.strerror}",
                               "standard input" if item.name == STDIN else item.name) from None
-            if item.name == STDIN:  # a pipe has no name to say its compression: its bytes do
-                path = _named_by_magic(path)
+            suffix = suffix_by_content(path) if item.name == STDIN else ""
+            if suffix:  # a pipe has no name to say its compression (gzip -c x.jsonl | ...)
+                os.rename(path, path + suffix)
+                path += suffix
             item = Input(item.name, path, root=item.root)
         local.append(item)
     return local
