@@ -457,7 +457,8 @@ def select(inputs: Any, budget: int, *, shards: Optional[int] = None,
             Dataset contributes without ``column``, as in :func:`zipcore.read_pool`: by
             default each row is a record, its format detected (no pairs in a Ray Dataset).
             In-memory inputs take ``column`` only. Every file holds preference pairs or
-            none does, as in :func:`zipcore.io.readers.read_pools`.
+            none does, as in :func:`zipcore.io.readers.read_pools` (which also refuses a
+            pair id found in two files; here each file's pairs are read on their own).
         records_key: a JSON file whose top level is an object: its records are the list
             under this key (files only).
         cpus_per_task: cores each task reserves and its OpenMP threads (default: the cluster's
