@@ -310,12 +310,14 @@ def _hf(samples: Any, column: Optional[str]) -> EncodedPool:
     if isinstance(samples, (datasets.DatasetDict, datasets.IterableDatasetDict)):
         raise TypeError(f"a {type(samples).__name__} holds splits {sorted(samples)}: pass one, "
                         "e.g. data['train']")
+    # A format (with_format("numpy"), "pandas", "arrow", ...) changes what a row is: rows are
+    # read as Python values, as without one (np.str_('a') in a repr is other bytes).
     if isinstance(samples, datasets.Dataset):
         return _table("a datasets.Dataset", list(samples.column_names), column,
                       lambda name: _arrow(pa, hf_column(samples, name), f"column {name!r}"),
-                      lambda: samples)
+                      lambda: samples.with_format(None))
     if isinstance(samples, datasets.IterableDataset):
-        return _hf_iterable(samples, column)
+        return _hf_iterable(samples.with_format(None), column)
     source, name = getattr(samples, "source", None), getattr(samples, "column_name", None)
     if isinstance(source, datasets.Dataset) and isinstance(name, str):  # ds["text"]
         _no_columns(column, "a datasets column")
