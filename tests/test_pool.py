@@ -151,6 +151,10 @@ def test_take_copies_the_chosen_samples_in_order(records, expected):
         pool.take([1, 40])
     with pytest.raises(IndexError):
         pool.sample(-1)
+    assert pool.sample(np.int64(3)) == pool.sample(3)
+    for index in (3.7, True, "3"):  # were int()'ed: sample 3, sample 1, sample 3
+        with pytest.raises(TypeError, match="index must be an integer"):
+            pool.sample(index)
 
 
 def test_candidate_ratios_take_pools(records):

@@ -24,6 +24,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from ._pool import EncodedPool, arrow_buffers, checked_indices, encode_pool, require_pyarrow
+from .params import integer
 
 
 def _read_only(values: np.ndarray) -> np.ndarray:
@@ -207,8 +208,9 @@ class Pool(EncodedPool):
         return np.diff(self.offsets)
 
     def sample(self, index: int) -> bytes:
-        """A copy of sample ``index``'s bytes."""
-        i = int(index)
+        """A copy of sample ``index``'s bytes (an integer in ``0..len-1``: no wrapping, as
+        :meth:`take`)."""
+        i = integer("index", index, minimum=None)  # int() made 1.7 sample 1, True sample 1
         if not 0 <= i < len(self):
             raise IndexError(f"sample {i} is out of range for a pool of {len(self)}")
         return self.data[self.offsets[i]:self.offsets[i + 1]].tobytes()
