@@ -229,3 +229,15 @@ def test_ratio_refuses_partitions_of_a_json_file_before_measuring(tmp_path, caps
     assert cli.main(["ratio", str(tmp_path / "mix"), "--partitioning", "hive"]) == 2
     assert "b.jsonl: partition columns are read for Parquet files only" in _error(capsys)
     assert measured == []  # refused before the first file was measured
+
+
+@pytest.mark.parametrize("partitions", [None, ["lang"], "lang=en", {"lang": 1}, {1: "en"}])
+def test_read_pool_partitions_must_map_names_to_strings(tmp_path, partitions):
+    # were an AttributeError ('list' object has no attribute 'values'), pyarrow's "expected
+    # bytes, int found", "'NoneType' object is not iterable" or a row that cannot be read
+    from zipcore import read_pool
+
+    pq.write_table(pa.table({"text": ["a b", "c d"]}), tmp_path / "p.parquet")
+    with pytest.raises(TypeError, match="partitions must map column names"):
+        read_pool(tmp_path / "p.parquet", column="text", partitions=partitions)
+    assert len(read_pool(tmp_path / "p.parquet", column="text", partitions={"lang": None})) == 2

@@ -269,7 +269,14 @@ def read_pool(path: PathLike, *, format: str = "auto", text_field: Optional[str]
 
 
 def check_partitions(path: str, kind: str, partitions: Partitions) -> None:
-    """ValueError where a file that is not Parquet is given partition columns."""
+    """TypeError for ``partitions`` that are not column names mapped to str or None (later an
+    AttributeError or pyarrow's "expected bytes"); ValueError where a file that is not Parquet
+    is given partition columns."""
+    if not isinstance(partitions, Mapping) or not all(
+            isinstance(key, str) and (value is None or isinstance(value, str))
+            for key, value in partitions.items()):
+        raise TypeError(f"partitions must map column names (str) to str values or None, e.g. "
+                        f"{{'lang': 'en'}}, got {partitions!r}")
     if partitions and kind != "parquet":
         raise ValueError(f"{path}: partition columns are read for Parquet files only, and "
                          f"this file is {kind.upper()}")
