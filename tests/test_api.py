@@ -280,10 +280,13 @@ def test_odd_buffers_and_paths_are_clear_errors_or_work(tmp_path):
 
 
 def test_candidate_ratios_input_errors():
-    with pytest.raises(TypeError):
+    # "sample 0 is a NoneType" did not say which of the two arguments held it
+    with pytest.raises(TypeError, match="^candidates: sample 0 is a NoneType"):
         zipcore.candidate_ratios(["a"], [None])
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="^selected: samples must be a sequence"):
         zipcore.candidate_ratios("abc", ["a"])
+    with pytest.raises(zipcore.ZipcoreError, match="^selected: sample 1 is not valid Unicode"):
+        zipcore.candidate_ratios(["a", "\ud800"], ["b"])
     with pytest.raises(ValueError, match="threads"):
         zipcore.candidate_ratios(["a"], ["b"], threads=0)
     # Scoring is one call, with nothing to resume or report: such options are refused, not ignored.

@@ -72,7 +72,7 @@ from . import _core
 from ._log import log
 from .params import check_budget_fits, check_progress, flag, integer, thread_count
 from ._pool import EncodedPool
-from .samples import as_pool
+from .samples import as_pool, named_pool
 
 Method = Literal["zipfit", "dict"]
 METHODS: tuple[Method, ...] = ("zipfit", "dict")
@@ -158,10 +158,7 @@ def select_aligned(samples: Any, target: Any, budget: int, *, method: Method = "
 def target_pool(target: Any, column: Optional[str]) -> EncodedPool:
     """``target`` as a pool (``column`` applies to it as to the samples); an error about it
     says that it is the target's."""
-    try:
-        return as_pool(target, column)
-    except (TypeError, ValueError) as error:
-        raise type(error)(f"target: {error}") from None
+    return named_pool("target", target, column)
 
 
 def checked_budget(budget: Any, size: int) -> int:

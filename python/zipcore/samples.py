@@ -118,6 +118,15 @@ def as_pool(samples: Any, column: Optional[str] = None) -> EncodedPool:
     return _records(samples, column)
 
 
+def named_pool(name: str, samples: Any, column: Optional[str]) -> EncodedPool:
+    """:func:`as_pool` for one of several sample arguments (``selected``, ``candidates``,
+    ``target``): an error about it says which (``candidates: sample 0 is a NoneType ...``)."""
+    try:
+        return as_pool(samples, column)
+    except (TypeError, ValueError) as error:  # ZipcoreError too, a ValueError
+        raise type(error)(f"{name}: {error}") from None
+
+
 # --- checks and encoding shared by every input ---------------------------------------------
 
 def _no_columns(column: Optional[str], what: str) -> None:

@@ -13,7 +13,7 @@ from . import _core, checkpoint as _checkpoint
 from ._log import log
 from .io import atomic
 from .params import Codec, ZipParams, check_progress, codec_level, thread_count
-from .samples import Samples, as_pool, describe, row_taker
+from .samples import Samples, as_pool, describe, named_pool, row_taker
 from .pool import Pool
 
 __all__ = ["Progress", "ProgressCallback", "SelectionResult", "candidate_ratios", "select",
@@ -303,8 +303,8 @@ def candidate_ratios(
     takes, ``column`` applying to both.
     """
     codec, level = codec_level(codec, level)
-    selected_pool = as_pool(selected, column)
-    candidate_pool = as_pool(candidates, column)
+    selected_pool = named_pool("selected", selected, column)  # "sample 0": of which?
+    candidate_pool = named_pool("candidates", candidates, column)
     joined = Pool.concat([selected_pool, candidate_pool])  # windows of larger buffers too
     n_sel = len(selected_pool)
     anchor = np.arange(n_sel, dtype=np.int64)
