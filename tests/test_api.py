@@ -244,6 +244,15 @@ def test_progress_must_be_callable_and_is_checked_before_any_work(progress, monk
         zipcore.select_aligned(POOL, ["t"], 2, progress=progress)
 
 
+def test_a_numpy_bool_is_a_progress_flag(capsys):
+    # np.True_ was refused with "got bool"; every other flag takes numpy's bools
+    zipcore.select(POOL, 2, k1=4, k2=3, k3=2, progress=np.True_)
+    assert "stage" in capsys.readouterr().err  # the bar, as for True
+    zipcore.select(POOL, 2, k1=4, k2=3, k3=2, progress=np.False_)
+    assert capsys.readouterr().err == ""
+    assert zipcore.align_scores(POOL, ["t"], progress=np.False_).shape == (len(POOL),)
+
+
 def test_a_set_of_samples_is_refused_for_its_order():
     for call in (zipcore.compression_ratio, zipcore.Pool.from_samples,
                  lambda s: zipcore.select(s, 1)):

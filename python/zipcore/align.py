@@ -114,7 +114,7 @@ def align_scores(samples: Any, target: Any, *, method: Method = "zipfit",
     both. See the module docstring for the two methods, ``contrast`` and the levels. The result
     does not depend on ``threads``."""
     contrast = check_method(method, contrast)
-    check_progress(progress)
+    progress = check_progress(progress)
     pool, targets = as_pool(samples, column), target_pool(target, column)
     if len(targets) == 0:
         raise ValueError("the target set is empty")
@@ -145,7 +145,7 @@ def select_aligned(samples: Any, target: Any, budget: int, *, method: Method = "
     ``DIVERSE_FACTOR * budget``, in ZIP's order. Other arguments as :func:`align_scores`."""
     diverse = bool(flag("diverse", diverse))
     check_method(method, contrast)
-    check_progress(progress)
+    progress = check_progress(progress)
     pool = as_pool(samples, column)
     budget = checked_budget(budget, len(pool))
     scores = align_scores(pool, target if column is None else target_pool(target, column),

@@ -60,13 +60,17 @@ def flag(name: str, value: Any, *, none: bool = False) -> Optional[bool]:
     raise TypeError(f"{name} must be {allowed}, got {value!r}")
 
 
-def check_progress(progress: Any) -> None:
-    """TypeError, before any work, for a ``progress=`` that is neither True, False, None nor
-    a callable (the engine would find out at its first report, or only at its last)."""
-    if progress is None or isinstance(progress, bool) or callable(progress):
-        return
-    raise TypeError(f"progress must be True, False, None or a callable, got "
-                    f"{type(progress).__name__}")
+def check_progress(progress: Any) -> Any:
+    """``progress=`` with a numpy bool as Python's (the callers test ``progress is True``);
+    TypeError, before any work, for one that is neither True, False, None nor a callable (the
+    engine would find out at its first report, or only at its last)."""
+    if progress is None or callable(progress):
+        return progress
+    try:
+        return flag("progress", progress)
+    except TypeError:
+        raise TypeError(f"progress must be True, False, None or a callable, got "
+                        f"{type(progress).__name__}") from None
 
 
 def thread_count(threads: Optional[int]) -> int:

@@ -112,7 +112,7 @@ def select_with_stats(
     """
     params = ZipParams.build(budget, k1=k1, k2=k2, k3=k3, codec=codec, level=level,
                              threads=threads)
-    check_progress(progress)
+    progress = check_progress(progress)
     outputs = atomic.plan({"checkpoint=": checkpoint, "report=": report},
                           regular_only=["checkpoint="])
     if report is not None:  # fail before the run, not after it
