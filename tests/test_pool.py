@@ -163,6 +163,23 @@ def test_candidate_ratios_take_pools(records):
     assert got.tolist() == zipcore.candidate_ratios(records[:2], records[2:4]).tolist()
 
 
+def test_a_pool_is_a_sequence_of_its_samples(records):
+    # A Pool is a (data, offsets) tuple underneath: pool[0] was the whole buffer and
+    # list(pool) two arrays, though len(pool) counts samples.
+    pool = Pool.from_samples(records[:5])
+    expected = [repr(record).encode() for record in records[:5]]
+    assert list(pool) == expected
+    assert [pool[i] for i in range(len(pool))] == expected
+    assert pool[np.int64(4)] == expected[4]
+    with pytest.raises(IndexError, match="out of range"):
+        pool[5]
+    with pytest.raises(TypeError, match=r"pool.take\(range"):
+        pool[1:3]
+    window = Pool(pool.data, pool.offsets[2:])
+    assert list(window) == expected[2:]
+    assert list(pickle.loads(pickle.dumps(window))) == expected[2:]
+
+
 def test_pool_pickles_and_compares(records):
     pool = Pool.from_samples(records)
     again = pickle.loads(pickle.dumps(pool))

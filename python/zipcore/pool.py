@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from array import array
 from itertools import accumulate
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 
@@ -85,6 +85,8 @@ class Pool(EncodedPool):
     Both arrays are read-only views; the memory they view (a numpy array, an Arrow buffer, a
     ``bytes``) is kept alive by the pool. A pool is an ``EncodedPool``, so every zipcore function
     that takes samples takes it as it is. ``Pool(data, offsets)`` is ``Pool.from_buffers``.
+    It is a sequence of its samples' bytes: ``pool[i]`` is ``pool.sample(i)`` (no wrapping),
+    ``list(pool)`` every sample.
     """
 
     __slots__ = ()
@@ -214,6 +216,19 @@ class Pool(EncodedPool):
         if not 0 <= i < len(self):
             raise IndexError(f"sample {i} is out of range for a pool of {len(self)}")
         return self.data[self.offsets[i]:self.offsets[i + 1]].tobytes()
+
+    # A pool is a sequence of its samples, though a tuple (data, offsets) underneath: indexing
+    # and iteration give samples (the tuple's would give the whole buffer, then the offsets).
+    def __getitem__(self, index: Any) -> bytes:  # type: ignore[override]
+        if isinstance(index, slice):
+            raise TypeError("a Pool is not sliced: pool.take(range(i, j)) copies samples i..j-1")
+        return self.sample(index)
+
+    def __iter__(self) -> Iterator[bytes]:  # type: ignore[override]
+        return (self.sample(i) for i in range(len(self)))
+
+    def __getnewargs__(self) -> tuple[np.ndarray, np.ndarray]:
+        return (self.data, self.offsets)  # pickling: the tuple's own would iterate the samples
 
     def take(self, indices: Iterable[Any]) -> "Pool":
         """A new pool of the samples at ``indices``, in that order (copies their bytes):
