@@ -262,6 +262,22 @@ def test_standard_streams_that_are_inputs_or_closed_are_refused_before_any_work(
     assert done.returncode == 0, done.stderr
 
 
+def test_standard_output_by_another_name_is_one_output(lines):
+    """/dev/stdout on a pipe is the pipe behind `-` (it mixed the selection and --json's
+    summary, or the indices, in it, exit 0)."""
+    for args, message in [
+        (["-o", "/dev/stdout", "--json"],
+         "--json - (standard output) is the same file as the output --output /dev/stdout"),
+        (["-o", "-", "--indices-out", "/dev/stdout"],
+         "--indices-out /dev/stdout is the same file as the output --output - (standard output)"),
+    ]:
+        done = _zipcore("select", lines, *args, *FLAGS)  # standard output: a pipe
+        assert (done.returncode, done.stdout) == (2, b""), done.stderr
+        assert done.stderr.decode() == f"zipcore: error: {message}: choose another path\n"
+    done = _zipcore("select", lines, "-o", "/dev/stdout", *FLAGS)  # alone it is fine
+    assert done.returncode == 0 and done.stdout.count(b"\n") == K["budget"]
+
+
 def test_standard_input_and_a_named_file_that_are_one_file_are_refused(lines, tmp_path):
     done = _zipcore("select", "-", lines, "-o", tmp_path / "s.jsonl", *FLAGS,
                     shell=f"< {shlex.quote(str(lines))}")

@@ -250,8 +250,9 @@ def file_identity(path: Any) -> tuple[Any, ...]:
 
 def stream_identity(stdin: bool) -> Optional[tuple[Any, ...]]:
     """The file behind standard input or output when it is a regular one, which a shell's
-    ``< file`` or ``>> file`` can make an input or an output of this very run; None for a pipe
-    or a terminal. OSError naming the stream when it is closed (``<&-``, ``>&-``)."""
+    ``< file`` or ``>> file`` can make an input or an output of this very run, or a pipe, which
+    ``/dev/stdout`` names too (``-o /dev/stdout --json`` would mix two outputs in it); None for
+    a terminal or device (``/dev/null`` takes several outputs). OSError naming the stream when it is closed (``<&-``, ``>&-``)."""
     stream = sys.stdin if stdin else sys.stdout
     closed = OSError(errno.EBADF, "closed, so there is nothing to "
                      + ("read" if stdin else "write to"),
@@ -266,7 +267,8 @@ def stream_identity(stdin: bool) -> Optional[tuple[Any, ...]]:
         info = os.fstat(descriptor)
     except OSError:
         raise closed from None
-    return ("inode", info.st_dev, info.st_ino) if stat.S_ISREG(info.st_mode) else None
+    kept = stat.S_ISREG(info.st_mode) or stat.S_ISFIFO(info.st_mode)
+    return ("inode", info.st_dev, info.st_ino) if kept else None
 
 
 def _same_file_key(item: Input) -> tuple[Any, ...]:
