@@ -328,6 +328,27 @@ def test_compressed_standard_input_is_decompressed(tmp_path, records, whole, com
     assert (out.read_bytes(), (tmp_path / "s.jsonl.idx").read_bytes()) == whole
 
 
+def test_a_compression_the_name_does_not_say_is_named(tmp_path, records, capsys):
+    # Read as plain text, each was "PATH:1:11: not valid UTF-8 (byte 0x88 ...)".
+    import bz2
+    import lzma
+
+    data = _lines(records[:20])
+    for name, packed, message in [
+        ("p.jsonl.bz2", bz2.compress(data), "bzip2 (zipcore reads .gz and .zst: decompress it "
+                                            "first)"),
+        ("p.jsonl.xz", lzma.compress(data), "xz (zipcore reads .gz and .zst: decompress it "
+                                            "first)"),
+        ("p.jsonl", gzip.compress(data), "gzip (name it *.gz to read it)"),
+        ("p.json", _zst(data), "zstd (name it *.zst to read it)"),
+    ]:
+        path = tmp_path / name
+        path.write_bytes(packed)
+        assert cli.main(["select", str(path), "-o", str(tmp_path / "s.jsonl"), *FLAGS]) == 2
+        assert _error(capsys) == f"zipcore: error: {path}: compressed with {message}"
+    assert not (tmp_path / "s.jsonl").exists()
+
+
 def test_a_bad_record_on_standard_input_is_named_as_standard_input(tmp_path, records):
     temp = tmp_path / "temp"
     temp.mkdir()

@@ -28,6 +28,20 @@ MAGIC = {b"\x1f\x8b": ".gz", b"\x28\xb5\x2f\xfd": ".zst"}
 """The first bytes of a gzip member and of a zstd frame -> the suffix that names them."""
 
 
+OTHER_MAGIC = {b"BZh": "bzip2", b"\xfd7zX": "xz", b"\x04\x22\x4d\x18": "lz4", b"PK\x03\x04": "zip"}
+"""The first bytes of compressions zipcore does not read -> their names."""
+
+
+def foreign_compression(head: bytes) -> Optional[str]:
+    """What a file read as plain text (its name says no .gz or .zst) is compressed with, by its
+    first bytes, or None: read as text, it would fail as "not valid UTF-8" somewhere inside."""
+    for magic, suffix in MAGIC.items():
+        if head.startswith(magic):
+            return f"{SUFFIXES[suffix]} (name it *{suffix} to read it)"
+    return next((f"{name} (zipcore reads .gz and .zst: decompress it first)"
+                 for magic, name in OTHER_MAGIC.items() if head.startswith(magic)), None)
+
+
 def suffix_by_content(path: PathLike) -> str:
     """The compression suffix the file's first bytes show, or ``""``: for a file with no name
     to say it (a copy of standard input)."""

@@ -23,7 +23,7 @@ from typing import Any, Iterator, Optional
 
 from . import jsonfile
 from .._core import ZipcoreError
-from .compressed import strip_compression
+from .compressed import foreign_compression, strip_compression
 from .jsonfile import BOM, PathLike, Reader, Span, SpanText, spans_only
 from .jsonl import iter_jsonl_texts
 from .jsonlist import iter_list_texts, not_records_error
@@ -99,6 +99,9 @@ def sniff(path: PathLike) -> str:
             raise ZipcoreError(f"{os.fsdecode(path)}: Parquet compressed as a whole file: "
                                "zipcore reads Parquet as written (its pages carry their own "
                                "compression): decompress it first")
+        foreign = None if reader.compression else foreign_compression(head)
+        if foreign is not None:
+            raise ZipcoreError(f"{os.fsdecode(path)}: compressed with {foreign}")
         head = head[3:] if head.startswith(BOM) else head
         while True:
             stripped = head.lstrip(b" \t\r\n")
