@@ -120,6 +120,18 @@ def test_corrupt_checkpoint_is_a_clear_error(tmp_path, records):
         zipcore.select(records[:50], 5, k1=20, k2=10, k3=5, checkpoint=path)
 
 
+def test_another_programs_npz_is_not_a_checkpoint_and_is_left_alone(tmp_path, records):
+    # Was "checkpoint belongs to another run: version is '(missing)' ...; format is ...".
+    path = tmp_path / "weights.npz"
+    np.savez(path, weights=np.arange(4))
+    before = path.read_bytes()
+    with pytest.raises(zipcore.ZipcoreError) as caught:
+        zipcore.select(records[:50], 5, k1=20, k2=10, k3=5, checkpoint=path)
+    assert str(caught.value) == (f"{path}: not a zipcore checkpoint (an .npz file without "
+                                 "zipcore's fields): delete it or pass another checkpoint path")
+    assert path.read_bytes() == before
+
+
 def test_tampered_state_is_rejected_by_the_loader_and_the_engine(tmp_path, records):
     path = tmp_path / "run.npz"
     small = dict(budget=24, k1=100, k2=24, k3=12)

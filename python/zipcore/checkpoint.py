@@ -121,6 +121,9 @@ def _read(name: str, *, with_state: bool = True
             raise ZipcoreError(f"{name}: damaged or not a zipcore checkpoint "
                                f"({type(exc).__name__}: {exc}): delete it or pass another "
                                "checkpoint path") from None
+    if "format" not in stored:  # another program's .npz: not "another run" of zipcore
+        raise ZipcoreError(f"{name}: not a zipcore checkpoint (an .npz file without zipcore's "
+                           "fields): delete it or pass another checkpoint path")
     return stored, state
 
 
