@@ -224,7 +224,8 @@ def select(
         level: compression level; zlib is always 9, zstd defaults to 3 (1..22).
         checkpoint: a file path. The run's state is written there atomically after every round;
             if the file exists, the run resumes from it and returns exactly what an uninterrupted
-            run returns. A checkpoint from another pool, parameters, codec or version is an error.
+            run returns; it is kept when the run returns. A checkpoint from another pool,
+            parameters, codec or version is an error.
         report: a PNG path: a picture of the run (R of the selection per round, time per stage,
             source mix against the pool). Needs matplotlib (``pip install 'zipcore[plot]'``).
 

@@ -58,7 +58,8 @@ def add_command(commands: Any) -> None:
                      help="compression level: zlib is always 9; zstd 1..22 (3)")
     sel.add_argument("--checkpoint", metavar="FILE",
                      help="save the run's state here after every round; if FILE exists, "
-                          "resume from it (same input and parameters required)")
+                          "resume from it (same input and parameters required); kept when "
+                          "the run ends (a rerun writes the same selection at once)")
     sel.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     sel.add_argument("--json", action="store_true",
                      help="print a summary of the run as one JSON object on standard output "
