@@ -2,8 +2,9 @@
 selection of them, in the same type (:func:`row_taker`).
 
 Samples one by one (records, ``str``, ``bytes``) are encoded once by ``zipcore._pool``; what a
-data pipeline holds is read as described below. Library types are recognized by their classes' modules, so nothing here imports pandas, polars, pyarrow
-or ``datasets``: an object of theirs means its library is already imported.
+data pipeline holds is read as described below. Library types are recognized by their
+classes' modules, so nothing here imports pandas, polars, pyarrow or ``datasets``: an object of
+theirs means its library is already imported.
 
 ``column`` names the text column whose values are the samples:
 
@@ -85,7 +86,8 @@ def describe(obj: Any) -> str:
 def as_pool(samples: Any, column: Optional[str] = None) -> EncodedPool:
     """``samples`` (see :data:`Samples` and the module docstring) as the engine's pool: a pool
     as it is; Arrow text viewed in place; anything else encoded once. ``column`` is a name
-    (str), or for a pandas DataFrame any of its column labels (``0`` of ``read_csv(header=None)``)."""
+    (str), or for a pandas DataFrame any of its column labels (``0`` of
+    ``read_csv(header=None)``)."""
     library = library_of(samples)
     if isinstance(column, (bool, np.bool_)):  # True == 1 would pick a column labelled 1
         raise TypeError(f"column must be a column name, got {column!r}")

@@ -12,8 +12,8 @@
 - **Links, devices and pipes.** A symlink is written through: its target is replaced atomically
   and the link is kept. A character device or FIFO (``-o /dev/null``, ``-o >(gzip > x.gz)``) is
   written straight into, never replaced (no temporary file, no rename). ``-`` is standard
-  output, a stream too (written through ``sys.stdout``, which stays open), for one output only. A replaced file keeps its
-  permission bits (and, where allowed, its owner).
+  output, a stream too (written through ``sys.stdout``, which stays open), for one output only.
+  A replaced file keeps its permission bits (and, where allowed, its owner).
 - **No litter.** A temporary name says which host and process made it
   (``.NAME.zipcore-HOST-PID-RANDOM.tmp``): one left by a killed process (SIGKILL, power loss) is
   removed by the next write of the same target from this host once that process is gone.

@@ -252,7 +252,8 @@ def stream_identity(stdin: bool) -> Optional[tuple[Any, ...]]:
     """The file behind standard input or output when it is a regular one, which a shell's
     ``< file`` or ``>> file`` can make an input or an output of this very run, or a pipe, which
     ``/dev/stdout`` names too (``-o /dev/stdout --json`` would mix two outputs in it); None for
-    a terminal or device (``/dev/null`` takes several outputs). OSError naming the stream when it is closed (``<&-``, ``>&-``)."""
+    a terminal or device (``/dev/null`` takes several outputs). OSError naming the stream
+    when it is closed (``<&-``, ``>&-``)."""
     stream = sys.stdin if stdin else sys.stdout
     closed = OSError(errno.EBADF, "closed, so there is nothing to "
                      + ("read" if stdin else "write to"),

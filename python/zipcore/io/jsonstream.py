@@ -62,8 +62,8 @@ def iter_record_texts(path: PathLike, kind: str, records_key: Optional[str] = No
 
 
 def load_records(path: PathLike) -> list[dict[str, Any]]:
-    """Every record of a JSON list or JSONL file (``.gz``, ``.zst`` too) as parsed dicts, in file order:
-    the streaming reader's records, for scripts that want them all at once."""
+    """Every record of a JSON list or JSONL file (``.gz``, ``.zst`` too) as parsed dicts, in
+    file order: the streaming reader's records, for scripts that want them all at once."""
     return [record for record, _, _ in iter_records(path, sniff(path))]
 
 

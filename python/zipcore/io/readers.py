@@ -60,8 +60,8 @@ from ..params import flag
 
 PathLike = Union[str, "os.PathLike[str]"]
 
-__all__ = ["PoolFile", "PoolFiles", "iter_json_list", "iter_jsonl", "iter_records", "locate", "read_pool",
-           "sniff"]
+__all__ = ["PoolFile", "PoolFiles", "iter_json_list", "iter_jsonl", "iter_records", "locate",
+           "read_pool", "sniff"]
 
 
 class _Selectable:
