@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, TypeVar, Union, overload
@@ -11,7 +10,7 @@ import numpy as np
 
 from . import _core, checkpoint as _checkpoint
 from ._log import log
-from .io import atomic
+from .io import PathLike, atomic
 from .params import Codec, ZipParams, check_progress, codec_level, thread_count
 from .samples import Samples, as_pool, describe, named_pool, row_taker
 from .pool import Pool
@@ -31,7 +30,6 @@ Progress = Union[bool, ProgressCallback, None]
 """What ``progress=`` takes: ``True`` (a tqdm bar on stderr: :class:`zipcore.progress.ProgressBar`),
 ``False`` or ``None`` (none), or a :data:`ProgressCallback`."""
 
-PathLike = Union[str, "os.PathLike[str]"]
 _T = TypeVar("_T")
 _Data = TypeVar("_Data")
 

@@ -37,7 +37,7 @@ import os
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Optional, Sequence, Union
+from typing import Any, Iterator, Optional, Sequence
 
 import numpy as np
 
@@ -46,6 +46,7 @@ from .. import WHOLE_ROW
 from .._pool import EncodedPool, index_array, is_arrow_text, plain_arrow_type
 from .._stop import keep_sigterm_handler
 from ._tasks import FaultHook, TaskParams, shard_of
+from ..io import PathLike
 from ..io.formats import resolve_format
 from ..params import Codec, ZipParams, integer
 from ..pool import Pool
@@ -61,7 +62,6 @@ SHARD_SAMPLES = 1_000_000
 POOL_BLOCK = 1 << 16
 """Samples per block of the Ray Dataset made from an in-memory input (its stage-1 map tasks)."""
 
-PathLike = Union[str, "os.PathLike[str]"]
 
 
 def require_ray() -> Any:

@@ -5,3 +5,11 @@ which files a command line names (``inputs``: folders, globs, stdin, URLs), ``.g
 name (``compressed``), what a selection is written as (``outputs``), record formats
 (``formats``, ``templates``), records into a pool with preference pairs (``encoder``), Parquet
 (``parquet``) and the one output policy every writer follows (``atomic``)."""
+
+from __future__ import annotations
+
+import os
+from typing import Union
+
+PathLike = Union[str, "os.PathLike[str]"]
+"""A file name as zipcore's functions take it (the one spelling, for every module's signatures)."""

@@ -33,10 +33,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Iterable, Mapping, Optional, Sequence, Tuple, Union
 
+from . import PathLike
 from .._stop import signals_deferred
 from .inputs import STDIN, file_identity, stream_identity
 
-PathLike = Union[str, "os.PathLike[str]"]
 Content = Union[bytes, bytearray, memoryview, Iterable[Union[bytes, memoryview]]]
 """A file's contents: one bytes-like object, or an iterable of chunks written as they come
 (so a large output is never held whole in memory)."""

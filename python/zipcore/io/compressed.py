@@ -16,7 +16,7 @@ import os
 import zlib
 from typing import Any, BinaryIO, Iterable, Iterator, Optional, Union
 
-PathLike = Union[str, "os.PathLike[str]"]
+from . import PathLike
 
 SUFFIXES = {".gz": "gzip", ".zst": "zstd"}
 """A name's last suffix -> its compression."""

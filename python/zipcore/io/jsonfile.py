@@ -12,15 +12,15 @@ import codecs
 import json
 import os
 import re
-from typing import Any, Iterator, Optional, Union
+from typing import Any, Iterator, Optional
 
 import numpy as np
 
+from . import PathLike
 from .._core import ZipcoreError
 from .compressed import compression_of, decompress_errors, open_decompressed
 from .formats import json_type
 
-PathLike = Union[str, "os.PathLike[str]"]
 Span = tuple[dict[str, Any], int, int]
 """A record and the byte span ``[start, end)`` of its source text in the decompressed file."""
 SpanText = tuple[dict[str, Any], int, int, Optional[bytes]]

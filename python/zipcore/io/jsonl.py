@@ -20,7 +20,8 @@ from typing import Any, Iterable, Iterator, Optional
 import msgspec
 
 from .._core import ZipcoreError
-from .jsonfile import (BOM, DECODER, PathLike, Reader, Span, SpanText, not_an_object,
+from . import PathLike
+from .jsonfile import (BOM, DECODER, Reader, Span, SpanText, not_an_object,
                        spans_only, unreadable_value, utf8_error, whitespace_end)
 from .jsonlist import one_object_error
 

@@ -17,7 +17,8 @@ from typing import Any, Iterator, Optional
 from . import jsonfile
 from .._core import ZipcoreError
 from .formats import json_type
-from .jsonfile import (DECODER, PathLike, Reader, Span, SpanText, TextChunks, not_an_object,
+from . import PathLike
+from .jsonfile import (DECODER, Reader, Span, SpanText, TextChunks, not_an_object,
                        positioned, spans_only, unreadable_value, whitespace_end)
 
 _NEAR_END = 64

@@ -24,7 +24,8 @@ from typing import Any, Iterator, Optional
 from . import jsonfile
 from .._core import ZipcoreError
 from .compressed import foreign_compression, strip_compression
-from .jsonfile import BOM, PathLike, Reader, Span, SpanText, spans_only
+from . import PathLike
+from .jsonfile import BOM, Reader, Span, SpanText, spans_only
 from .jsonl import iter_jsonl_texts
 from .jsonlist import iter_list_texts, not_records_error
 

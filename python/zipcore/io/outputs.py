@@ -24,10 +24,10 @@ import os
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Optional, Union
 
+from . import PathLike
 from .. import _core
 from .compressed import compressed_chunks, compression_of, strip_compression
 
-PathLike = Union[str, "os.PathLike[str]"]
 
 KINDS = ("json", "jsonl", "parquet")
 """What ``--output-format`` takes."""

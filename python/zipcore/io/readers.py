@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional, Sequence, U
 
 import numpy as np
 
-from . import atomic
+from . import PathLike, atomic
 from .._core import ZipcoreError
 from .._pool import checked_indices, require_pyarrow
 from .encoder import first_repeat
@@ -58,7 +58,6 @@ from .outputs import OutputFormat, check_output, json_chunks, output_format
 from ..pool import Pool
 from ..params import flag
 
-PathLike = Union[str, "os.PathLike[str]"]
 
 __all__ = ["PoolFile", "PoolFiles", "iter_json_list", "iter_jsonl", "iter_records", "locate",
            "read_pool", "sniff"]

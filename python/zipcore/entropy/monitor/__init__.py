@@ -38,7 +38,7 @@ import os
 from typing import Any, Iterator, Optional
 
 from ..._core import ZipcoreError
-from ...io.jsonfile import PathLike
+from ...io import PathLike
 from ...io.jsonstream import require_regular_file
 from ..quality_fit import QualityFit, fit_quality
 from ...measure import check_options, dataset_ratio

@@ -7,7 +7,7 @@ from typing import Any, Union
 
 import numpy as np
 
-from ...io import atomic
+from ...io import PathLike, atomic
 from ..plotting import FLAG_COLORS, check_picture, picture
 from .flags import MonitorResult
 
@@ -67,7 +67,7 @@ def _plot_quality(ax: Any, result: MonitorResult, x: np.ndarray, names: list[str
     ax.legend(fontsize=8, loc="best")
 
 
-def write_plot(path: Union[atomic.Output, atomic.PathLike], result: MonitorResult) -> None:
+def write_plot(path: Union[atomic.Output, PathLike], result: MonitorResult) -> None:
     """Writes :func:`plot_bytes` to ``path`` atomically."""
     check_picture("the monitor picture", path)
     atomic.write_file(path, plot_bytes(result))

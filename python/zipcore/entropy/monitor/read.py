@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Optional
 
 from ..._core import ZipcoreError
-from ...io.jsonfile import PathLike, utf8_error
+from ...io import PathLike
+from ...io.jsonfile import utf8_error
 
 COLUMNS = ("version", "path", "loss", "quality")
 
