@@ -383,7 +383,7 @@ def method_level(method: str, level: Optional[int], target_bytes: int = 0) -> in
             return ZIPFIT_LEVEL
         return DICT_LARGE_LEVEL if target_bytes > DICT_LARGE_BYTES else DICT_LEVEL
     level = integer("level", level, minimum=None)
-    low, high = (0, 9) if method == "zipfit" else (1, 22)
+    low, high = (0, 9) if method == "zipfit" else (1, _core.build_info()["zstd_max_level"])
     if not low <= level <= high:
         raise ValueError(f"level for {method} must be {low}..{high}, got {level}")
     return level
