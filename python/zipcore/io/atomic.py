@@ -216,7 +216,7 @@ def _temp_name(target: Path) -> Path:
     return target.with_name(f"{_temp_prefix(target)}{os.getpid()}-{secrets.token_hex(4)}.tmp")
 
 
-def remove_stale_temps(target: Path) -> None:
+def _remove_stale_temps(target: Path) -> None:
     """Removes temporary files of ``target`` left by processes of this host that are gone."""
     pattern = re.compile(re.escape(_temp_prefix(target)) + r"(\d+)-[0-9a-f]+\.tmp")
     try:
@@ -238,7 +238,7 @@ class _Staged:
         self.temp: Optional[Path] = None
         self.previous: Optional[Path] = None  # the replaced file, kept until the set is done
         self.existed = False
-        remove_stale_temps(out.target)
+        _remove_stale_temps(out.target)
         fd = self._create_temp()
         try:
             _write(os.fdopen(fd, "wb"), data, out.path, sync=True)

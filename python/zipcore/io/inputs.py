@@ -54,7 +54,7 @@ STDIN = "-"
 class Input:
     """One input file: ``name`` as the user knows it, ``path`` where it is read locally, and
     for standard input or a remote file, ``fetch``, which copies it to a local path (``path``
-    is empty until :func:`localize` has called it). ``root`` is the start of ``name`` that the
+    is empty until :func:`_localize` has called it). ``root`` is the start of ``name`` that the
     argument named: the folder given, a glob's folders before its first wildcard, a file's own
     folder; the folders after it are the file's place in a dataset (its hive partitions)."""
 
@@ -69,7 +69,7 @@ class Input:
         return self.name[len(self.root):] if self.name.startswith(self.root) else self.name
 
 
-def is_data_name(name: str) -> bool:
+def _is_data_name(name: str) -> bool:
     """A name a folder contributes: a data suffix, not hidden (``.``) nor private (``_``)."""
     base = os.path.basename(name.rstrip("/"))
     if base.startswith((".", "_")):
@@ -116,7 +116,7 @@ def _local_folder(folder: str) -> list[str]:
             dirs[:] = []
             continue
         visited.add(key)
-        found.extend(os.path.join(root, f) for f in files if is_data_name(f))
+        found.extend(os.path.join(root, f) for f in files if _is_data_name(f))
     if not found:
         raise ValueError(f"{folder}: no data files in this folder (*.json, *.jsonl, each also "
                          ".gz or .zst, or *.parquet)")
@@ -159,7 +159,7 @@ def _remote(url: str) -> tuple[Any, list[str], str]:
     except (ImportError, ValueError) as exc:  # no such protocol, its package missing
         raise ValueError(f"{url}: cannot open this URL ({exc})") from None
     if fs.isdir(root):
-        found = sorted(path for path in fs.find(root) if is_data_name(path)
+        found = sorted(path for path in fs.find(root) if _is_data_name(path)
                        and not any(part.startswith((".", "_"))
                                    for part in path[len(root):].split("/")[:-1]))
         if not found:
@@ -180,7 +180,8 @@ def _remote(url: str) -> tuple[Any, list[str], str]:
 
 def expand(arguments: Sequence[str]) -> list[Input]:
     """The input files of ``arguments`` in order (see the module docstring). Local files are
-    found, remote folders and globs listed; nothing is read or copied yet (:func:`localize`)."""
+    found, remote folders and globs listed; nothing is read or copied yet (that is
+    :func:`local_inputs`)."""
     inputs: list[Input] = []
     by: list[str] = []  # the argument that named each input
     for argument in arguments:
@@ -208,7 +209,7 @@ def _copy_stdin(local: str) -> None:
         shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
 
 
-def localize(inputs: Sequence[Input], stack: ExitStack) -> list[Input]:
+def _localize(inputs: Sequence[Input], stack: ExitStack) -> list[Input]:
     """``inputs`` readable locally until ``stack`` closes: standard input and remote files
     copied now into one temporary folder, which closing ``stack`` removes."""
     folder = None
@@ -295,11 +296,11 @@ def _refuse_twice(inputs: list[Input], by: list[str]) -> None:
 
 @contextmanager
 def local_inputs(named: Sequence[Input]) -> Iterator[list[Input]]:
-    """``named`` readable locally (:func:`localize`) within the ``with`` block; the copies are
+    """``named`` readable locally (:func:`_localize`) within the ``with`` block; the copies are
     removed when it ends, and a ValueError (ZipcoreError too) raised in it that names a copy
     is raised again as a ZipcoreError naming what the user gave (:func:`renamed`)."""
     with ExitStack() as stack:
-        inputs = localize(named, stack)
+        inputs = _localize(named, stack)
         try:
             yield inputs
         except ValueError as exc:

@@ -384,7 +384,7 @@ def read_pools(paths: Sequence[PathLike], *, format: str = "auto",
     and a pair id in one file only (a ZipcoreError naming both files): what one file holding
     all the records would give, as a pool or as an error."""
     names = [os.fsdecode(path) for path in paths]
-    kinds = input_kinds(names)
+    kinds = _input_kinds(names)
     parts = list(partitions) if partitions is not None else [NO_PARTITIONS] * len(names)
     if len(parts) != len(names):
         raise ValueError(f"partitions: one mapping per path, got {len(parts)} for "
@@ -425,7 +425,7 @@ def read_pools(paths: Sequence[PathLike], *, format: str = "auto",
     return PoolFiles(files, pool, groups, starts)
 
 
-def input_kinds(names: Sequence[str]) -> list[str]:
+def _input_kinds(names: Sequence[str]) -> list[str]:
     """Each file's kind (:func:`~zipcore.io.jsonstream.sniff`), checked before any is read:
     JSON lists and JSONL mix, Parquet and JSON do not (ValueError naming a file of each)."""
     if not names:
