@@ -32,7 +32,7 @@ def build_info() -> dict[str, Any]:
     return info
 
 
-def warn_if_zlib_inexact() -> None:
+def _warn_if_zlib_inexact() -> None:
     """Warns (a RuntimeWarning) when ``zlib_exact`` is false: what differs and what it costs.
 
     Called once, when zipcore is imported. A wheel loads the system zlib (``libz.so.1``), normally
@@ -57,4 +57,4 @@ def warn_if_zlib_inexact() -> None:
 
 
 # Runs once per process: the package imports this module once, on `import zipcore`.
-warn_if_zlib_inexact()
+_warn_if_zlib_inexact()

@@ -113,9 +113,9 @@ def align_scores(samples: Any, target: Any, *, method: Method = "zipfit",
     ``samples`` and ``target`` take what :func:`zipcore.select` takes, ``column`` applying to
     both. See the module docstring for the two methods, ``contrast`` and the levels. The result
     does not depend on ``threads``."""
-    contrast = check_method(method, contrast)
+    contrast = _check_method(method, contrast)
     progress = check_progress(progress)
-    pool, targets = as_pool(samples, column), target_pool(target, column)
+    pool, targets = as_pool(samples, column), _target_pool(target, column)
     if len(targets) == 0:
         raise ValueError("the target set is empty")
     level = method_level(method, level, target_bytes=int(targets.offsets[-1]))
@@ -144,18 +144,18 @@ def select_aligned(samples: Any, target: Any, budget: int, *, method: Method = "
     by index). ``diverse=True``: ZIP's selection (zlib, paper k's clamped) over the best
     ``DIVERSE_FACTOR * budget``, in ZIP's order. Other arguments as :func:`align_scores`."""
     diverse = bool(flag("diverse", diverse))
-    check_method(method, contrast)
+    _check_method(method, contrast)
     progress = check_progress(progress)
     pool = as_pool(samples, column)
     budget = checked_budget(budget, len(pool))
-    scores = align_scores(pool, target if column is None else target_pool(target, column),
+    scores = align_scores(pool, target if column is None else _target_pool(target, column),
                           method=method, contrast=contrast, level=level, threads=threads,
                           progress=progress)
     return best_aligned(pool, scores, budget, diverse=diverse, threads=threads,
                         progress=progress is True)
 
 
-def target_pool(target: Any, column: Optional[str]) -> EncodedPool:
+def _target_pool(target: Any, column: Optional[str]) -> EncodedPool:
     """``target`` as a pool (``column`` applies to it as to the samples); an error about it
     says that it is the target's."""
     return named_pool("target", target, column)
@@ -184,7 +184,7 @@ def best_aligned(pool: Any, scores: np.ndarray, budget: int, *, diverse: bool = 
     return np.asarray(shortlist[chosen], dtype=np.int64)
 
 
-def check_method(method: Any, contrast: Any) -> bool:
+def _check_method(method: Any, contrast: Any) -> bool:
     """``contrast`` as a bool (TypeError otherwise), and ValueError unless ``method`` is one of
     :data:`METHODS`."""
     if method not in METHODS:

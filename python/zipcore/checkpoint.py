@@ -26,7 +26,7 @@ _STATE_COUNTS = ("available", "rounds")
 _STATE_PROPERTY = {"global": "global_"}  # ResumeState's name where the key is a Python keyword
 
 
-def pool_fingerprint(pool: EncodedPool) -> str:
+def _pool_fingerprint(pool: EncodedPool) -> str:
     """A checksum of the pool's samples and their boundaries (CRC-32 over data and offsets)."""
     data_crc = zlib.crc32(np.ascontiguousarray(pool.data).view(np.uint8).data)
     offsets_crc = zlib.crc32(np.ascontiguousarray(pool.offsets, dtype=np.int64).tobytes())
@@ -36,7 +36,7 @@ def pool_fingerprint(pool: EncodedPool) -> str:
 def run_identity(pool: EncodedPool, params: dict[str, Any], version: str) -> dict[str, str]:
     """What a checkpoint must match to be resumed: pool, parameters (codec and level included),
     version."""
-    identity = {"pool": pool_fingerprint(pool), "version": version, "format": str(FORMAT)}
+    identity = {"pool": _pool_fingerprint(pool), "version": version, "format": str(FORMAT)}
     identity.update({name: str(value) for name, value in sorted(params.items())})
     return identity
 

@@ -60,7 +60,7 @@ def shard_of(indices: Any, seed: int, shards: int) -> np.ndarray:
 
 # --- engine calls ----------------------------------------------------------------------------
 
-def select_scored(table: Any, budget: int, p: TaskParams) -> dict[str, Any]:
+def _select_scored(table: Any, budget: int, p: TaskParams) -> dict[str, Any]:
     """``zipcore.select(pool, budget, ...)`` over a table's ``sample`` column given its
     stage-1 ``score``s: the engine starts at round 1 from the loop state it would have reached
     itself (the state a checkpoint holds), so the selection is the same, without scoring every
@@ -168,7 +168,7 @@ def select_shard(shard: int, budget: int, p: TaskParams, *parts: Any
     if p.hook is not None:
         p.hook("shard", shard)
     table = pa.concat_tables(parts)
-    raw = select_scored(table, budget, p)
+    raw = _select_scored(table, budget, p)
     picks = table.take(pa.array(raw["indices"]))
     return picks, {"indices": picks.column("index").to_numpy(), "seconds": raw["wall_seconds"]}
 
@@ -180,7 +180,7 @@ def merge(budget: int, p: TaskParams, *picks: Any) -> np.ndarray:
     if p.hook is not None:
         p.hook("merge", 0)
     union = pa.concat_tables(picks).sort_by("index")
-    raw = select_scored(union, budget, p)
+    raw = _select_scored(union, budget, p)
     chosen: np.ndarray = union.column("index").to_numpy()[raw["indices"]]
     return chosen
 
