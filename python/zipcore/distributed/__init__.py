@@ -342,7 +342,8 @@ def select_with_stats(
     """Like :func:`select`, but also returns shard sizes and timings."""
     ray = require_ray()
     params = ZipParams.build(budget, k1=k1, k2=k2, k3=k3, codec=codec, level=level, threads=1)
-    budget, codec, level = params.budget, params.codec, params.level
+    budget, k1, k2, k3 = params.budget, params.k1, params.k2, params.k3  # checked: ints
+    codec, level = params.codec, params.level
     for name, value in (("shards", shards), ("per_shard", per_shard),
                         ("cpus_per_task", cpus_per_task)):
         if value is not None:
