@@ -5,6 +5,7 @@ work (zipcore.io.outputs), ``--json`` and ``--version``."""
 from __future__ import annotations
 
 import gzip
+import os
 import json
 import shlex
 import subprocess
@@ -289,6 +290,20 @@ def test_closed_standard_error_keeps_messages_out_of_the_data(lines, tmp_path):
     done = _zipcore("select", lines, "-o", "-", *FLAGS[:-1], shell="2>&-")  # with the bar too
     assert done.returncode == 0 and done.stdout.count(b"\n") == K["budget"]
     assert b"zipcore:" not in done.stdout
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_standard_error_that_cannot_be_written_does_not_stop_the_run(lines, tmp_path):
+    """A full disk behind 2> (or a reader gone from 2>&1 | head): the progress bar's first write
+    stopped the run with nothing written, exit 1; with -q, the closing message did, after -o."""
+    out = tmp_path / "s.jsonl"
+    for flags in (FLAGS[:-1], FLAGS):  # with the bar, and with -q
+        done = _zipcore("select", lines, "-o", out, "--json", *flags, shell="2>/dev/full")
+        assert done.returncode == 0 and json.loads(done.stdout)["selected"] == K["budget"]
+        assert out.read_bytes().count(b"\n") == K["budget"]
+        out.unlink()
+    done = _zipcore("select", tmp_path / "nosuch.jsonl", "-o", out, *FLAGS, shell="2>/dev/full")
+    assert done.returncode == 2 and not out.exists()
 
 
 def test_a_failed_copy_of_standard_input_names_it(lines, tmp_path):

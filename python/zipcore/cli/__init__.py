@@ -44,6 +44,30 @@ def _show_warning(message: Any, category: Any, filename: str, lineno: int,
     print(f"zipcore: warning: {message}", file=sys.stderr)
 
 
+class _Messages:
+    """Standard error for a run: what cannot be written there (a full disk behind ``2>``, a
+    reader gone from ``2>&1 | head``) is dropped, so the run goes on and its exit status tells;
+    a failed write of the progress bar or of a message stopped the run, exit status 1."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self._stream.write(text))
+        except (OSError, ValueError):  # ValueError: a closed file
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except (OSError, ValueError):
+            pass
+
+    def __getattr__(self, name: str) -> Any:  # isatty, fileno, encoding: tqdm's questions
+        return getattr(self._stream, name)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Runs the command line ``argv`` (default ``sys.argv[1:]``); returns the exit status.
 
@@ -51,8 +75,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ``zipcore: error: ...`` and exit status 2; Ctrl-C and SIGTERM exit with 130 and 143 after
     removing temporary files; anything else is a bug, shown with its traceback, exit status 70.
     """
-    if sys.stderr is None:  # started with 2>&-: print(file=None) would write to stdout, the data
-        sys.stderr = open(os.devnull, "w")
+    stderr = sys.stderr
+    # started with 2>&-: print(file=None) would write to stdout, the data
+    sys.stderr = _Messages(open(os.devnull, "w") if stderr is None else stderr)
+    try:
+        return _run(argv)
+    finally:
+        sys.stderr = stderr
+
+
+def _run(argv: Optional[Sequence[str]]) -> int:
     with sigterm_raises(), warnings.catch_warnings():
         warnings.simplefilter("always", UserWarning)
         warnings.showwarning = _show_warning
