@@ -306,6 +306,16 @@ def test_standard_error_that_cannot_be_written_does_not_stop_the_run(lines, tmp_
     assert done.returncode == 2 and not out.exists()
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["ratio", "--help"]])
+def test_help_and_version_that_cannot_be_printed_name_standard_output(args):
+    """argparse drops a failed write: > /dev/full exited 0 with nothing printed."""
+    done = _zipcore(*args, shell="> /dev/full")
+    assert (done.returncode, done.stderr.decode()) == (
+        2, "zipcore: error: standard output: No space left on device\n")
+    assert _zipcore(*args).stdout.startswith(b"zipcore" if args == ["--version"] else b"usage")
+
+
 def test_a_failed_copy_of_standard_input_names_it(lines, tmp_path):
     """A file size limit below the input's size: the spooled copy fails, not standard output."""
     limited = subprocess.run(["bash", "-c", "ulimit -f 4; " + shlex.join(

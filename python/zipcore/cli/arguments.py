@@ -20,6 +20,13 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
+    def _print_message(self, message: str, file: Any = None) -> None:
+        # --help and --version: argparse drops a failed write (> /dev/full exited 0, silent)
+        if message and file is sys.stdout and file is not None:
+            write_stdout(message)
+        else:
+            super()._print_message(message, file)
+
 
 def require_stdout(what: str) -> None:
     """UsageError where standard output is closed (``>&-``): ``what`` writes there, and
