@@ -316,6 +316,16 @@ def test_help_and_version_that_cannot_be_printed_name_standard_output(args):
     assert _zipcore(*args).stdout.startswith(b"zipcore" if args == ["--version"] else b"usage")
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("args", [["-o", "-"], ["-o", "s.jsonl", "--indices-out", "-"]])
+def test_a_full_standard_output_is_named_so(lines, tmp_path, args):
+    """It was named '-: cannot write output', where --json's summary says standard output."""
+    done = _zipcore("select", lines, *args, *FLAGS, shell="> /dev/full", cwd=tmp_path)
+    assert (done.returncode, done.stderr.decode()) == (
+        2, "zipcore: error: standard output: cannot write output: No space left on device\n")
+    assert list(tmp_path.iterdir()) == [lines.parent]  # -o s.jsonl not renamed into place
+
+
 def test_a_failed_copy_of_standard_input_names_it(lines, tmp_path):
     """A file size limit below the input's size: the spooled copy fails, not standard output."""
     limited = subprocess.run(["bash", "-c", "ulimit -f 4; " + shlex.join(

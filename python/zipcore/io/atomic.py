@@ -350,7 +350,7 @@ def _write(handle: BinaryIO, data: Content, path: str, *, sync: bool,
 def _write_stream(out: Output, data: Content) -> None:
     if out.path == STDOUT:
         sys.stdout.flush()  # text printed before, in order
-        _write(sys.stdout.buffer, data, STDOUT, sync=False, close=False)
+        _write(sys.stdout.buffer, data, "standard output", sync=False, close=False)
         return
     try:
         handle = open(out.target, "wb")
