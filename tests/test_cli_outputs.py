@@ -374,3 +374,25 @@ def test_write_selection_follows_the_same_rule(indented, tmp_path, records):
     with pytest.raises(ValueError, match="cannot be written as Parquet"):
         source.write_selection(tmp_path / "sel.parquet", [3, 1])
     assert not (tmp_path / "sel.parquet").exists()
+
+
+def test_an_output_on_a_read_only_file_system_says_so(lines, tmp_path, capsys):
+    """An existing file there was 'exists and is read-only ... make it writable'."""
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("mounting a file system needs root")
+    try:
+        (folder / "s.jsonl").write_bytes(b"old\n")
+        subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
+        for flag in ("-o", "--checkpoint"):
+            args = [flag, str(folder / "s.jsonl")]
+            if flag != "-o":
+                args += ["-o", str(tmp_path / "s.jsonl")]
+            assert cli.main(["select", str(lines), *args, *FLAGS]) == 2
+            assert _error(capsys) == (f"zipcore: error: {folder / 's.jsonl'}: cannot write "
+                                      "output: Read-only file system")
+        assert (folder / "s.jsonl").read_bytes() == b"old\n"
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)

@@ -109,6 +109,9 @@ def output(path: PathLike, *, regular_only: bool = False) -> Output:
     if info is not None and not stat.S_ISREG(info.st_mode):
         raise _error(name, errno.EINVAL, "cannot write output: not a regular file, device or pipe")
     target = Path(os.path.realpath(name)) if info is not None else _new_file(name)
+    # proves the folder takes a new file (on a read-only file system, that is the reason to
+    # name, not the file's permissions); clears stale temps
+    _Staged(Output(name, target), b"").discard()
     mode = owner = None
     if info is not None:
         mode = stat.S_IMODE(info.st_mode)
@@ -117,9 +120,7 @@ def output(path: PathLike, *, regular_only: bool = False) -> Output:
                                              "it (a checkpoint too, after every round): make it "
                                              "writable or choose another path")
         owner = (info.st_uid, info.st_gid)
-    planned = Output(name, target, mode=mode, owner=owner)
-    _Staged(planned, b"").discard()  # proves the folder takes a new file; clears stale temps
-    return planned
+    return Output(name, target, mode=mode, owner=owner)
 
 
 def _new_file(given: str) -> Path:
