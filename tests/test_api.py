@@ -13,6 +13,7 @@ import pytest
 
 import oracle
 import zipcore
+from zipcore import _info
 from zipcore.params import THREADS_PER_CORE
 
 KS = dict(k1=20, k2=8, k3=3)
@@ -334,9 +335,42 @@ def test_result_shape(records, budget, k1, k2, k3):
     assert got == oracle.select(records, budget, k1, k2, k3)
 
 
-def test_default_threads_is_every_allowed_core(records):
+@pytest.fixture
+def no_cgroup(tmp_path, monkeypatch):
+    """No CPU quota to read: the default is the affinity alone, wherever the tests run."""
+    monkeypatch.setattr(_info, "CGROUP", tmp_path)
+
+
+def test_default_threads_is_every_allowed_core(records, no_cgroup):
     result = zipcore.select_with_stats(records, 5, **KS)
     assert result.threads == zipcore.build_info()["default_threads"] == len(os.sched_getaffinity(0))
+
+
+@pytest.mark.parametrize("files, quota", [
+    ({"cpu.max": "150000 100000\n"}, 1.5),  # cgroup v2
+    ({"cpu.max": "max 100000\n"}, None),
+    ({"cpu/cpu.cfs_quota_us": "50000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 0.5),  # v1
+    ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, None),
+    ({"cpu.max": "150000\n"}, None),
+    ({}, None),
+])
+def test_a_cgroup_cpu_quota_is_read(tmp_path, files, quota):
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert _info.cgroup_cpu_quota(tmp_path) == quota
+
+
+def test_a_container_cpu_quota_bounds_the_default_threads(records, tmp_path, monkeypatch):
+    # docker --cpus=1 on a larger host: threads past the quota would only be throttled
+    monkeypatch.setattr(_info, "CGROUP", tmp_path)
+    (tmp_path / "cpu.max").write_text("100000 100000\n")
+    assert zipcore.select_with_stats(records, 5, **KS).threads == 1
+    assert zipcore.build_info()["default_threads"] == 1
+    (tmp_path / "cpu.max").write_text("40000 100000\n")  # 0.4 CPUs: still one thread
+    assert zipcore.build_info()["default_threads"] == 1
+    (tmp_path / "cpu.max").write_text("6400000 100000\n")  # 64 CPUs: the affinity bounds it
+    assert zipcore.build_info()["default_threads"] == len(os.sched_getaffinity(0))
 
 
 def test_repeated_calls_are_identical(records):
@@ -360,7 +394,7 @@ def test_compression_ratio_types():
 
 # --- build info ---------------------------------------------------------------------------------
 
-def test_build_info():
+def test_build_info(no_cgroup):
     info = zipcore.build_info()
     assert {"zlib_linked", "zlib_python", "zlib_exact", "openmp", "default_threads"} <= set(info)
     assert info["zlib_python"] == zlib.ZLIB_RUNTIME_VERSION

@@ -2,20 +2,48 @@
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 import zlib
-from typing import Any
+from pathlib import Path
+from typing import Any, Optional
 
 from . import _core
 
 
+CGROUP = Path("/sys/fs/cgroup")
+"""Where a container sees its own control group (cgroup v2 at the top, v1 under ``cpu/``)."""
+
+
 def available_cores() -> int:
-    """Cores this process may run on (its CPU affinity), the default thread count."""
+    """Cores this process may run on, the default thread count: its CPU affinity (taskset, a
+    Slurm or cpuset binding), at most its container's CPU quota rounded up (``docker --cpus``,
+    a Kubernetes CPU limit), where threads beyond the quota would only be throttled."""
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    quota = cgroup_cpu_quota(CGROUP)
+    return max(1, min(cores, math.ceil(quota))) if quota is not None else cores
+
+
+def cgroup_cpu_quota(root: Path) -> Optional[float]:
+    """The CPUs a control group's quota allows per period (``1.5``), or None for no quota or
+    no control group to read: v2's ``cpu.max`` ("max 100000", "150000 100000"), else v1's
+    ``cpu.cfs_quota_us`` (-1: none) over ``cpu.cfs_period_us``."""
+    v1 = root / "cpu"
+    for files in ([root / "cpu.max"], [v1 / "cpu.cfs_quota_us", v1 / "cpu.cfs_period_us"]):
+        try:
+            words = [word for file in files for word in file.read_text().split()]
+        except OSError:
+            continue
+        try:
+            allowed, period = (int(word) for word in words)
+        except ValueError:  # "max", or not two numbers
+            return None
+        return allowed / period if allowed > 0 and period > 0 else None
+    return None
 
 
 def build_info() -> dict[str, Any]:

@@ -74,7 +74,8 @@ def check_progress(progress: Any) -> Any:
 
 
 def thread_count(threads: Optional[int]) -> int:
-    """The threads a run uses: ``None`` = every core this process may use (its CPU affinity).
+    """The threads a run uses: ``None`` = every core this process may use (its CPU affinity,
+    at most its container's CPU quota: :func:`~zipcore._info.available_cores`).
     More than ``THREADS_PER_CORE`` per core is capped there, with a ``UserWarning``."""
     cores = available_cores()
     if threads is None:
