@@ -72,6 +72,7 @@ from . import _core
 from ._log import log
 from .params import check_budget_fits, check_progress, flag, integer, thread_count
 from ._pool import EncodedPool
+from .progress import progress_callback
 from .samples import as_pool, named_pool
 
 Method = Literal["zipfit", "dict"]
@@ -122,15 +123,11 @@ def align_scores(samples: Any, target: Any, *, method: Method = "zipfit",
     count = thread_count(threads)
     if len(pool) == 0:
         return np.zeros(0, dtype=np.float64)
-    callback, bar = _progress(progress, method)
-    try:
+    with progress_callback(progress, label=f"align ({method})") as callback:
         if contrast:
             scores = _contrasted(method, pool, targets, level, count, callback)
         else:
             scores = _closeness(method, pool, targets, level, count, callback, contrast=False)
-    finally:
-        if bar is not None:
-            bar.close()
     log.debug("aligned %d samples with %d targets by %s-%d%s on %d threads", len(pool),
               len(targets), method, level, " (contrast)" if contrast else "", count)
     return scores
@@ -389,11 +386,3 @@ def method_level(method: str, level: Optional[int], target_bytes: int = 0) -> in
     return level
 
 
-def _progress(progress: AlignProgress, method: str) -> tuple[Any, Any]:
-    """The engine's ``(done, total)`` callback, and the bar to close (for ``True``)."""
-    if progress is True:
-        from .progress import ProgressBar
-
-        bar = ProgressBar(label=f"align ({method})")
-        return (lambda done, total: bar(1, 0, done, total)), bar
-    return (progress if callable(progress) else None), None

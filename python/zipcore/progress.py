@@ -1,11 +1,10 @@
-"""The progress bar of ``zipcore select`` and of ``progress=True`` in the API."""
+"""The progress bar of ``progress=True`` in the API and of the command line (``-q``: none)."""
 
 from __future__ import annotations
 
 import sys
-from typing import Optional
-
-from tqdm import tqdm
+from contextlib import contextmanager
+from typing import Any, Iterator, Optional
 
 
 class ProgressBar:
@@ -16,12 +15,14 @@ class ProgressBar:
     """
 
     def __init__(self, label: Optional[str] = None) -> None:
-        self._bar: Optional[tqdm] = None
+        self._bar: Any = None
         self._label = ""
         self._fixed = label  # one label for the whole run (alignment), or stage and round
 
     def __call__(self, stage: int, round_: int, done: int, total: int) -> None:
         if self._bar is None:
+            from tqdm import tqdm  # on a run's first report: importing zipcore stays light
+
             self._bar = tqdm(total=total, unit="eval", unit_scale=True, dynamic_ncols=True,
                              file=sys.stderr, leave=False)
         label = (self._fixed if self._fixed is not None
@@ -34,3 +35,18 @@ class ProgressBar:
     def close(self) -> None:
         if self._bar is not None:
             self._bar.close()
+
+
+@contextmanager
+def progress_callback(progress: Any, label: Optional[str] = None) -> Iterator[Any]:
+    """What a run hands the engine for ``progress=`` (checked by ``params.check_progress``): a
+    callable as it is, None for None or False, and for True a bar, closed when the run ends,
+    failed or not. With a ``label`` (alignment) the bar is called as ``(done, total)``."""
+    if progress is not True:
+        yield progress if callable(progress) else None
+        return
+    bar = ProgressBar(label)
+    try:
+        yield bar if label is None else (lambda done, total: bar(1, 0, done, total))
+    finally:
+        bar.close()

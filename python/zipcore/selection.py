@@ -14,6 +14,7 @@ from .io import PathLike, atomic
 from .params import Codec, ZipParams, check_progress, codec_level, thread_count
 from .samples import Samples, as_pool, describe, named_pool, row_taker
 from .pool import Pool
+from .progress import progress_callback
 
 __all__ = ["Progress", "ProgressCallback", "SelectionResult", "candidate_ratios", "select",
            "select_rows", "select_with_stats"]
@@ -134,19 +135,10 @@ def select_with_stats(
         def on_round(state: _core.ResumeState) -> None:
             _checkpoint.save(outputs["checkpoint="], identity, state)
 
-    callback: Optional[ProgressCallback] = progress if callable(progress) else None
-    bar = None
-    if progress is True:
-        from .progress import ProgressBar  # imports tqdm
-
-        callback = bar = ProgressBar()
-    try:
+    with progress_callback(progress) as callback:
         raw = _core.select(pool.data, pool.offsets, params.budget, params.k1, params.k2,
                            params.k3, params.threads, params.codec, params.level, callback,
                            resume, on_round)
-    finally:
-        if bar is not None:
-            bar.close()
     result = SelectionResult(
         indices=raw["indices"],
         codec=params.codec,

@@ -27,7 +27,6 @@ from ..selection import select_with_stats
 from .arguments import UsageError, positive_int, require, require_stdout, write_stdout
 from .pool_inputs import (add_pool_arguments, check_output_names, input_labels, read_inputs,
                           sample_options, selection_file, selection_format)
-from ..progress import ProgressBar
 
 
 def add_command(commands: Any) -> None:
@@ -117,16 +116,11 @@ def _run_here(args: argparse.Namespace, params: ZipParams, outputs: dict[str, at
         params = params.for_pool(len(source))
     except ValueError as exc:  # budget larger than the pool, empty pool
         raise ValueError(f"{', '.join(item.name for item in inputs)}: {exc}") from None
-    bar = None if args.quiet else ProgressBar()
     clock = time.perf_counter()
-    try:
-        result = select_with_stats(source.pool, params.budget, k1=params.k1, k2=params.k2,
-                                   k3=params.k3, threads=params.threads, progress=bar,
-                                   codec=params.codec, level=params.level,
-                                   checkpoint=args.checkpoint)
-    finally:
-        if bar is not None:
-            bar.close()
+    result = select_with_stats(source.pool, params.budget, k1=params.k1, k2=params.k2,
+                               k3=params.k3, threads=params.threads, progress=not args.quiet,
+                               codec=params.codec, level=params.level,
+                               checkpoint=args.checkpoint)
     seconds["select"] = time.perf_counter() - clock
     indices = result.indices
     r = compression_ratio(source.pool.take(indices))
