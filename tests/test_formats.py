@@ -118,9 +118,9 @@ def test_explicit_format_checks_every_record():
     with pytest.raises(RecordError, match=r"record 0 has no 'instruction' or 'output' field "
                                           r"\(format alpaca\)"):
         _encode([SHAREGPT], format="alpaca")
-    with pytest.raises(RecordError, match="record 1 has 'text' as a JSON number, not a string"):
+    with pytest.raises(RecordError, match="record 1 has 'text' as a number, not a string"):
         _encode([TEXT, {"text": 5}], format="text")
-    with pytest.raises(RecordError, match="'messages' as a JSON string, not an array"):
+    with pytest.raises(RecordError, match="'messages' as a string, not an array"):
         _encode([{"messages": "hi"}], format="messages")
     with pytest.raises(RecordError, match="record 0 is a JSON array, expected an object"):
         _encode([[1, 2]])

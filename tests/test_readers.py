@@ -365,7 +365,7 @@ def test_parquet_errors_name_the_file_and_row(tmp_path, pq):
         read_pool(path, column="text")
     with pytest.raises(ZipcoreError, match=rf"^{path}: row 2 has 'text' null"):
         read_pool(path, format="text")
-    with pytest.raises(ZipcoreError, match=rf"^{path}: row 2 has 'text' as a JSON null, not a "
+    with pytest.raises(ZipcoreError, match=rf"^{path}: row 2 has 'text' as null, not a "
                                            "string: it is not a text record like the first"):
         read_pool(path)
     with pytest.raises(ZipcoreError, match=rf"^{path}: row 2 has 'text' null .the template"):

@@ -99,8 +99,10 @@ def _has_field_of_type(key: str, kind: type, json_name: str) -> Callable[[Record
     def check(record: Record) -> Optional[str]:
         if key not in record:
             return f"has no {key!r} field"
-        if not isinstance(record[key], kind):
-            return f"has {key!r} as a JSON {json_type(record[key])}, not {json_name}"
+        if not isinstance(record[key], kind):  # a Parquet row's too: no "JSON" in the words
+            found = json_type(record[key])
+            found = found if found == "null" else ("an " if found[0] in "ao" else "a ") + found
+            return f"has {key!r} as {found}, not {json_name}"
         return None
     return check
 
