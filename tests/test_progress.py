@@ -6,6 +6,7 @@ tests/test_concurrency.py.)"""
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 
@@ -128,3 +129,29 @@ def test_exception_in_final_progress_call_propagates(real_pool):
 
     with pytest.raises(CallbackError, match="at the end"):
         zipcore.select(samples, 10, k1=20, k2=10, k3=5, progress=progress)
+
+
+class _FullStream:
+    """A standard error on a full disk: every write fails."""
+
+    def write(self, text):
+        raise OSError(28, "No space left on device")
+
+    def flush(self):
+        raise OSError(28, "No space left on device")
+
+    def isatty(self):
+        return False
+
+
+@pytest.mark.parametrize("run", ["select", "align"])
+def test_a_bar_that_cannot_be_shown_does_not_stop_the_run(real_pool, monkeypatch, run):
+    # progress=True on a standard error that cannot be written: the bar's first write raised
+    # OSError out of the engine's callback, ending a run that had nothing to do with it.
+    samples = real_pool("pool", 0, 300)
+    call = (functools.partial(zipcore.select, samples, 20, k1=60, k2=20, k3=10)
+            if run == "select" else functools.partial(zipcore.align_scores, samples[20:],
+                                                      samples[:20]))
+    expected = call()
+    monkeypatch.setattr("sys.stderr", _FullStream())
+    assert np.array_equal(call(progress=True), expected)

@@ -11,15 +11,25 @@ class ProgressBar:
     """Drives a tqdm bar from select's ``progress(stage, round, done, total)`` callback.
 
     The bar is created on the first call, when the run's total evaluation count is known,
-    so tqdm's rate and ETA cover the whole run rather than one stage.
+    so tqdm's rate and ETA cover the whole run rather than one stage. A standard error that
+    cannot be written (a full disk, a reader gone) ends the bar, not the run.
     """
 
     def __init__(self, label: Optional[str] = None) -> None:
         self._bar: Any = None
         self._label = ""
         self._fixed = label  # one label for the whole run (alignment), or stage and round
+        self._failed = False
 
     def __call__(self, stage: int, round_: int, done: int, total: int) -> None:
+        if self._failed:
+            return
+        try:
+            self._show(stage, round_, done, total)
+        except (OSError, ValueError):  # ValueError: a closed file
+            self._failed = True
+
+    def _show(self, stage: int, round_: int, done: int, total: int) -> None:
         if self._bar is None:
             from tqdm import tqdm  # on a run's first report: importing zipcore stays light
 
@@ -33,8 +43,11 @@ class ProgressBar:
         self._bar.update(done - self._bar.n)
 
     def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
+        if self._bar is not None and not self._failed:
+            try:
+                self._bar.close()
+            except (OSError, ValueError):
+                pass
 
 
 @contextmanager
