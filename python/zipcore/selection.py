@@ -49,8 +49,9 @@ class SelectionResult:
     """Stage 1's ``seconds``, ``evaluations``, ``evaluated_bytes``, ``work_seconds``,
     ``span_seconds`` and ``serial_seconds`` (as a round's stages below)."""
     rounds: list[dict[str, Any]] = field(default_factory=list)
-    """One dict per round: candidates, shortlisted, picked, selected, pool_restored, ``ratio``
-    (R of the selection after the round, as the run's codec measures it: exact for zlib),
+    """One dict per round: ``round`` (its number: 1 for the first, counting on after a
+    resume), candidates, shortlisted, picked, selected, pool_restored, ``ratio`` (R of the
+    selection after the round, as the run's codec measures it: exact for zlib),
     ``work_seconds``, ``span_seconds`` and ``serial_seconds`` of the round, and
     ``stage2``/``stage3`` dicts of ``seconds``, ``evaluations``, ``evaluated_bytes`` (the
     evaluated candidates' bytes, summed), ``work_seconds``, ``span_seconds`` and
@@ -291,7 +292,8 @@ def candidate_ratios(
     ``len(b) / len(zlib.compress(b, 9))``, from a copy of a deflate state that resumes the
     selection's parse, see the README's Exactness section; zstd: the candidate compressed with
     the selection as dictionary). ``selected`` and ``candidates`` take what :func:`select`
-    takes, ``column`` applying to both.
+    takes, ``column`` applying to both; ``threads``, ``codec`` and ``level`` are
+    :func:`select`'s. The result does not depend on ``threads``.
     """
     codec, level = codec_level(codec, level)
     selected_pool = named_pool("selected", selected, column)  # "sample 0": of which?
