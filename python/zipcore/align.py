@@ -112,8 +112,8 @@ def align_scores(samples: Any, target: Any, *, method: Method = "zipfit",
     """Each sample's alignment with ``target`` (float64, one per sample; higher is closer).
 
     ``samples`` and ``target`` take what :func:`zipcore.select` takes, ``column`` applying to
-    both. See the module docstring for the two methods, ``contrast`` and the levels. The result
-    does not depend on ``threads``."""
+    both. See the module docstring for the two methods, ``contrast`` and the levels.
+    ``progress``: :data:`AlignProgress`. The result does not depend on ``threads``."""
     contrast = _check_method(method, contrast)
     progress = check_progress(progress)
     pool, targets = as_pool(samples, column), _target_pool(target, column)
