@@ -1,4 +1,5 @@
-"""The ``zipcore`` command: select a subset, measure compression ratios, monitor data versions.
+"""The ``zipcore`` command: select a subset, keep what is like a target, measure compression
+ratios, monitor data versions.
 
 ``main(argv)`` returns the exit status instead of exiting, so tests call it directly.
 Exit status: 0 ok; 1 ``monitor --strict`` flagged a version; 2 bad usage, bad input or an output
@@ -6,8 +7,8 @@ that cannot be written (one ``zipcore: error:`` line, no traceback); 70 a bug (i
 130 interrupted (Ctrl-C); 143 terminated (SIGTERM). A failed run leaves no output file behind.
 
 All argparse code lives in this package: ``parser`` builds the command tree from the commands'
-modules (``select`` with ``select_ray``, ``ratio``, ``monitor``), ``arguments`` holds the flag
-types; this module is the one error boundary.
+modules (``select`` with ``select_ray``, ``align``, ``ratio``, ``monitor``), ``arguments``
+holds the flag types; this module is the one error boundary.
 """
 
 from __future__ import annotations

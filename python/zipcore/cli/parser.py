@@ -10,7 +10,7 @@ from .._info import build_info
 from . import align, monitor, ratio, select
 from .arguments import Parser, require_stdout, write_stdout
 
-DESCRIPTION = ("The ``zipcore`` command: select a subset, keep what is like a target, measure "
+DESCRIPTION = ("The zipcore command: select a subset, keep what is like a target, measure "
                "compression ratios, monitor data versions.")
 
 
