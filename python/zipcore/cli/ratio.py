@@ -68,8 +68,8 @@ def add_command(commands: Any) -> None:
                     "by default, a text field's string for text records), and R = bytes / "
                     "compressed bytes. "
                     "zlib groups up to --exact-limit are compressed as one exact stream; "
-                    "larger ones in 1 MiB chunks in parallel (--threads), each primed with the 32 KB "
-                    "before it (within 0.02% of the exact value on the real pools).")
+                    "larger ones in 1 MiB chunks in parallel (--threads), each primed with the "
+                    "32 KB before it (within 0.02% of the exact value on the real pools).")
     rat.add_argument("files", metavar="FILE", nargs="+",
                      help="JSON list, JSONL (.gz, .zst) or Parquet; folders, quoted globs, - "
                           "and URLs name files as for 'zipcore select' (one row each)")
