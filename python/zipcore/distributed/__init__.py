@@ -435,12 +435,12 @@ def select(inputs: Any, budget: int, *, shards: Optional[int] = None,
     in the given order. Joins the cluster first if this process has not (:func:`connect`).
 
     Args:
-        inputs: a path or a list of paths (JSON list, JSONL, ``.gz`` too, or Parquet; read on
-            the workers, so on storage they all see), a ``ray.data.Dataset``, or anything
-            :func:`zipcore.select` takes other than a list of ``str`` (which is paths here): a
-            DataFrame, Arrow data, a ``datasets.Dataset``, a list of records..., turned into
-            samples here with ``select``'s rules (a table needs ``column=``) and scored on
-            the cluster.
+        inputs: a path or a list of paths (JSON list, JSONL, ``.gz`` and ``.zst`` too, or
+            Parquet; read on the workers, so on storage they all see), a ``ray.data.Dataset``,
+            or anything :func:`zipcore.select` takes other than a list of ``str`` (which is
+            paths here): a DataFrame, Arrow data, a ``datasets.Dataset``, a list of
+            records..., turned into samples here with ``select``'s rules (a table needs
+            ``column=``) and scored on the cluster.
         budget: how many samples to return.
         shards: how many shards (default ``ceil(samples / SHARD_SAMPLES)``). The result
             depends on it and on ``seed``, never on the cluster's size or Ray's scheduling.
@@ -476,8 +476,10 @@ def selection_output(path: PathLike, indices: Any, *, compress: bool = False,
                      **options: Any) -> dict[str, Any]:
     """What ``zipcore select`` writes for ``indices`` of the file ``path``, made by a worker
     (which reads the file, so the driver needs neither the file nor the pool): ``data`` (the
-    selected records in the file's format, in selection order), ``records`` (their record
-    indices), ``ratio`` (the selection's R), ``samples`` and ``pairs``."""
+    selected records in the file's format, in selection order, gzip-compressed with
+    ``compress``), ``records`` (their record indices), ``ratio`` (the selection's R),
+    ``samples`` and ``pairs``. ``options``: :func:`zipcore.read_pool`'s (``format``,
+    ``column``, ...)."""
     ray = require_ray()
     task = ray.remote(tasks.selection_output).options(num_cpus=1)
     try:
