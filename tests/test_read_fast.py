@@ -376,3 +376,20 @@ def test_inputs_hold_pairs_or_none_do(tmp_path, small_parts, threads):
                        f"but the first record of {plain} has not"):
         read_pools([empty, plain, paired], threads=threads)  # the first file with a record
     assert len(read_pool(empty, pairs=True)) == 0  # was a TypeError in the encoder
+
+
+@pytest.mark.parametrize("command", ["ratio", "monitor"])
+def test_ratio_and_monitor_read_with_their_threads(tmp_path, small_parts, command):
+    # --threads 1 bounded their compression only: a large input was still read by a worker
+    # process per core.
+    from zipcore.cli import main
+
+    path = tmp_path / "in.jsonl"
+    path.write_text(_lines(400), encoding="utf-8")
+    versions = tmp_path / "versions.csv"
+    versions.write_text("version,path\nv1,in.jsonl\n", encoding="utf-8")
+    argv = ["ratio", str(path)] if command == "ratio" else ["monitor", str(versions)]
+    assert main([*argv, "--threads", "1"]) == 0
+    assert small_parts == []  # read serially
+    assert main([*argv, "--threads", "2"]) == 0
+    assert small_parts == [True]  # by the workers

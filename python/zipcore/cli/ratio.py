@@ -37,8 +37,9 @@ def add_ratio_options(parser: argparse.ArgumentParser) -> None:
                         help="zlib: exact up to this many bytes of framed data, parallel above "
                              f"({EXACT_LIMIT >> 20}M)")
     parser.add_argument("--threads", type=positive_int, default=None,
-                        help="threads of the parallel path (default: every core this process "
-                             "may use); R does not depend on it")
+                        help="threads of the parallel path and worker processes that read "
+                             "inputs of 32 MiB or more (default: every core this process may "
+                             "use); R does not depend on it")
 
 
 def ratio_options(args: argparse.Namespace) -> dict[str, Any]:

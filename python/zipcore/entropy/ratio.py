@@ -154,13 +154,14 @@ def _by_source(pool: EncodedPool, records: Iterable[Any], prefix: bool,
 
 def file_samples(path: Any, *, records_key: Optional[str] = None, format: str = "auto",
                  text_field: Optional[str] = None, column: Optional[str] = None,
-                 template: Optional[str] = None,
-                 partitions: Partitions = NO_PARTITIONS) -> PoolFile:
+                 template: Optional[str] = None, partitions: Partitions = NO_PARTITIONS,
+                 threads: Optional[int] = None) -> PoolFile:
     """A file's samples as :func:`file_ratios` measures them (a record each, made as
-    ``zipcore select`` makes them); ZipcoreError naming the file when it has no records."""
+    ``zipcore select`` makes them; ``threads``: reader processes for a large file, as
+    :func:`zipcore.read_pool`); ZipcoreError naming the file when it has no records."""
     source = read_pool(path, format=format, text_field=text_field, column=column,
                        template=template, pairs=False, records_key=records_key,
-                       partitions=partitions)
+                       partitions=partitions, threads=threads)
     if not len(source):
         raise ZipcoreError(f"{source.path}: no records: R of an empty file is undefined")
     return source
@@ -189,7 +190,8 @@ def file_ratios(path: Any, *, by: Optional[str] = None, records_key: Optional[st
         raise ValueError(f"by must be None, 'source' or 'prefix', got {by!r}")
     check_options(options, "file_ratios")
     source = file_samples(path, records_key=records_key, format=format, text_field=text_field,
-                          column=column, template=template, partitions=partitions)
+                          column=column, template=template, partitions=partitions,
+                          threads=options.get("threads"))  # reading too, as select's
     if by is None:
         return dataset_ratio(source.pool, **options), None
     whole = np.arange(len(source.pool), dtype=np.int64)  # the file, beside its groups

@@ -56,7 +56,8 @@ class PoolEncoder:
     """Turns records, one at a time, into a Pool: one sample a record, or a preference pair.
 
     ``add(record)`` for each record in file order, then ``finish()``. ``format`` is one of
-    :data:`FORMATS` (``auto`` resolves on the first record); ``template`` overrides it.
+    :data:`~zipcore.io.formats.FORMATS` (``auto`` resolves on the first record); ``template``
+    overrides it.
     ``pairs``: None detects the pair layout from the first record, True/False force it.
     A record that does not fit raises :class:`RecordError` naming its index.
     """

@@ -77,7 +77,8 @@ def measure(spec: VersionSpec, *, records_key: Optional[str] = None, format: str
     ZipcoreError naming the CSV line, the version and the dataset's path."""
     with _naming(spec):
         source = file_samples(spec.path, records_key=records_key, format=format,
-                              text_field=text_field, column=column, template=template)
+                              text_field=text_field, column=column, template=template,
+                              threads=ratio_options.get("threads"))
         result = dataset_ratio(source.pool, **ratio_options)
     return VersionReport(version=spec.version, path=os.fspath(spec.path), samples=result.samples,
                          bytes=result.bytes, compressed=result.compressed, ratio=result.ratio,
