@@ -292,6 +292,25 @@ def test_closed_standard_error_keeps_messages_out_of_the_data(lines, tmp_path):
     assert b"zipcore:" not in done.stdout
 
 
+def test_a_standard_error_whose_write_returns_none_takes_the_messages(lines, tmp_path,
+                                                                      monkeypatch):
+    """main() called with a file-like standard error whose write returns None (not a count):
+    the message wrapper's int(None) was a TypeError, the error line lost, exit 1."""
+    written: list[str] = []
+
+    class Stream:
+        def write(self, text):
+            written.append(text)
+
+        def flush(self):
+            pass
+
+    monkeypatch.setattr(sys, "stderr", Stream())
+    assert cli.main(["select", str(tmp_path / "nosuch.jsonl"), "-o", str(tmp_path / "s.jsonl"),
+                     *FLAGS]) == 2
+    assert "".join(written).startswith(f"zipcore: error: {tmp_path / 'nosuch.jsonl'}")
+
+
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
 def test_standard_error_that_cannot_be_written_does_not_stop_the_run(lines, tmp_path):
     """A full disk behind 2> (or a reader gone from 2>&1 | head): the progress bar's first write

@@ -47,17 +47,18 @@ def _show_warning(message: Any, category: Any, filename: str, lineno: int,
 
 class _Messages:
     """Standard error for a run: what cannot be written there (a full disk behind ``2>``, a
-    reader gone from ``2>&1 | head``) is dropped, so the run goes on and its exit status tells;
-    a failed write of the progress bar or of a message stopped the run, exit status 1."""
+    reader gone from ``2>&1 | head``) is dropped, so the run goes on and its exit status tells
+    (a failed write of the progress bar or of a message would end the run, exit status 1)."""
 
     def __init__(self, stream: Any) -> None:
         self._stream = stream
 
     def write(self, text: str) -> int:
-        try:
-            return int(self._stream.write(text))
+        try:  # what the stream returns is not kept: a file-like object's write may return None
+            self._stream.write(text)
         except (OSError, ValueError):  # ValueError: a closed file
-            return len(text)
+            pass
+        return len(text)
 
     def flush(self) -> None:
         try:
