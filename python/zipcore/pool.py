@@ -227,8 +227,13 @@ class Pool(EncodedPool):
     def __iter__(self) -> Iterator[bytes]:  # type: ignore[override]
         return (self.sample(i) for i in range(len(self)))
 
-    def __getnewargs__(self) -> tuple[np.ndarray, np.ndarray]:
-        return (self.data, self.offsets)  # pickling: the tuple's own would iterate the samples
+    def __contains__(self, sample: object) -> bool:  # the tuple's compared with the arrays
+        return any(sample == own for own in self)
+
+    def __reduce__(self) -> tuple[Any, tuple[np.ndarray, np.ndarray]]:
+        # pickling, every protocol: the tuple's own (__getnewargs__, and protocols 0 and 1's
+        # copyreg) would iterate the samples
+        return (type(self), (self.data, self.offsets))
 
     def take(self, indices: Iterable[Any]) -> "Pool":
         """A new pool of the samples at ``indices``, in that order (copies their bytes):
