@@ -458,7 +458,8 @@ STOP_DURING_IMPORT = textwrap.dedent("""
     signal.signal(signal.SIGINT, signal.default_int_handler)
     real_import = builtins.__import__
     def stop_while_importing(name, *args, **kwargs):
-        if name == "tqdm":  # the command line's own imports are under way
+        if name == "argparse":  # the command line's own imports are under way (tqdm no longer:
+            # it is imported at a run's first progress report)
             os.kill(os.getpid(), signal.{signal})
         return real_import(name, *args, **kwargs)
     builtins.__import__ = stop_while_importing
