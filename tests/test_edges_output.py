@@ -338,12 +338,21 @@ def test_floats_are_not_integers(records):
         zipcore.select(records[:20], 2.0, k1=10, k2=4, k3=2)
 
 
-def test_too_many_threads_on_the_command_line_is_a_warning_line(good, tmp_path, capsys):
+@pytest.mark.parametrize("command", ["select", "ratio", "monitor"])
+def test_too_many_threads_on_the_command_line_is_a_warning_line(good, tmp_path, capsys,
+                                                                  command):
+    # ratio and monitor, which read and measure with --threads, warned once for each
     cap = THREADS_PER_CORE * zipcore.build_info()["default_threads"]
-    assert cli.main(_select(good, "-o", str(tmp_path / "o.json"), "--threads", "4096")) == 0
-    err = capsys.readouterr().err.strip().splitlines()
-    assert err[0] == (f"zipcore: warning: threads=4096 is more than {THREADS_PER_CORE} per core "
-                      f"this process may use ({cap // THREADS_PER_CORE}); using {cap}")
+    again = tmp_path / "again.json"
+    again.write_bytes(good.read_bytes())
+    (tmp_path / "versions.csv").write_text(f"version,path\nv1,{good}\nv2,{again}\n")
+    argv = {"select": _select(good, "-o", str(tmp_path / "o.json")),
+            "ratio": ["ratio", str(good), str(again)],
+            "monitor": ["monitor", str(tmp_path / "versions.csv")]}[command]
+    assert cli.main([*argv, "--threads", "4096"]) == 0
+    err = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert err == [f"zipcore: warning: threads=4096 is more than {THREADS_PER_CORE} per core "
+                   f"this process may use ({cap // THREADS_PER_CORE}); using {cap}"]
 
 
 # --- 7: a full disk or a file-size limit names the file ---------------------------------------

@@ -12,7 +12,7 @@ from ..io.inputs import expand, local_inputs
 from ..io.jsonstream import require_regular_file, sniff
 from ..io.readers import check_partitions
 from ..measure import EXACT_LIMIT
-from ..params import CODECS, ZSTD_LEVEL, codec_level
+from ..params import CODECS, ZSTD_LEVEL, codec_level, thread_count
 from .arguments import (UsageError, add_records_key, positive_int, require, require_stdout,
                         size, write_stdout)
 from .pool_inputs import add_partitioning, add_sample_arguments, partitions_of, sample_options
@@ -58,7 +58,8 @@ def ratio_options(args: argparse.Namespace) -> dict[str, Any]:
     codec_level(args.codec, args.level)  # before any file is read
     exact_limit = EXACT_LIMIT if args.exact_limit is None else args.exact_limit
     return {**samples, "codec": args.codec, "level": args.level, "exact": args.exact,
-            "exact_limit": exact_limit, "threads": args.threads}
+            "exact_limit": exact_limit,
+            "threads": thread_count(args.threads)}  # one warning, not one per read and measure
 
 
 def add_command(commands: Any) -> None:
