@@ -36,7 +36,7 @@ def cgroup_cpu_quota(root: Path) -> Optional[float]:
     for files in ([root / "cpu.max"], [v1 / "cpu.cfs_quota_us", v1 / "cpu.cfs_period_us"]):
         try:
             words = [word for file in files for word in file.read_text().split()]
-        except OSError:
+        except (OSError, ValueError):  # ValueError: not text
             continue
         try:
             allowed, period = (int(word) for word in words)
