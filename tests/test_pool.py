@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from dataclasses import FrozenInstanceError
 
 import numpy as np
 import pytest
@@ -47,6 +48,7 @@ def test_from_samples_encodes_like_select(records):
     assert pool.nbytes == len(reference.data)
     assert pool.lengths().tolist() == [len(repr(r).encode("utf-8")) for r in records]
     assert repr(pool) == f"Pool({len(records)} samples, {pool.nbytes} bytes)"
+    assert repr(pool.take([0])) == f"Pool(1 sample, {len(pool.sample(0))} bytes)"
 
 
 def test_from_samples_of_str_bytes_and_generators():
@@ -164,8 +166,10 @@ def test_candidate_ratios_take_pools(records):
 
 
 def test_a_pool_is_a_sequence_of_its_samples(records):
-    # A Pool is a (data, offsets) tuple underneath: pool[0] was the whole buffer and
-    # list(pool) two arrays, though len(pool) counts samples.
+    # A Pool was a (data, offsets) tuple underneath: pool[0] was the whole buffer, list(pool)
+    # two arrays and pool.count(...) numpy's "truth value is ambiguous", though len(pool)
+    # counted samples. Nothing of the tuple is left.
+    assert not isinstance(Pool.from_samples(["a"]), tuple)
     pool = Pool.from_samples(records[:5])
     expected = [repr(record).encode() for record in records[:5]]
     assert list(pool) == expected
@@ -180,6 +184,8 @@ def test_a_pool_is_a_sequence_of_its_samples(records):
     for protocol in range(pickle.HIGHEST_PROTOCOL + 1):  # 0 and 1 made a tuple of samples
         assert list(pickle.loads(pickle.dumps(window, protocol))) == expected[2:]
     assert expected[3] in pool and b"x" not in pool  # was numpy's "truth value is ambiguous"
+    with pytest.raises(FrozenInstanceError):
+        pool.data = np.zeros(3, dtype=np.uint8)  # the checked boundaries stay the pool's
 
 
 def test_pool_pickles_and_compares(records):

@@ -11,14 +11,19 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable, Mapping
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ._core import ZipcoreError
 
 
-class EncodedPool(NamedTuple):
+@dataclass(frozen=True, eq=False, slots=True)
+class EncodedPool:
+    """What the engine reads: N samples back to back. Not a tuple, so that a Pool is a
+    sequence of its samples only."""
+
     data: np.ndarray  # uint8, all samples back to back
     offsets: np.ndarray  # int64, N+1 entries, sample i is data[offsets[i]:offsets[i+1]]
 

@@ -91,19 +91,21 @@ class Pool(EncodedPool):
 
     __slots__ = ()
 
-    def __new__(cls, data: Any, offsets: Any) -> "Pool":
+    def __init__(self, data: Any, offsets: Any) -> None:
         data = _as_byte_buffer(data)
         offsets = _as_offsets(offsets)
         _check_offsets(offsets, len(data))
         if offsets[0] != 0:  # a window of a larger buffer: view its bytes, rebase the offsets
             data = data[offsets[0]:offsets[-1]]
             offsets = offsets - offsets[0]
-        return cls._trusted(data, offsets)
+        super().__init__(_read_only(data), _read_only(offsets))
 
     @classmethod
     def _trusted(cls, data: np.ndarray, offsets: np.ndarray) -> "Pool":
         """Wraps arrays already known to be valid (uint8 data, int64 offsets from 0)."""
-        return tuple.__new__(cls, (_read_only(data), _read_only(offsets)))
+        pool = cls.__new__(cls)
+        EncodedPool.__init__(pool, _read_only(data), _read_only(offsets))
+        return pool
 
     # --- building ----------------------------------------------------------------------------
 
@@ -126,7 +128,8 @@ class Pool(EncodedPool):
     def from_samples(cls, samples: Iterable[Any]) -> "Pool":
         """Encodes records (``repr`` in UTF-8, the reference's bytes), ``str`` (UTF-8) or
         ``bytes`` once into one buffer: what ``select(samples, ...)`` would compress."""
-        return cls._trusted(*encode_pool(samples))
+        encoded = encode_pool(samples)
+        return cls._trusted(encoded.data, encoded.offsets)
 
     @classmethod
     def from_arrow(cls, array: Any) -> "Pool":
@@ -217,22 +220,17 @@ class Pool(EncodedPool):
             raise IndexError(f"sample {i} is out of range for a pool of {len(self)}")
         return self.data[self.offsets[i]:self.offsets[i + 1]].tobytes()
 
-    # A pool is a sequence of its samples, though a tuple (data, offsets) underneath: indexing
-    # and iteration give samples (the tuple's would give the whole buffer, then the offsets).
-    def __getitem__(self, index: Any) -> bytes:  # type: ignore[override]
+    def __getitem__(self, index: Any) -> bytes:
         if isinstance(index, slice):
             raise TypeError("a Pool is not sliced: pool.take(range(i, j)) copies samples i..j-1")
         return self.sample(index)
 
-    def __iter__(self) -> Iterator[bytes]:  # type: ignore[override]
+    def __iter__(self) -> Iterator[bytes]:
         return (self.sample(i) for i in range(len(self)))
 
-    def __contains__(self, sample: object) -> bool:  # the tuple's compared with the arrays
-        return any(sample == own for own in self)
-
     def __reduce__(self) -> tuple[Any, tuple[np.ndarray, np.ndarray]]:
-        # pickling, every protocol: the tuple's own (__getnewargs__, and protocols 0 and 1's
-        # copyreg) would iterate the samples
+        # through __init__: unpickled arrays are writable, and the offsets' checks and
+        # read-only copy are what the pool promises
         return (type(self), (self.data, self.offsets))
 
     def take(self, indices: Iterable[Any]) -> "Pool":
@@ -254,14 +252,11 @@ class Pool(EncodedPool):
                 and np.array_equal(self.offsets, other.offsets)
                 and np.array_equal(self.data[:self.nbytes], other.data[:int(other.offsets[-1])]))
 
-    def __ne__(self, other: object) -> bool:
-        equal = self.__eq__(other)
-        return equal if equal is NotImplemented else not equal
-
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # equal by content, and not immutable content
 
     def __repr__(self) -> str:
-        return f"Pool({len(self)} samples, {self.nbytes} bytes)"
+        n = len(self)
+        return f"Pool({n} sample{'s' if n != 1 else ''}, {self.nbytes} bytes)"
 
 
 class PoolBuilder:
