@@ -26,6 +26,7 @@ from zipcore.samples import as_pool
 pa = pytest.importorskip("pyarrow")
 pd = pytest.importorskip("pandas")
 pl = pytest.importorskip("polars")
+pa_dataset = pytest.importorskip("pyarrow.dataset")
 datasets = pytest.importorskip("datasets")
 
 K = {"k1": 40, "k2": 10, "k3": 4}
@@ -516,6 +517,11 @@ def test_a_bool_column_is_not_the_column_labelled_1():
     (lambda: zipcore.select(["a", "b"], 1, checkpoint=3), "checkpoint= takes a file path, not int"),
     (lambda: zipcore.select(["a", "b"], 1, report=3), "report= takes a file path, not int"),
     (lambda: zipcore.align_scores(["a"], None), "^target: samples must be a collection"),
+    (lambda: zipcore.select(pl.LazyFrame({"text": ["a"]}), 1), "collect"),
+    (lambda: zipcore.select(pa.table({"text": ["a"]}).to_reader(), 1),
+     r"RecordBatchReader: read_all\(\)"),
+    (lambda: zipcore.select(pa_dataset.dataset(pa.table({"text": ["a"]})), 1),
+     r"InMemoryDataset: to_table\(columns"),
     (lambda: zipcore.align_scores(pd.DataFrame({"text": ["a b", "c"]}), ["a"], column="text"),
      "^target: column='text' picks a field of each dict record"),
 ])

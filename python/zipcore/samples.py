@@ -249,8 +249,11 @@ def _pyarrow(samples: Any, column: Optional[str]) -> EncodedPool:
         return _table(f"a pyarrow {type(samples).__name__}", samples.schema.names, column,
                       lambda name: _arrow(pa, samples.column(name), f"column {name!r}"),
                       lambda: _arrow_rows(samples))
+    name = type(samples).__name__  # a stream, or a pyarrow.dataset's files not read yet:
+    hint = (": read_all() it first" if isinstance(samples, pa.RecordBatchReader)
+            else ": to_table(columns=[...]) it first" if name.endswith("Dataset") else "")
     raise TypeError(f"zipcore takes a pyarrow Array, ChunkedArray, Table or RecordBatch, not a "
-                    f"{type(samples).__name__}")
+                    f"{name}{hint}")
 
 
 # --- pandas ----------------------------------------------------------------------------------
