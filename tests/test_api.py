@@ -337,8 +337,10 @@ def test_result_shape(records, budget, k1, k2, k3):
 
 @pytest.fixture
 def no_cgroup(tmp_path, monkeypatch):
-    """No CPU quota to read: the default is the affinity alone, wherever the tests run."""
+    """No CPU quota to read, no OMP_NUM_THREADS: the default is the affinity alone, wherever
+    the tests run."""
     monkeypatch.setattr(_info, "CGROUP", tmp_path)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
 
 
 def test_default_threads_is_every_allowed_core(records, no_cgroup):
@@ -361,9 +363,22 @@ def test_a_cgroup_cpu_quota_is_read(tmp_path, files, quota):
     assert _info.cgroup_cpu_quota(tmp_path) == quota
 
 
+@pytest.mark.parametrize("value, expected", [("1", 1), ("1,1", 1), (" 1 ", 1), ("64", None),
+                                             ("0", None), ("two", None), ("", None)])
+def test_omp_num_threads_lowers_the_default_threads(records, no_cgroup, monkeypatch, value,
+                                                    expected):
+    # How a job bounds an OpenMP program; it never raises the default, nor the cap.
+    cores = len(os.sched_getaffinity(0))
+    monkeypatch.setenv("OMP_NUM_THREADS", value)
+    assert zipcore.select_with_stats(records, 5, **KS).threads == (expected or cores)
+    assert zipcore.build_info()["default_threads"] == (expected or cores)
+    assert zipcore.select_with_stats(records, 5, threads=2, **KS).threads == 2
+
+
 def test_a_container_cpu_quota_bounds_the_default_threads(records, tmp_path, monkeypatch):
     # docker --cpus=1 on a larger host: threads past the quota would only be throttled
     monkeypatch.setattr(_info, "CGROUP", tmp_path)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     (tmp_path / "cpu.max").write_text("100000 100000\n")
     assert zipcore.select_with_stats(records, 5, **KS).threads == 1
     assert zipcore.build_info()["default_threads"] == 1

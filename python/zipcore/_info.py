@@ -28,6 +28,15 @@ def available_cores() -> int:
     return max(1, min(cores, math.ceil(quota))) if quota is not None else cores
 
 
+def default_threads() -> int:
+    """The thread count of a run given none: :func:`available_cores`, lowered by
+    ``OMP_NUM_THREADS`` where that is set (the engine is an OpenMP program, and that is how a
+    job bounds those; its first value, as OpenMP reads "4,2")."""
+    cores = available_cores()
+    first = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    return min(cores, int(first)) if first.isdigit() and int(first) > 0 else cores
+
+
 def cgroup_cpu_quota(root: Path) -> Optional[float]:
     """The CPUs a control group's quota allows per period (``1.5``), or None for no quota or
     no control group to read: v2's ``cpu.max`` ("max 100000", "150000 100000"), else v1's
@@ -56,7 +65,7 @@ def build_info() -> dict[str, Any]:
     info = dict(_core.build_info())
     info["zlib_python"] = zlib.ZLIB_RUNTIME_VERSION
     info["zlib_exact"] = info["zlib_linked"] == zlib.ZLIB_RUNTIME_VERSION
-    info["default_threads"] = available_cores()
+    info["default_threads"] = default_threads()
     return info
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Optional, cast, get_args
 
 from . import _core
-from ._info import available_cores
+from ._info import available_cores, default_threads
 
 Codec = Literal["zlib", "zstd"]
 """The engine's codecs, as the public signatures spell them."""
@@ -75,11 +75,12 @@ def check_progress(progress: Any) -> Any:
 
 def thread_count(threads: Optional[int]) -> int:
     """The threads a run uses: ``None`` = every core this process may use (its CPU affinity,
-    at most its container's CPU quota: :func:`~zipcore._info.available_cores`).
-    More than ``THREADS_PER_CORE`` per core is capped there, with a ``UserWarning``."""
-    cores = available_cores()
+    at most its container's CPU quota, and ``OMP_NUM_THREADS`` where set:
+    :func:`~zipcore._info.default_threads`). More than ``THREADS_PER_CORE`` per core is
+    capped there, with a ``UserWarning``."""
     if threads is None:
-        return cores
+        return default_threads()
+    cores = available_cores()
     count = integer("threads", threads)
     cap = THREADS_PER_CORE * cores
     if count > cap:
