@@ -217,10 +217,12 @@ def test_huge_ks_are_clamped_like_any_other():
     assert zipcore.select(POOL, 3, k1=10**20, k2=10**20, k3=10**20).tolist() == expected
 
 
-def test_too_many_threads_are_capped_with_a_warning():
+def test_too_many_threads_are_capped_with_a_warning(monkeypatch):
     # 2**31 once overflowed the engine's C int (pybind11's "incompatible function arguments",
     # with the pool's bytes); 4,096 on 2 cores ran 40x slower. Both are capped now, and said so.
-    cap = THREADS_PER_CORE * zipcore.build_info()["default_threads"]
+    # The cap counts cores, not OMP_NUM_THREADS (which lowers the default only).
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    cap = THREADS_PER_CORE * _info.available_cores()
     for threads in (2**31, cap + 1):
         with pytest.warns(UserWarning, match=f"threads={threads} is more than .* using {cap}"):
             result = zipcore.select_with_stats(POOL, 2, k1=4, k2=3, k3=2, threads=threads)

@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 
 import zipcore
-from zipcore import cli
+from zipcore import _info, cli
 from zipcore.io import atomic
 from zipcore.params import THREADS_PER_CORE
 
@@ -340,9 +340,11 @@ def test_floats_are_not_integers(records):
 
 @pytest.mark.parametrize("command", ["select", "ratio", "monitor"])
 def test_too_many_threads_on_the_command_line_is_a_warning_line(good, tmp_path, capsys,
-                                                                  command):
-    # ratio and monitor, which read and measure with --threads, warned once for each
-    cap = THREADS_PER_CORE * zipcore.build_info()["default_threads"]
+                                                                  command, monkeypatch):
+    # ratio and monitor, which read and measure with --threads, warned once for each; the cap
+    # counts cores, not OMP_NUM_THREADS (which lowers the default only)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    cap = THREADS_PER_CORE * _info.available_cores()
     again = tmp_path / "again.json"
     again.write_bytes(good.read_bytes())
     (tmp_path / "versions.csv").write_text(f"version,path\nv1,{good}\nv2,{again}\n")
