@@ -366,7 +366,8 @@ def test_a_cgroup_cpu_quota_is_read(tmp_path, files, quota):
 
 
 @pytest.mark.parametrize("value, expected", [("1", 1), ("1,1", 1), (" 1 ", 1), ("64", None),
-                                             ("0", None), ("two", None), ("", None)])
+                                             ("0", None), ("two", None), ("", None),
+                                             ("²", None)])
 def test_omp_num_threads_lowers_the_default_threads(records, no_cgroup, monkeypatch, value,
                                                     expected):
     # How a job bounds an OpenMP program; it never raises the default, nor the cap.

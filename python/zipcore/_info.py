@@ -34,7 +34,7 @@ def default_threads() -> int:
     job bounds those; its first value, as OpenMP reads "4,2")."""
     cores = available_cores()
     first = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
-    return min(cores, int(first)) if first.isdigit() and int(first) > 0 else cores
+    return min(cores, int(first)) if first.isdecimal() and int(first) > 0 else cores  # not "²"
 
 
 def cgroup_cpu_quota(root: Path) -> Optional[float]:
