@@ -186,12 +186,17 @@ def test_a_pool_is_a_sequence_of_its_samples(records):
     assert expected[3] in pool and b"x" not in pool  # was numpy's "truth value is ambiguous"
     with pytest.raises(FrozenInstanceError):
         pool.data = np.zeros(3, dtype=np.uint8)  # the checked boundaries stay the pool's
+    with pytest.raises(AttributeError, match="no attribute 'name'"):  # was a super() TypeError
+        pool.name = "train"
 
 
 def test_pool_pickles_and_compares(records):
     pool = Pool.from_samples(records)
     again = pickle.loads(pickle.dumps(pool))
     assert type(again) is Pool and again == pool
+    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):  # the engine's own pool too
+        encoded = pickle.loads(pickle.dumps(encode_pool(records), protocol))
+        assert type(encoded) is EncodedPool and pool == encoded
     assert pool != Pool.from_samples(records[:-1])
     assert (pool == 5) is False
 

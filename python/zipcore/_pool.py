@@ -19,16 +19,24 @@ import numpy as np
 from ._core import ZipcoreError
 
 
-@dataclass(frozen=True, eq=False, slots=True)
+@dataclass(frozen=True, eq=False)
 class EncodedPool:
     """What the engine reads: N samples back to back. Not a tuple, so that a Pool is a
     sequence of its samples only."""
 
+    # not slots=True: its __setattr__ then names the class it replaced, so pool.x = 1 on a Pool
+    # was a TypeError ("super(type, obj): obj must be an instance ..."), not an AttributeError
+    __slots__ = ("data", "offsets")
     data: np.ndarray  # uint8, all samples back to back
     offsets: np.ndarray  # int64, N+1 entries, sample i is data[offsets[i]:offsets[i+1]]
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
+
+    def __reduce__(self) -> tuple[Any, tuple[np.ndarray, np.ndarray]]:
+        # through __init__, every protocol (slots' state is set by setattr, which is frozen);
+        # a Pool's checks and read-only views too, as unpickled arrays are writable
+        return (type(self), (self.data, self.offsets))
 
 
 def sample_bytes(sample: Any, index: int) -> bytes:

@@ -228,11 +228,6 @@ class Pool(EncodedPool):
     def __iter__(self) -> Iterator[bytes]:
         return (self.sample(i) for i in range(len(self)))
 
-    def __reduce__(self) -> tuple[Any, tuple[np.ndarray, np.ndarray]]:
-        # through __init__: unpickled arrays are writable, and the offsets' checks and
-        # read-only copy are what the pool promises
-        return (type(self), (self.data, self.offsets))
-
     def take(self, indices: Iterable[Any]) -> "Pool":
         """A new pool of the samples at ``indices``, in that order (copies their bytes):
         e.g. ``compression_ratio(pool.take(select(pool, ...)))``."""
