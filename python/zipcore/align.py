@@ -116,7 +116,7 @@ def align_scores(samples: Any, target: Any, *, method: Method = "zipfit",
     ``progress``: :data:`AlignProgress`. The result does not depend on ``threads``."""
     contrast = _check_method(method, contrast)
     progress = check_progress(progress)
-    pool, targets = as_pool(samples, column), _target_pool(target, column)
+    pool, targets = as_pool(samples, column), named_pool("target", target, column)
     if len(targets) == 0:
         raise ValueError("the target set is empty")
     level = method_level(method, level, target_bytes=int(targets.offsets[-1]))
@@ -145,17 +145,11 @@ def select_aligned(samples: Any, target: Any, budget: int, *, method: Method = "
     progress = check_progress(progress)
     pool = as_pool(samples, column)
     budget = checked_budget(budget, len(pool))
-    scores = align_scores(pool, target if column is None else _target_pool(target, column),
+    scores = align_scores(pool, target if column is None else named_pool("target", target, column),
                           method=method, contrast=contrast, level=level, threads=threads,
                           progress=progress)
     return best_aligned(pool, scores, budget, diverse=diverse, threads=threads,
                         progress=progress is True)
-
-
-def _target_pool(target: Any, column: Optional[str]) -> EncodedPool:
-    """``target`` as a pool (``column`` applies to it as to the samples); an error about it
-    says that it is the target's."""
-    return named_pool("target", target, column)
 
 
 def checked_budget(budget: Any, size: int) -> int:

@@ -32,12 +32,17 @@ OTHER_MAGIC = {b"BZh": "bzip2", b"\xfd7zX": "xz", b"\x04\x22\x4d\x18": "lz4", b"
 """The first bytes of compressions zipcore does not read -> their names."""
 
 
+def _suffix_of(head: bytes) -> str:
+    """The suffix that names the compression ``head`` (a file's first bytes) shows, or ``""``."""
+    return next((suffix for magic, suffix in MAGIC.items() if head.startswith(magic)), "")
+
+
 def foreign_compression(head: bytes) -> Optional[str]:
     """What a file read as plain text (its name says no .gz or .zst) is compressed with, by its
     first bytes, or None: read as text, it would fail as "not valid UTF-8" somewhere inside."""
-    for magic, suffix in MAGIC.items():
-        if head.startswith(magic):
-            return f"{SUFFIXES[suffix]} (name it *{suffix} to read it)"
+    suffix = _suffix_of(head)
+    if suffix:
+        return f"{SUFFIXES[suffix]} (name it *{suffix} to read it)"
     return next((f"{name} (zipcore reads .gz and .zst: decompress it first)"
                  for magic, name in OTHER_MAGIC.items() if head.startswith(magic)), None)
 
@@ -46,8 +51,7 @@ def suffix_by_content(path: PathLike) -> str:
     """The compression suffix the file's first bytes show, or ``""``: for a file with no name
     to say it (a copy of standard input)."""
     with open(path, "rb") as handle:
-        head = handle.read(4)
-    return next((suffix for magic, suffix in MAGIC.items() if head.startswith(magic)), "")
+        return _suffix_of(handle.read(4))
 
 
 def compression_of(path: PathLike) -> Optional[str]:
